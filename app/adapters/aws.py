@@ -1,0 +1,35 @@
+"""boto3 clients, created on first use (cold start) and shared (they are thread-safe).
+
+Every client honours AWS_ENDPOINT_URL, which is how the local runtime and the
+tests point the same code at the embedded emulator.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+_clients: dict[str, Any] = {}
+_lock = threading.Lock()
+
+
+def client(service: str) -> Any:
+    found = _clients.get(service)
+    if found is not None:
+        return found
+    # boto3's default session is not thread-safe while it builds a client.
+    with _lock:
+        if service not in _clients:
+            import boto3
+            from botocore.config import Config
+
+            _clients[service] = boto3.client(
+                service, config=Config(retries={"mode": "standard", "max_attempts": 3})
+            )
+        return _clients[service]
+
+
+def reset_clients() -> None:
+    """Forget cached clients (the local runtime and tests repoint the endpoint)."""
+    with _lock:
+        _clients.clear()

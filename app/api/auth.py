@@ -1,0 +1,52 @@
+"""API-key authentication for the JSON routes.
+
+An ASGI middleware rather than a dependency, so that an unauthenticated
+request is refused before its body is parsed or validated.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from starlette.responses import JSONResponse
+
+from app.adapters import secrets
+from app.api.errors import error_body
+from app.settings import Settings
+
+PROTECTED_PREFIX = "/tasks"
+
+
+def is_valid_key(presented: str | None, settings: Settings) -> bool:
+    if not presented:
+        return False
+    # Compare against every key, so timing reveals neither which key nor a prefix.
+    matches = [hmac.compare_digest(presented.encode(), key.encode()) for key in secrets.api_keys(settings)]
+    return any(matches)
+
+
+class ApiKeyMiddleware:
+    def __init__(self, app: Any, settings: Settings):
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and self._is_protected(scope):
+            headers = dict(scope.get("headers") or [])
+            presented = headers.get(b"x-api-key", b"").decode("latin-1")
+            if not is_valid_key(presented, self.settings):
+                response = JSONResponse(
+                    error_body("unauthorized", "Missing or invalid x-api-key header"), status_code=401
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _is_protected(scope: dict[str, Any]) -> bool:
+        path: str = scope["path"]
+        root = scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root):]
+        return path == PROTECTED_PREFIX or path.startswith(PROTECTED_PREFIX + "/")

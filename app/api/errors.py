@@ -1,0 +1,90 @@
+"""Every error becomes JSON with a human message; mapped here, once."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.domain import errors as domain
+
+logger = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+DOMAIN_STATUS: dict[type[domain.DomainError], tuple[int, str]] = {
+    domain.TaskNotFound: (404, "not_found"),
+    domain.InvalidTransition: (409, "invalid_transition"),
+    domain.InvalidPageToken: (400, "invalid_next_token"),
+    domain.DataTooLarge: (413, "data_too_large"),
+    domain.InvalidTaskInput: (422, "invalid_input"),
+    domain.StoreUnavailable: (503, "store_unavailable"),
+}
+
+
+def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
+    return {"error": code, "message": message, **extra}
+
+
+def _location(loc: tuple[object, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    problems = exc.errors()
+    if any(problem["type"] == "json_invalid" for problem in problems):
+        return JSONResponse(error_body("invalid_json", "Request body is not valid JSON"), status_code=400)
+    details = []
+    for problem in problems:
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["type"] == "extra_forbidden":
+            message = "unknown field"
+        details.append({"location": _location(problem["loc"]), "message": message})
+    summary = "; ".join(f"{d['location']}: {d['message']}" for d in details)
+    return JSONResponse(
+        error_body("invalid_request", f"Invalid request: {summary}", details=details), status_code=422
+    )
+
+
+async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+    return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
+
+
+async def _domain_error(request: Request, exc: domain.DomainError) -> JSONResponse:
+    status, code = DOMAIN_STATUS.get(type(exc), (400, "bad_request"))
+    if status >= 500:
+        logger.error("store unavailable", exc_info=exc)
+    extra = {"current_status": exc.current} if isinstance(exc, domain.InvalidTransition) else {}
+    return JSONResponse(error_body(code, str(exc), **extra), status_code=status)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    message = exc.detail if isinstance(exc.detail, str) else "Request failed"
+    if exc.status_code == 404 and message == "Not Found":
+        message = f"No route for {request.method} {request.url.path}"
+    return JSONResponse(
+        error_body("http_error", message), status_code=exc.status_code, headers=exc.headers
+    )
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error")
+    return JSONResponse(error_body("internal_error", "Internal server error"), status_code=500)
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(domain.DomainError, _domain_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

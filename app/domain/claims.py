@@ -1,0 +1,36 @@
+"""Which delivery of a task's message gets to run it.
+
+SQS delivers at least once, so a worker first claims the task. The claim
+carries an attempt number that later writes are conditioned on, which fences
+off a slow attempt whose lease was taken over.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from app.domain.task import Task, TaskStatus
+
+
+class ClaimOutcome(enum.Enum):
+    START = "start"  # first run
+    RESUME = "resume"  # an earlier attempt crashed and its lease ran out
+    FINISHED = "finished"  # a duplicate delivery of a task that already ended
+    BUSY = "busy"  # another attempt holds a live lease
+
+
+@dataclass(frozen=True)
+class ClaimDecision:
+    outcome: ClaimOutcome
+    attempt: int
+
+
+def decide_claim(task: Task, now: float) -> ClaimDecision:
+    if task.status.is_terminal:
+        return ClaimDecision(ClaimOutcome.FINISHED, task.attempt)
+    if task.status is TaskStatus.CREATED:
+        return ClaimDecision(ClaimOutcome.START, task.attempt + 1)
+    if task.lease_expires > now:
+        return ClaimDecision(ClaimOutcome.BUSY, task.attempt)
+    return ClaimDecision(ClaimOutcome.RESUME, task.attempt + 1)

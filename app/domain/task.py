@@ -1,0 +1,88 @@
+"""The task and its state machine: pure rules, no I/O."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from app.domain.errors import InvalidTransition
+
+
+class TaskStatus(enum.StrEnum):
+    CREATED = "CREATED"
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (TaskStatus.COMPLETED, TaskStatus.FAILED)
+
+
+# CREATED -> FAILED lets a task that never started be failed (cancelled by an
+# operator, or its message exhausted its retries before any worker claimed it).
+# Terminal states are final: a retry creates a new task linked to the old one.
+ALLOWED_TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
+    TaskStatus.CREATED: frozenset({TaskStatus.IN_PROGRESS, TaskStatus.FAILED}),
+    TaskStatus.IN_PROGRESS: frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED}),
+    TaskStatus.COMPLETED: frozenset(),
+    TaskStatus.FAILED: frozenset(),
+}
+
+
+def can_transition(current: TaskStatus, target: TaskStatus) -> bool:
+    return target in ALLOWED_TRANSITIONS[current]
+
+
+def check_transition(task_id: str, current: TaskStatus, target: TaskStatus) -> None:
+    if not can_transition(current, target):
+        raise InvalidTransition(task_id, current.value, target.value)
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    task_type: str
+    status: TaskStatus
+    data: dict[str, Any]
+    created_time: int
+    ttl: int
+    created_ms: int
+    status_msg: str = ""
+    updated_time: int | None = None
+    # Worker bookkeeping: which delivery attempt owns the task, and until when.
+    attempt: int = 0
+    lease_expires: int = 0
+
+    def to_public(self) -> dict[str, Any]:
+        """The task as the API contract shows it."""
+        return {
+            "id": self.id,
+            "task_type": self.task_type,
+            "status": self.status.value,
+            "status_msg": self.status_msg,
+            "data": self.data,
+            "created_time": self.created_time,
+            "updated_time": self.updated_time,
+            "ttl": self.ttl,
+        }
+
+    def moved_to(self, status: TaskStatus, status_msg: str, now: float, **changes: Any) -> Task:
+        return dataclasses.replace(
+            self, status=status, status_msg=status_msg, updated_time=int(now), **changes
+        )
+
+
+def new_task(task_type: str, data: dict[str, Any], ttl: int, now: float) -> Task:
+    return Task(
+        id=str(uuid.uuid4()),
+        task_type=task_type,
+        status=TaskStatus.CREATED,
+        data=data,
+        created_time=int(now),
+        created_ms=int(now * 1000),
+        ttl=ttl,
+    )

@@ -1,0 +1,40 @@
+"""The api Lambda: one FastAPI app, served by Mangum in AWS and by uvicorn locally."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from app.api.auth import ApiKeyMiddleware
+from app.api.errors import register_error_handlers
+from app.api.routes import health_router, router
+from app.services.tasks import TaskRepository
+from app.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None, store: TaskRepository | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    # No /docs or /redoc: both load their assets from a CDN.
+    app = FastAPI(title="async-app", root_path=settings.root_path, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.store = store
+    register_error_handlers(app)
+    app.add_middleware(ApiKeyMiddleware, settings=settings)
+    app.include_router(health_router)
+    app.include_router(router)
+    return app
+
+
+_lambda_handler = None
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Lambda entry point; the app is built on the first call, not at import."""
+    global _lambda_handler
+    if _lambda_handler is None:
+        from mangum import Mangum
+
+        # lifespan="off": the app has no startup work, and "auto" runs it per call.
+        _lambda_handler = Mangum(create_app(), lifespan="off")
+    return _lambda_handler(event, context)

@@ -1,0 +1,64 @@
+"""Use cases of the task service. Dependencies are parameters; no AWS here."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from app.domain import rules
+from app.domain.listing import TaskPage, TaskQuery
+from app.domain.task import Task, TaskStatus, check_transition, new_task
+
+Clock = Callable[[], float]
+
+
+class TaskRepository(Protocol):
+    def add(self, task: Task) -> None: ...
+    def get(self, task_id: str) -> Task: ...
+    def list(self, query: TaskQuery, page_token: str | None = None) -> TaskPage: ...
+    def replace_if(self, new: Task, expected: Task) -> Task: ...
+
+
+def create_task(
+    store: TaskRepository,
+    task_type: str,
+    data: dict[str, Any],
+    ttl: Any,
+    *,
+    max_data_bytes: int,
+    default_ttl_seconds: int,
+    clock: Clock = time.time,
+) -> Task:
+    now = clock()
+    rules.check_data_size(data, max_data_bytes)
+    if ttl is None:
+        expires = int(now) + default_ttl_seconds
+    else:
+        expires = rules.parse_epoch_seconds(ttl)
+        rules.check_ttl(expires, now)
+    task = new_task(task_type, data, expires, now)
+    store.add(task)
+    return task
+
+
+def get_task(store: TaskRepository, task_id: str) -> Task:
+    return store.get(task_id)
+
+
+def list_tasks(store: TaskRepository, query: TaskQuery, page_token: str | None = None) -> TaskPage:
+    return store.list(query, page_token)
+
+
+def change_status(
+    store: TaskRepository,
+    task_id: str,
+    status: TaskStatus,
+    status_msg: str,
+    *,
+    clock: Clock = time.time,
+) -> Task:
+    """Move a task through the state machine; a lost race is an InvalidTransition."""
+    current = store.get(task_id)
+    check_transition(task_id, current.status, status)
+    return store.replace_if(current.moved_to(status, status_msg, clock()), expected=current)

@@ -1,0 +1,45 @@
+"""All configuration, from environment variables with safe local defaults."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_API_KEY = "local-dev-key"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    # "local" for the laptop runtime and tests; a deployed stage otherwise.
+    stage: str = "local"
+    table_name: str = "async-app-local-tasks"
+    topic_arn: str = ""
+    # Comma-separated keys accepted in x-api-key. In AWS, api_keys_parameter
+    # names an SSM SecureString read at run time, so no key is in the template.
+    api_keys: str = LOCAL_API_KEY
+    api_keys_parameter: str = ""
+    # The prefix API Gateway puts before every path (its stage, e.g. "/dev").
+    root_path: str = ""
+    max_data_bytes: int = 64 * 1024
+    default_ttl_seconds: int = 7 * 24 * 3600
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage == "local"
+
+    @model_validator(mode="after")
+    def _refuse_local_secrets_when_deployed(self) -> Settings:
+        if not self.is_local and not self.api_keys_parameter and LOCAL_API_KEY in self.api_keys:
+            raise ValueError(
+                "API_KEYS still holds the local default key outside the local stage; "
+                "set API_KEYS_PARAMETER to an SSM SecureString instead"
+            )
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -48,5 +48,5 @@ class ApiKeyMiddleware:
         path: str = scope["path"]
         root = scope.get("root_path", "")
         if root and path.startswith(root):
-            path = path[len(root):]
+            path = path[len(root) :]
         return path == PROTECTED_PREFIX or path.startswith(PROTECTED_PREFIX + "/")

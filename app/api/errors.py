@@ -72,9 +72,7 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     message = exc.detail if isinstance(exc.detail, str) else "Request failed"
     if exc.status_code == 404 and message == "Not Found":
         message = f"No route for {request.method} {request.url.path}"
-    return JSONResponse(
-        error_body("http_error", message), status_code=exc.status_code, headers=exc.headers
-    )
+    return JSONResponse(error_body("http_error", message), status_code=exc.status_code, headers=exc.headers)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

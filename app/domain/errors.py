@@ -13,9 +13,7 @@ class TaskNotFound(DomainError):
 
 class InvalidTransition(DomainError):
     def __init__(self, task_id: str, current: str, target: str):
-        super().__init__(
-            f"Task {task_id} is {current}; it cannot move to {target}"
-        )
+        super().__init__(f"Task {task_id} is {current}; it cannot move to {target}")
         self.task_id = task_id
         self.current = current
         self.target = target

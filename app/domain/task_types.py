@@ -7,9 +7,8 @@ case, and its function, queue, DLQ and subscription in ``serverless.yml``
 
 TASK_TYPES: dict[str, str] = {
     "TASK1": "Waits data.duration_seconds (default 2), then completes. "
-    'data.fail=true makes it fail with data.fail_message.',
-    "TASK2": "Counts the words of data.text, reporting progress. "
-    "Fails when data.text is not a string.",
+    "data.fail=true makes it fail with data.fail_message.",
+    "TASK2": "Counts the words of data.text, reporting progress. Fails when data.text is not a string.",
 }
 
 

@@ -1,0 +1,71 @@
+"""Messages that exhausted their retries: their tasks end FAILED, saying why."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from app.adapters.task_store import TaskStore
+from app.domain.errors import InvalidTransition, TaskNotFound
+from app.domain.messages import MalformedMessage, TaskMessage
+from app.domain.task import TaskStatus
+from app.observability import get_logger
+from app.services.tasks import TaskRepository
+from app.settings import get_settings
+
+MAX_WRITE_RACES = 3
+
+
+def fail_exhausted(
+    store: TaskRepository, message: TaskMessage, clock: Callable[[], float] = time.time
+) -> str:
+    for _ in range(MAX_WRITE_RACES):
+        try:
+            task = store.get(message.task_id)
+        except TaskNotFound:
+            return "missing"
+        if task.status.is_terminal:
+            return "already_finished"
+        reason = (
+            f"gave up after {task.attempt} attempt(s)"
+            if task.attempt
+            else "gave up: no worker could start it"
+        )
+        if task.status_msg:
+            reason += f"; last: {task.status_msg}"
+        try:
+            store.replace_if(task.moved_to(TaskStatus.FAILED, reason, clock(), lease_expires=0), task)
+        except InvalidTransition:
+            continue  # a worker wrote meanwhile: read again
+        get_logger().warning("task failed: retries exhausted", extra={"task_id": task.id, "reason": reason})
+        return "failed"
+    raise RuntimeError(f"task {message.task_id} kept changing; will retry")
+
+
+_store: TaskStore | None = None
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    global _store
+    if _store is None:
+        _store = TaskStore(get_settings().table_name)
+    store = _store
+
+    def record_handler(record: Any) -> str:
+        try:
+            message = TaskMessage.from_json(record.body)
+        except MalformedMessage:
+            # Nothing to mark; keeping it would only loop. Logged for an operator.
+            get_logger().error("malformed message dropped from DLQ", extra={"body": record.body[:500]})
+            return "dropped"
+        return fail_exhausted(store, message)
+
+    return process_partial_response(
+        event=event,
+        record_handler=record_handler,
+        processor=BatchProcessor(event_type=EventType.SQS),
+        context=context,
+    )

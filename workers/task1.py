@@ -1,0 +1,29 @@
+"""TASK1: waits a while, then completes, or fails when asked to.
+
+data.duration_seconds  how long it runs (0-20, default 2)
+data.fail              true makes it end FAILED ...
+data.fail_message      ... with this status_msg
+"""
+
+from __future__ import annotations
+
+import time
+
+from workers.consumer import TaskFailure, TaskRun, make_handler
+
+MAX_DURATION_SECONDS = 20  # well inside the function's 30 s timeout
+
+
+def run(task: TaskRun) -> str:
+    duration = task.data.get("duration_seconds", 2)
+    if isinstance(duration, bool) or not isinstance(duration, int | float):
+        raise TaskFailure("data.duration_seconds must be a number")
+    if not 0 <= duration <= MAX_DURATION_SECONDS:
+        raise TaskFailure(f"data.duration_seconds must be between 0 and {MAX_DURATION_SECONDS}")
+    if task.data.get("fail"):
+        raise TaskFailure(str(task.data.get("fail_message") or "failed as requested (data.fail)"))
+    time.sleep(duration)
+    return f"done in {duration} s"
+
+
+handler = make_handler("TASK1", run)

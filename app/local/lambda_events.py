@@ -70,6 +70,10 @@ def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str
     }
 
 
+def function_arn(region: str, function_name: str) -> str:
+    return f"arn:aws:lambda:{region}:000000000000:function:{function_name}"
+
+
 @dataclass
 class LambdaContext:
     """The context object handlers receive, with a real deadline."""
@@ -84,7 +88,7 @@ class LambdaContext:
 
     def __post_init__(self) -> None:
         self._deadline = time.monotonic() + self.timeout_seconds
-        self.invoked_function_arn = f"arn:aws:lambda:{self.region}:000000000000:function:{self.function_name}"
+        self.invoked_function_arn = function_arn(self.region, self.function_name)
         self.log_group_name = f"/aws/lambda/{self.function_name}"
         self.log_stream_name = f"local/{self.aws_request_id}"
 

@@ -1,0 +1,46 @@
+"""``python -m app.local``: the whole service on this machine (what ``make run`` starts)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main() -> int:
+    port = int(os.environ.get("PORT", "8000"))
+    host = os.environ.get("HOST", "127.0.0.1")
+    if os.environ.get("API_KEY"):
+        os.environ["API_KEYS"] = os.environ["API_KEY"]
+    # Handlers log JSON at WARNING locally; the runtime prints one line per hop.
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", os.environ.get("LOG_LEVEL", "WARNING"))
+
+    import uvicorn
+
+    from app.local.runtime import LocalRuntime
+    from app.main import create_app
+    from app.settings import get_settings
+
+    runtime = LocalRuntime().start()
+    try:
+        settings = get_settings()
+        api_key = next(iter(sorted(k.strip() for k in settings.api_keys.split(",") if k.strip())))
+        print(
+            f"\n  async-app is running locally\n"
+            f"  API:        http://{host}:{port}/tasks   (header x-api-key: {api_key})\n"
+            f"  Health:     http://{host}:{port}/health\n"
+            f"  AWS emulator (moto) at {runtime.endpoint}; table {settings.table_name}\n"
+            f"  Ctrl-C stops everything.\n",
+            flush=True,
+        )
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning", lifespan="off")
+        )
+        server.run()  # returns on SIGINT / SIGTERM
+    finally:
+        runtime.stop()
+        print("  stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

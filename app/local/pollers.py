@@ -1,0 +1,287 @@
+"""The Lambda service's part, done locally: event source mappings.
+
+A StreamPoller reads the table's stream shards, drops records the filter
+patterns reject, batches the rest and invokes the handler; failed records are
+retried from the first failure (ReportBatchItemFailures), the batch is split
+on function errors (bisect), and after the retry limit the batch goes to the
+on-failure destination. An SqsPoller receives up to the batch size, invokes
+the handler and deletes only the messages that succeeded; the others come
+back after the visibility timeout, and SQS redrives them to the DLQ.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from app.local.filter_patterns import matches_any
+from app.local.lambda_events import LambdaContext, dynamodb_stream_record, function_arn, sqs_record
+from app.local.sls_config import SqsFunction, StreamFunction
+
+logger = logging.getLogger("app.local")
+
+Handler = Callable[[dict[str, Any], Any], Any]
+STREAM_POLL_INTERVAL = 0.25  # Lambda polls a shard four times a second
+SQS_WAIT_SECONDS = 1  # long poll, short enough to stop promptly
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One handler call, as the runtime reports it."""
+
+    function: str
+    source: str
+    task_ids: list[str]
+    failed: int
+    error: str | None
+    elapsed_ms: float
+
+
+Reporter = Callable[[Invocation], None]
+
+
+def import_handler(path: str) -> Handler:
+    module_name, _, attribute = path.rpartition(".")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def _failed_identifiers(response: Any) -> list[str] | None:
+    """The identifiers a partial batch response names, or None when it is malformed."""
+    if response is None:
+        return []
+    if not isinstance(response, dict):
+        return None
+    failures = response.get("batchItemFailures", [])
+    if not isinstance(failures, list):
+        return None
+    identifiers = []
+    for failure in failures:
+        identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+        if not identifier or not isinstance(identifier, str):
+            return None
+        identifiers.append(identifier)
+    return identifiers
+
+
+class StreamPoller:
+    def __init__(
+        self,
+        function: StreamFunction,
+        stream_arn: str,
+        on_failure_queue_url: str | None,
+        clients: dict[str, Any],
+        region: str,
+        stop: threading.Event,
+        report: Reporter,
+    ):
+        self.function = function
+        self.stream_arn = stream_arn
+        self.on_failure_queue_url = on_failure_queue_url
+        self.streams = clients["dynamodbstreams"]
+        self.sqs = clients["sqs"]
+        self.region = region
+        self.stop = stop
+        self.report = report
+        self.handler = import_handler(function.handler)
+
+    def run(self) -> None:
+        iterators = self._shard_iterators()
+        pending: list[dict[str, Any]] = []
+        oldest_pending = 0.0
+        while not self.stop.is_set():
+            received = False
+            for shard_id, iterator in list(iterators.items()):
+                response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
+                if response.get("NextShardIterator"):
+                    iterators[shard_id] = response["NextShardIterator"]
+                else:
+                    del iterators[shard_id]  # closed shard, fully read
+                for raw in response.get("Records", []):
+                    received = True
+                    record = dynamodb_stream_record(raw, self.stream_arn, self.region)
+                    if matches_any(self.function.filter_patterns, record):
+                        if not pending:
+                            oldest_pending = time.monotonic()
+                        pending.append(record)
+            window_over = time.monotonic() - oldest_pending >= self.function.batching_window
+            while pending and (len(pending) >= self.function.batch_size or window_over):
+                batch, pending = pending[: self.function.batch_size], pending[self.function.batch_size :]
+                self._deliver(batch)
+                oldest_pending = time.monotonic()
+            if not received:
+                self.stop.wait(STREAM_POLL_INTERVAL)
+
+    def _shard_iterators(self) -> dict[str, str]:
+        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+        return {
+            shard["ShardId"]: self.streams.get_shard_iterator(
+                StreamArn=self.stream_arn,
+                ShardId=shard["ShardId"],
+                ShardIteratorType=self.function.starting_position,
+            )["ShardIterator"]
+            for shard in shards
+        }
+
+    def _deliver(self, batch: list[dict[str, Any]]) -> None:
+        retries = 0
+        while batch and not self.stop.is_set():
+            function_error, first_failed = self._invoke(batch)
+            if first_failed is None:
+                return
+            batch = batch[first_failed:]
+            if function_error and self.function.bisect_on_error and len(batch) > 1:
+                middle = len(batch) // 2
+                self._deliver(batch[:middle])
+                self._deliver(batch[middle:])
+                return
+            retries += 1
+            if 0 <= self.function.maximum_retry_attempts < retries:
+                self._send_to_on_failure(batch)
+                return
+            self.stop.wait(min(0.1 * 2**retries, 5.0))
+
+    def _invoke(self, batch: list[dict[str, Any]]) -> tuple[bool, int | None]:
+        """Call the handler; return (function error?, index of the first failed record)."""
+        started = time.monotonic()
+        error = None
+        first_failed: int | None = None
+        context = LambdaContext(self.function.name, self.function.timeout, self.region)
+        try:
+            response = self.handler({"Records": batch}, context)
+        except Exception as exc:
+            logger.exception("%s failed on a stream batch", self.function.name)
+            error, first_failed = f"{type(exc).__name__}: {exc}", 0
+        else:
+            if self.function.report_batch_item_failures:
+                identifiers = _failed_identifiers(response)
+                sequences = [record["dynamodb"]["SequenceNumber"] for record in batch]
+                if identifiers is None or any(i not in sequences for i in identifiers):
+                    first_failed = 0  # Lambda treats a malformed response as a failed batch
+                elif identifiers:
+                    first_failed = min(sequences.index(i) for i in identifiers)
+        self.report(
+            Invocation(
+                function=self.function.name,
+                source="stream",
+                task_ids=[r["dynamodb"].get("NewImage", {}).get("id", {}).get("S", "?") for r in batch],
+                failed=0 if first_failed is None else len(batch) - first_failed,
+                error=error,
+                elapsed_ms=(time.monotonic() - started) * 1000,
+            )
+        )
+        return error is not None, first_failed
+
+    def _send_to_on_failure(self, batch: list[dict[str, Any]]) -> None:
+        logger.error("%s gave up on %d stream records", self.function.name, len(batch))
+        if not self.on_failure_queue_url:
+            return
+        # The shape of Lambda's on-failure record for stream sources.
+        self.sqs.send_message(
+            QueueUrl=self.on_failure_queue_url,
+            MessageBody=json.dumps(
+                {
+                    "requestContext": {
+                        "condition": "RetryAttemptsExhausted",
+                        "approximateInvokeCount": self.function.maximum_retry_attempts + 1,
+                        "functionArn": function_arn(self.region, self.function.name),
+                    },
+                    "DDBStreamBatchInfo": {
+                        "shardId": "local",
+                        "startSequenceNumber": batch[0]["dynamodb"]["SequenceNumber"],
+                        "endSequenceNumber": batch[-1]["dynamodb"]["SequenceNumber"],
+                        "batchSize": len(batch),
+                        "streamArn": self.stream_arn,
+                    },
+                }
+            ),
+        )
+
+
+class SqsPoller:
+    def __init__(
+        self,
+        function: SqsFunction,
+        queue_url: str,
+        queue_arn: str,
+        clients: dict[str, Any],
+        region: str,
+        stop: threading.Event,
+        report: Reporter,
+    ):
+        self.function = function
+        self.queue_url = queue_url
+        self.queue_arn = queue_arn
+        self.sqs = clients["sqs"]
+        self.region = region
+        self.stop = stop
+        self.report = report
+        self.handler = import_handler(function.handler)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            messages = self._receive_batch()
+            if messages:
+                self._invoke(messages)
+
+    def _receive_batch(self) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = []
+        deadline = time.monotonic() + self.function.batching_window
+        while not self.stop.is_set() and len(messages) < self.function.batch_size:
+            response = self.sqs.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=min(10, self.function.batch_size - len(messages)),
+                WaitTimeSeconds=SQS_WAIT_SECONDS,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            )
+            messages.extend(response.get("Messages", []))
+            if messages and time.monotonic() >= deadline:
+                break
+        return messages
+
+    def _invoke(self, messages: list[dict[str, Any]]) -> None:
+        records = [sqs_record(message, self.queue_arn, self.region) for message in messages]
+        started = time.monotonic()
+        error = None
+        failed: set[str] = set()
+        context = LambdaContext(self.function.name, self.function.timeout, self.region)
+        try:
+            response = self.handler({"Records": records}, context)
+        except Exception as exc:
+            logger.exception("%s failed on an SQS batch", self.function.name)
+            error = f"{type(exc).__name__}: {exc}"
+            failed = {record["messageId"] for record in records}
+        else:
+            if self.function.report_batch_item_failures:
+                identifiers = _failed_identifiers(response)
+                ids = {record["messageId"] for record in records}
+                # A malformed response fails the whole batch, as in Lambda.
+                malformed = identifiers is None or not set(identifiers) <= ids
+                failed = ids if malformed else set(identifiers)
+        succeeded = [r for r in records if r["messageId"] not in failed]
+        for start in range(0, len(succeeded), 10):
+            self.sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": r["receiptHandle"]}
+                    for i, r in enumerate(succeeded[start : start + 10])
+                ],
+            )
+        self.report(
+            Invocation(
+                function=self.function.name,
+                source=self.queue_arn.rsplit(":", 1)[-1],
+                task_ids=[
+                    r["messageAttributes"].get("task_id", {}).get("stringValue") or "?" for r in records
+                ],
+                failed=len(failed),
+                error=error,
+                elapsed_ms=(time.monotonic() - started) * 1000,
+            )
+        )

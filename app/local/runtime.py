@@ -1,0 +1,171 @@
+"""The whole service on one machine, with no AWS account.
+
+An embedded AWS emulator (moto server, loopback only) provisioned from
+serverless.yml, the pollers that do the Lambda service's work, and the same
+handler functions AWS runs. ``python -m app.local`` adds uvicorn serving the api.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from app.local import sls_config
+from app.local.pollers import Invocation, Reporter, SqsPoller, StreamPoller
+from app.local.provision import LocalResources, provision
+
+DUMMY_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+}
+# Variables that could point boto3 at a real account or endpoint.
+FOREIGN_AWS_VARIABLES = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+)
+
+
+def print_invocation(invocation: Invocation) -> None:
+    outcome = "ok" if not invocation.failed else f"{invocation.failed} failed"
+    if invocation.error:
+        outcome = f"error: {invocation.error}"
+    tasks = ", ".join(task_id[:8] for task_id in invocation.task_ids)
+    stamp = datetime.now().strftime("%H:%M:%S.%f")[:-3]
+    print(
+        f"{stamp}  {invocation.function:<11} <- {invocation.source:<28} "
+        f"[{tasks}] {outcome} ({invocation.elapsed_ms:.0f} ms)",
+        flush=True,
+    )
+
+
+def isolate_from_aws(endpoint: str, region: str) -> None:
+    """Point every boto3 client of this process at the emulator, with dummy credentials."""
+    for name in FOREIGN_AWS_VARIABLES:
+        os.environ.pop(name, None)
+    os.environ.update(DUMMY_CREDENTIALS)
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    os.environ["AWS_DEFAULT_REGION"] = region
+    os.environ["AWS_REGION"] = region
+    # No shared config or credentials file can add a profile or a real key.
+    os.environ["AWS_CONFIG_FILE"] = os.devnull
+    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    # Tracing and metrics have no daemon or agent here.
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+
+
+class LocalRuntime:
+    """Emulator + resources + pollers; a context manager that cleans up after itself."""
+
+    def __init__(
+        self,
+        serverless_path: str | Path = sls_config.DEFAULT_PATH,
+        *,
+        visibility_timeout_override: int | None = None,
+        worker_concurrency: int = 2,
+        report: Reporter = print_invocation,
+    ):
+        self.topology = sls_config.load(serverless_path)
+        self.visibility_timeout_override = visibility_timeout_override
+        self.worker_concurrency = worker_concurrency
+        self.report = report
+        self.stop_event = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.emulator: Any = None
+        self.endpoint = ""
+        self.resources: LocalResources | None = None
+        self.clients: dict[str, Any] = {}
+
+    def start(self) -> LocalRuntime:
+        from moto.server import ThreadedMotoServer
+
+        # The emulator would log every AWS call; the runtime reports hops instead.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self.emulator = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.emulator.start()
+        host, port = self.emulator.get_host_and_port()
+        self.endpoint = f"http://{host}:{port}"
+        region = self.topology.region
+        isolate_from_aws(self.endpoint, region)
+
+        import boto3
+
+        self.clients = {
+            name: boto3.client(name, endpoint_url=self.endpoint, region_name=region)
+            for name in ("dynamodb", "dynamodbstreams", "sns", "sqs")
+        }
+        self.resources = provision(self.topology, self.clients, self.visibility_timeout_override)
+        self._configure_handlers()
+        self._start_pollers()
+        return self
+
+    def _configure_handlers(self) -> None:
+        from app.adapters import aws
+        from app.settings import get_settings
+
+        assert self.resources is not None
+        os.environ["STAGE"] = sls_config.LOCAL_STAGE
+        os.environ["TABLE_NAME"] = self.resources.table_name
+        (topic_arn,) = self.resources.topic_arns.values()
+        os.environ["TOPIC_ARN"] = topic_arn
+        get_settings.cache_clear()
+        aws.reset_clients()
+
+    def _start_pollers(self) -> None:
+        assert self.resources is not None
+        resources = self.resources
+        pollers: list[Any] = []
+        for function in self.topology.stream_functions:
+            on_failure = function.on_failure_queue_logical_id
+            pollers.append(
+                StreamPoller(
+                    function,
+                    resources.stream_arn,
+                    resources.queue_urls[on_failure] if on_failure else None,
+                    self.clients,
+                    self.topology.region,
+                    self.stop_event,
+                    self.report,
+                )
+            )
+        for function in self.topology.sqs_functions:
+            for _ in range(self.worker_concurrency):
+                pollers.append(
+                    SqsPoller(
+                        function,
+                        resources.queue_urls[function.queue_logical_id],
+                        resources.queue_arns[function.queue_logical_id],
+                        self.clients,
+                        self.topology.region,
+                        self.stop_event,
+                        self.report,
+                    )
+                )
+        for poller in pollers:
+            thread = threading.Thread(target=poller.run, name=f"poller-{poller.function.name}", daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.stop_event.set()
+        for thread in self.threads:
+            thread.join(timeout)
+        if self.emulator is not None:
+            self.emulator.stop()
+            self.emulator = None
+
+    def __enter__(self) -> LocalRuntime:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

@@ -80,6 +80,8 @@ def to_item(task: Task) -> dict[str, Any]:
     }
     if task.updated_time is not None:
         item["updated_time"] = {"N": str(task.updated_time)}
+    if task.retry_of is not None:
+        item["retry_of"] = {"S": task.retry_of}
     return item
 
 
@@ -97,6 +99,7 @@ def from_item(item: dict[str, Any]) -> Task:
         updated_time=int(updated["N"]) if updated else None,
         attempt=int(item.get("attempt", {}).get("N", "0")),
         lease_expires=int(item.get("lease_expires", {}).get("N", "0")),
+        retry_of=item.get("retry_of", {}).get("S"),
     )
 
 

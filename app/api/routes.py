@@ -35,7 +35,7 @@ def create_task(
         max_data_bytes=settings.max_data_bytes,
         default_ttl_seconds=settings.default_ttl_seconds,
     )
-    response.headers["Location"] = str(request.url_for("get_task", task_id=task.id))
+    _point_to_status(request, response, task.id)
     return {"id": task.id}
 
 
@@ -68,3 +68,17 @@ def get_task(task_id: str, store: StoreDep) -> dict[str, object]:
 @router.patch("/{task_id}", dependencies=[Depends(require_json)])
 def update_task(task_id: str, body: UpdateTaskRequest, store: StoreDep) -> dict[str, object]:
     return tasks.change_status(store, task_id, body.status, body.status_msg).to_public()
+
+
+@router.post("/{task_id}/retry", status_code=202)
+def retry_task(
+    task_id: str, request: Request, response: Response, store: StoreDep, settings: SettingsDep
+) -> dict[str, str]:
+    task = tasks.retry_task(store, task_id, default_ttl_seconds=settings.default_ttl_seconds)
+    _point_to_status(request, response, task.id)
+    return {"id": task.id, "retry_of": task_id}
+
+
+def _point_to_status(request: Request, response: Response, task_id: str) -> None:
+    """The async request-reply pattern: 202 plus where to poll for the result."""
+    response.headers["Location"] = str(request.url_for("get_task", task_id=task_id))

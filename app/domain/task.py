@@ -56,6 +56,8 @@ class Task:
     # Worker bookkeeping: which delivery attempt owns the task, and until when.
     attempt: int = 0
     lease_expires: int = 0
+    # Set on a task created by retrying a failed one.
+    retry_of: str | None = None
 
     def to_public(self) -> dict[str, Any]:
         """The task as the API contract shows it."""
@@ -68,6 +70,7 @@ class Task:
             "created_time": self.created_time,
             "updated_time": self.updated_time,
             "ttl": self.ttl,
+            "retry_of": self.retry_of,
         }
 
     def moved_to(self, status: TaskStatus, status_msg: str, now: float, **changes: Any) -> Task:
@@ -76,7 +79,7 @@ class Task:
         )
 
 
-def new_task(task_type: str, data: dict[str, Any], ttl: int, now: float) -> Task:
+def new_task(task_type: str, data: dict[str, Any], ttl: int, now: float, retry_of: str | None = None) -> Task:
     return Task(
         id=str(uuid.uuid4()),
         task_type=task_type,
@@ -85,4 +88,11 @@ def new_task(task_type: str, data: dict[str, Any], ttl: int, now: float) -> Task
         created_time=int(now),
         created_ms=int(now * 1000),
         ttl=ttl,
+        retry_of=retry_of,
     )
+
+
+def check_retryable(task: Task) -> None:
+    """Only a FAILED task can be retried; the retry is a new task linked to it."""
+    if task.status is not TaskStatus.FAILED:
+        raise InvalidTransition(task.id, task.status.value, "a retry (only FAILED tasks can be retried)")

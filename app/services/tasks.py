@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from app.domain import rules
 from app.domain.listing import TaskPage, TaskQuery
-from app.domain.task import Task, TaskStatus, check_transition, new_task
+from app.domain.task import Task, TaskStatus, check_retryable, check_transition, new_task
 
 Clock = Callable[[], float]
 
@@ -62,3 +62,16 @@ def change_status(
     current = store.get(task_id)
     check_transition(task_id, current.status, status)
     return store.replace_if(current.moved_to(status, status_msg, clock()), expected=current)
+
+
+def retry_task(
+    store: TaskRepository, task_id: str, *, default_ttl_seconds: int, clock: Clock = time.time
+) -> Task:
+    """Run a FAILED task's work again, as a new task that names the original."""
+    original = store.get(task_id)
+    check_retryable(original)
+    now = clock()
+    ttl = max(original.ttl, int(now) + default_ttl_seconds)
+    retry = new_task(original.task_type, original.data, ttl, now, retry_of=original.id)
+    store.add(retry)
+    return retry

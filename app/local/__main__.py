@@ -20,7 +20,11 @@ def main() -> int:
     from app.main import create_app
     from app.settings import get_settings
 
-    runtime = LocalRuntime().start()
+    override = os.environ.get("LOCAL_VISIBILITY_TIMEOUT_SECONDS")
+    runtime = LocalRuntime(
+        visibility_timeout_override=int(override) if override else None,
+        worker_concurrency=int(os.environ.get("LOCAL_WORKER_CONCURRENCY", "2")),
+    ).start()
     try:
         settings = get_settings()
         api_key = next(iter(sorted(k.strip() for k in settings.api_keys.split(",") if k.strip())))

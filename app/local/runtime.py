@@ -64,6 +64,27 @@ def isolate_from_aws(endpoint: str, region: str) -> None:
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 
+def start_emulator() -> tuple[Any, str]:
+    """A moto server on a free loopback port; returns it and its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    # The emulator would log every AWS call; the runtime reports hops instead.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    return server, f"http://{host}:{port}"
+
+
+def emulator_clients(endpoint: str, region: str) -> dict[str, Any]:
+    import boto3
+
+    return {
+        name: boto3.client(name, endpoint_url=endpoint, region_name=region)
+        for name in ("dynamodb", "dynamodbstreams", "sns", "sqs")
+    }
+
+
 class LocalRuntime:
     """Emulator + resources + pollers; a context manager that cleans up after itself."""
 
@@ -87,23 +108,9 @@ class LocalRuntime:
         self.clients: dict[str, Any] = {}
 
     def start(self) -> LocalRuntime:
-        from moto.server import ThreadedMotoServer
-
-        # The emulator would log every AWS call; the runtime reports hops instead.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self.emulator = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self.emulator.start()
-        host, port = self.emulator.get_host_and_port()
-        self.endpoint = f"http://{host}:{port}"
-        region = self.topology.region
-        isolate_from_aws(self.endpoint, region)
-
-        import boto3
-
-        self.clients = {
-            name: boto3.client(name, endpoint_url=self.endpoint, region_name=region)
-            for name in ("dynamodb", "dynamodbstreams", "sns", "sqs")
-        }
+        self.emulator, self.endpoint = start_emulator()
+        isolate_from_aws(self.endpoint, self.topology.region)
+        self.clients = emulator_clients(self.endpoint, self.topology.region)
         self.resources = provision(self.topology, self.clients, self.visibility_timeout_override)
         self._configure_handlers()
         self._start_pollers()

@@ -1,0 +1,65 @@
+# The two commands: `make run` (the whole service, locally) and `make test` (every test).
+# Both set up what they need on a fresh machine (Debian, Python 3.11+, Node 20).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PORT
+
+.PHONY: run test lint format unit integration e2e deploy-check screenshot clean
+
+run: $(VENV)/.local-deps
+	$(BIN)/python -m app.local
+
+test: $(VENV)/.dev-deps browser lint
+	$(BIN)/python -m pytest
+	bash scripts/deploy_check.sh
+
+lint: $(VENV)/.dev-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev-deps
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+unit: $(VENV)/.dev-deps
+	$(BIN)/python -m pytest tests/unit
+
+integration: $(VENV)/.dev-deps
+	$(BIN)/python -m pytest tests/integration
+
+e2e: $(VENV)/.dev-deps browser
+	$(BIN)/python -m pytest tests/e2e
+
+deploy-check: $(VENV)/.dev-deps
+	bash scripts/deploy_check.sh
+
+screenshot: $(VENV)/.dev-deps browser
+	$(BIN)/python scripts/screenshot.py docs/dashboard.png
+
+$(VENV)/bin/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.local-deps: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e ".[local]"
+	touch $@
+
+$(VENV)/.dev-deps: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.local-deps
+
+# Browser tests use Debian's Chromium where there is one to install (Playwright's
+# own download is blocked on some machines), and Playwright's browser elsewhere.
+.PHONY: browser
+browser: $(VENV)/.dev-deps
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	else $(BIN)/playwright install chromium; fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .serverless node_modules test-artifacts

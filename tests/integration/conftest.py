@@ -1,0 +1,56 @@
+"""The embedded AWS emulator, and resources provisioned from serverless.yml for each module."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from app.adapters.task_store import TaskStore
+from app.local import sls_config
+from app.local.provision import LocalResources, provision
+from app.local.runtime import emulator_clients, isolate_from_aws, start_emulator
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    topology: sls_config.Topology
+    resources: LocalResources
+    clients: dict[str, Any]
+    store: TaskStore
+
+    @property
+    def topic_arn(self) -> str:
+        (arn,) = self.resources.topic_arns.values()
+        return arn
+
+    def queue_url(self, logical_id: str) -> str:
+        return self.resources.queue_urls[logical_id]
+
+
+@pytest.fixture(scope="session")
+def emulator_endpoint() -> Iterator[str]:
+    server, endpoint = start_emulator()
+    isolate_from_aws(endpoint, sls_config.load().region)
+    try:
+        yield endpoint
+    finally:
+        server.stop()
+
+
+def provision_stage(endpoint: str, visibility_timeout: int | None = 1) -> Provisioned:
+    """A fresh copy of serverless.yml's resources under a unique stage name."""
+    topology = sls_config.load(stage=f"it-{uuid.uuid4().hex[:8]}")
+    clients = emulator_clients(endpoint, topology.region)
+    resources = provision(topology, clients, visibility_timeout_override=visibility_timeout)
+    return Provisioned(topology, resources, clients, TaskStore(resources.table_name, clients["dynamodb"]))
+
+
+@pytest.fixture(scope="module")
+def provisioned(emulator_endpoint: str) -> Provisioned:
+    return provision_stage(emulator_endpoint)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.adapters.task_store import TaskStore
+from app.adapters import task_store
 from app.domain.claims import ClaimOutcome, decide_claim
 from app.domain.errors import InvalidTransition, TaskNotFound
 from app.domain.messages import TaskMessage
@@ -136,18 +136,15 @@ def lease_seconds_for(context: Any) -> float:
 
 def make_handler(task_type: str, run: Run) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """The Lambda handler of the worker for ``task_type``."""
-    store: TaskStore | None = None
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        nonlocal store
         from aws_lambda_powertools.utilities.batch import (
             BatchProcessor,
             EventType,
             process_partial_response,
         )
 
-        if store is None:
-            store = TaskStore(get_settings().table_name)
+        store = task_store.for_table(get_settings().table_name)
         lease = lease_seconds_for(context)
 
         def record_handler(record: Any) -> str:

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from app.adapters.task_store import TaskStore
+from app.adapters import task_store
 from app.domain.errors import InvalidTransition, TaskNotFound
 from app.domain.messages import MalformedMessage, TaskMessage
 from app.domain.task import TaskStatus
@@ -43,16 +43,10 @@ def fail_exhausted(
     raise RuntimeError(f"task {message.task_id} kept changing; will retry")
 
 
-_store: TaskStore | None = None
-
-
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
-    global _store
-    if _store is None:
-        _store = TaskStore(get_settings().table_name)
-    store = _store
+    store = task_store.for_table(get_settings().table_name)
 
     def record_handler(record: Any) -> str:
         try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from app.adapters import aws, page_tokens
@@ -220,3 +221,9 @@ class TaskStore:
             raise StoreUnavailable(f"DynamoDB {operation} failed: {exc.response['Error']['Code']}") from exc
         except BotoCoreError as exc:
             raise StoreUnavailable(f"DynamoDB {operation} failed: {exc}") from exc
+
+
+@lru_cache
+def for_table(table_name: str) -> TaskStore:
+    """One store per table per process, so warm invocations reuse its client."""
+    return TaskStore(table_name)

@@ -1,0 +1,100 @@
+"""serverless.yml, the task-type registry and the local runtime agree."""
+
+import importlib
+from pathlib import Path
+
+import pytest
+
+from app.domain.task_types import TASK_TYPES, worker_module
+from app.local import sls_config
+
+SERVERLESS_YML = Path(sls_config.DEFAULT_PATH)
+
+
+@pytest.fixture(scope="module")
+def topology() -> sls_config.Topology:
+    return sls_config.load()
+
+
+def test_every_task_type_has_a_worker_queue_dlq_and_subscription(topology):
+    workers = {function.name: function for function in topology.sqs_functions}
+    subscriptions = {s.queue_logical_id: s for s in topology.subscriptions}
+    for task_type in TASK_TYPES:
+        worker = workers[task_type.lower()]
+        assert worker.handler == f"{worker_module(task_type)}.handler"
+        assert worker.report_batch_item_failures
+        queue = topology.queues[worker.queue_logical_id]
+        assert queue.dead_letter_logical_id in topology.queues
+        assert queue.max_receive_count and queue.max_receive_count <= 5
+        # AWS advises six times the function timeout for SQS event sources.
+        assert queue.visibility_timeout >= 6 * worker.timeout
+        subscription = subscriptions[worker.queue_logical_id]
+        assert subscription.filter_policy == {"task_type": [task_type]}
+        assert subscription.raw_message_delivery
+
+
+def test_no_queue_or_worker_without_a_task_type(topology):
+    worker_names = {f.name for f in topology.sqs_functions if f.handler.startswith("workers.task")}
+    assert worker_names == {task_type.lower() for task_type in TASK_TYPES}
+    assert {s.filter_policy["task_type"][0] for s in topology.subscriptions} == set(TASK_TYPES)
+
+
+def test_every_dead_letter_queue_is_drained_by_the_dead_letter_handler(topology):
+    drained = {f.queue_logical_id for f in topology.sqs_functions if f.name == "deadLetters"}
+    dlqs = {q.dead_letter_logical_id for q in topology.queues.values() if q.dead_letter_logical_id}
+    assert drained == dlqs
+
+
+def test_every_handler_imports(topology):
+    for function in [*topology.stream_functions, *topology.sqs_functions]:
+        module, _, name = function.handler.rpartition(".")
+        assert callable(getattr(importlib.import_module(module), name))
+
+
+def test_publisher_reads_the_table_stream_with_failure_handling(topology):
+    (publisher,) = topology.stream_functions
+    assert publisher.table_logical_id == topology.table.logical_id
+    assert publisher.report_batch_item_failures and publisher.bisect_on_error
+    assert publisher.maximum_retry_attempts >= 0
+    assert publisher.on_failure_queue_logical_id in topology.queues
+    assert topology.table.stream_view_type == "NEW_AND_OLD_IMAGES"
+    assert topology.table.ttl_attribute == "ttl"
+
+
+def test_environment_names_the_provisioned_resources(topology):
+    env = topology.function_environment
+    assert env["publisher"]["TABLE_NAME"] == topology.table.name
+    assert env["publisher"]["TOPIC_ARN"] == {"Ref": next(iter(topology.topics))}
+    for function in topology.sqs_functions:
+        assert env[function.name]["TABLE_NAME"] == topology.table.name
+
+
+def test_listing_indexes_match_the_store():
+    from app.adapters.task_store import LISTING_INDEXES
+
+    indexes = {
+        index["IndexName"]: index["KeySchema"] for index in sls_config.load().table.global_secondary_indexes
+    }
+    for index in LISTING_INDEXES:
+        assert indexes[index.name] == [
+            {"AttributeName": index.partition_attr, "KeyType": "HASH"},
+            {"AttributeName": "list_sk", "KeyType": "RANGE"},
+        ]
+
+
+def test_names_follow_the_stage():
+    dev = sls_config.load(stage="dev")
+    assert dev.table.name == "async-app-dev-tasks"
+    assert {q.name for q in dev.queues.values()} >= {"async-app-dev-task1", "async-app-dev-task1-dlq"}
+
+
+def test_resolver_handles_fallbacks_and_unknown_sources(tmp_path):
+    source = SERVERLESS_YML.read_text()
+    source = source.replace(
+        "custom:\n", "custom:\n  secret: ${ssm:/x/y}\n  fallback: ${env:NOPE, 'dflt'}\n", 1
+    )
+    copy = tmp_path / "serverless.yml"
+    copy.write_text(source)
+    document = sls_config._read(copy, "local")
+    assert document["custom"]["secret"] == "${ssm:/x/y}"
+    assert document["custom"]["fallback"] == "dflt"

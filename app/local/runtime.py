@@ -64,10 +64,36 @@ def isolate_from_aws(endpoint: str, region: str) -> None:
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 
+_WRITE_LOCK = threading.RLock()
+
+
+def serialize_dynamodb_writes() -> None:
+    """Make the emulator's conditional writes atomic, as DynamoDB's are.
+
+    moto checks a condition and then writes without a lock, so two threads can
+    both pass the same condition. Our concurrency control relies on exactly
+    one of them winning, so every write of moto's DynamoDB takes one lock.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"):
+        method = getattr(DynamoDBBackend, name, None)
+        if method is None or getattr(method, "_serialized", False):
+            continue
+
+        def serialized(self: Any, *args: Any, _method: Any = method, **kwargs: Any) -> Any:
+            with _WRITE_LOCK:
+                return _method(self, *args, **kwargs)
+
+        serialized._serialized = True  # type: ignore[attr-defined]
+        setattr(DynamoDBBackend, name, serialized)
+
+
 def start_emulator() -> tuple[Any, str]:
     """A moto server on a free loopback port; returns it and its endpoint URL."""
     from moto.server import ThreadedMotoServer
 
+    serialize_dynamodb_writes()
     # The emulator would log every AWS call; the runtime reports hops instead.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

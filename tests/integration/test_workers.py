@@ -1,0 +1,171 @@
+"""Publisher and workers against the emulator: fan-out, claims, crashes, duplicates."""
+
+import json
+
+import pytest
+
+from app.domain.messages import TaskMessage
+from app.domain.task import TaskStatus
+from app.local.filter_patterns import matches_any
+from app.local.lambda_events import dynamodb_stream_record
+from tests.factories import a_task
+from tests.integration.conftest import provision_stage
+from workers.consumer import SimulatedCrash, TaskBusy, TaskFailure, process_message
+from workers.publisher import publish_records
+
+
+@pytest.fixture
+def fresh(emulator_endpoint):
+    return provision_stage(emulator_endpoint)
+
+
+def stream_records(provisioned) -> list[dict]:
+    """Every record of the table's stream, as Lambda would deliver them to the publisher."""
+    streams = provisioned.clients["dynamodbstreams"]
+    arn = provisioned.resources.stream_arn
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    raw = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+    return [dynamodb_stream_record(r, arn, provisioned.topology.region) for r in raw]
+
+
+def receive_all(provisioned, logical_id: str) -> list[dict]:
+    response = provisioned.clients["sqs"].receive_message(
+        QueueUrl=provisioned.queue_url(logical_id),
+        MaxNumberOfMessages=10,
+        WaitTimeSeconds=1,
+        MessageAttributeNames=["All"],
+    )
+    return response.get("Messages", [])
+
+
+def test_publisher_fans_new_tasks_out_to_the_queue_of_their_type(fresh):
+    first, second = a_task("TASK1"), a_task("TASK2")
+    fresh.store.add(first)
+    fresh.store.add(second)
+    claimed = first.moved_to(TaskStatus.IN_PROGRESS, "", 1, attempt=1)
+    fresh.store.replace_if(claimed, expected=first)  # a MODIFY the filter must drop
+
+    (publisher,) = fresh.topology.stream_functions
+    records = [r for r in stream_records(fresh) if matches_any(publisher.filter_patterns, r)]
+    assert [r["eventName"] for r in records] == ["INSERT", "INSERT"]
+
+    response = publish_records(records, fresh.topic_arn, fresh.clients["sns"])
+    assert response == {"batchItemFailures": []}
+    (task1_message,) = receive_all(fresh, "Task1Queue")
+    (task2_message,) = receive_all(fresh, "Task2Queue")
+    assert TaskMessage.from_json(task1_message["Body"]) == TaskMessage(first.id, "TASK1")
+    assert TaskMessage.from_json(task2_message["Body"]) == TaskMessage(second.id, "TASK2")
+    assert task1_message["MessageAttributes"]["task_type"]["StringValue"] == "TASK1"
+    assert task1_message["MessageAttributes"]["task_id"]["StringValue"] == first.id
+
+
+def test_publisher_reports_what_it_could_not_publish(fresh):
+    task = a_task()
+    fresh.store.add(task)
+    (record,) = stream_records(fresh)
+    broken = {"dynamodb": {"SequenceNumber": "999", "NewImage": {}}}
+    missing_topic = fresh.topic_arn + "-gone"
+    response = publish_records([record, broken], missing_topic, fresh.clients["sns"])
+    failed = [f["itemIdentifier"] for f in response["batchItemFailures"]]
+    assert sorted(failed) == sorted([record["dynamodb"]["SequenceNumber"], "999"])
+
+
+class Counter:
+    def __init__(self, result: str = "done", error: Exception | None = None):
+        self.calls = 0
+        self.result = result
+        self.error = error
+
+    def __call__(self, run) -> str:
+        self.calls += 1
+        if self.error:
+            raise self.error
+        return self.result
+
+
+def test_a_task_runs_once_however_often_it_is_delivered(provisioned):
+    task = a_task()
+    provisioned.store.add(task)
+    run = Counter("all good")
+    message = TaskMessage(task.id, task.task_type)
+    assert process_message(provisioned.store, message, run, lease_seconds=30) == "completed"
+    assert process_message(provisioned.store, message, run, lease_seconds=30) == "duplicate"
+    assert run.calls == 1
+    done = provisioned.store.get(task.id)
+    assert (done.status, done.status_msg, done.attempt) == (TaskStatus.COMPLETED, "all good", 1)
+
+
+def test_a_delivery_while_another_attempt_holds_the_task_comes_back_later(provisioned):
+    task = a_task()
+    provisioned.store.add(task)
+    holder = task.moved_to(TaskStatus.IN_PROGRESS, "", 1, attempt=1, lease_expires=4_000_000_000)
+    provisioned.store.replace_if(holder, expected=task)
+    run = Counter()
+    with pytest.raises(TaskBusy):
+        process_message(provisioned.store, TaskMessage(task.id, "TASK1"), run, lease_seconds=30)
+    assert run.calls == 0
+
+
+def test_a_crashed_attempt_is_resumed_by_the_retry(provisioned):
+    task = a_task(data={"crash_attempts": 1})
+    provisioned.store.add(task)
+    message = TaskMessage(task.id, "TASK1")
+    with pytest.raises(SimulatedCrash):
+        process_message(provisioned.store, message, Counter(), lease_seconds=30)
+    crashed = provisioned.store.get(task.id)
+    assert crashed.status is TaskStatus.IN_PROGRESS
+    assert "attempt 1 crashed: SimulatedCrash" in crashed.status_msg
+    assert crashed.lease_expires == 0  # released: the retry need not wait
+
+    assert (
+        process_message(provisioned.store, message, Counter("second time lucky"), lease_seconds=30)
+        == "completed"
+    )
+    done = provisioned.store.get(task.id)
+    assert (done.status, done.attempt, done.status_msg) == (TaskStatus.COMPLETED, 2, "second time lucky")
+
+
+def test_an_attempt_whose_lease_was_taken_over_cannot_overwrite_the_result(provisioned):
+    task = a_task()
+    provisioned.store.add(task)
+    message = TaskMessage(task.id, "TASK1")
+    now = [1000.0]
+
+    def clock() -> float:
+        return now[0]
+
+    def slow_first_attempt(run):
+        # While this attempt hangs, its lease runs out and another takes over.
+        now[0] = 2000.0
+        assert process_message(
+            provisioned.store, message, Counter("winner"), lease_seconds=30, clock=clock
+        ) == ("completed")
+        return "too late"
+
+    outcome = process_message(provisioned.store, message, slow_first_attempt, lease_seconds=30, clock=clock)
+    assert outcome == "lease_lost"
+    final = provisioned.store.get(task.id)
+    assert (final.status_msg, final.attempt) == ("winner", 2)
+
+
+def test_a_task_failure_ends_failed_without_retry(provisioned):
+    task = a_task()
+    provisioned.store.add(task)
+    run = Counter(error=TaskFailure("input was unusable"))
+    assert (
+        process_message(provisioned.store, TaskMessage(task.id, "TASK1"), run, lease_seconds=30) == "failed"
+    )
+    failed = provisioned.store.get(task.id)
+    assert (failed.status, failed.status_msg) == (TaskStatus.FAILED, "input was unusable")
+
+
+def test_a_message_for_a_vanished_task_is_dropped(provisioned):
+    assert (
+        process_message(provisioned.store, TaskMessage("gone", "TASK1"), Counter(), lease_seconds=30)
+        == "missing"
+    )
+
+
+def test_message_format_is_stable():
+    assert json.loads(TaskMessage("a", "TASK1").to_json()) == {"task_id": "a", "task_type": "TASK1"}

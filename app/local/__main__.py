@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 
@@ -39,7 +40,12 @@ def main() -> int:
         server = uvicorn.Server(
             uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning", lifespan="off")
         )
-        server.run()  # returns on SIGINT / SIGTERM
+        # uvicorn shuts down on SIGINT / SIGTERM, then re-raises the signal
+        # to the handler it found. Ours ignores it, so the pollers and the
+        # emulator are stopped below and the process exits cleanly.
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stop_signal, lambda *_: None)
+        server.run()
     finally:
         runtime.stop()
         print("  stopped.", flush=True)

@@ -1,0 +1,85 @@
+"""The README's curl walkthrough, against `python -m app.local` (what `make run` starts)."""
+
+import time
+
+import httpx
+import pytest
+
+from tests.conftest import wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def status_of(stack, location: str) -> dict:
+    return httpx.get(location, headers=stack.headers, timeout=5).json()
+
+
+def finished(stack, location: str):
+    task = status_of(stack, location)
+    return task if task["status"] in ("COMPLETED", "FAILED") else None
+
+
+def post(stack, body: dict) -> httpx.Response:
+    response = httpx.post(f"{stack.base_url}/tasks", json=body, headers=stack.headers, timeout=5)
+    assert response.status_code == 202, response.text
+    return response
+
+
+def test_task1_goes_created_in_progress_completed(live_stack):
+    response = post(
+        live_stack,
+        {"task_type": "TASK1", "data": {"duration_seconds": 1}, "ttl": str(int(time.time()) + 600)},
+    )
+    task_id, location = response.json()["id"], response.headers["location"]
+    assert location == f"{live_stack.base_url}/tasks/{task_id}"
+
+    listed = httpx.get(f"{live_stack.base_url}/tasks", headers=live_stack.headers).json()
+    assert task_id in [task["id"] for task in listed["tasks"]]
+
+    seen = {status_of(live_stack, location)["status"]}
+    wait_until(
+        lambda: seen.add(status_of(live_stack, location)["status"]) or "IN_PROGRESS" in seen, timeout=15
+    )
+    done = wait_until(lambda: finished(live_stack, location), timeout=15, what="TASK1 to finish")
+    assert done["status"] == "COMPLETED" and done["status_msg"] == "done in 1 s"
+    assert done["updated_time"] >= done["created_time"]
+
+
+def test_failing_task2_ends_failed_with_a_reason(live_stack):
+    location = post(live_stack, {"task_type": "TASK2", "data": {"words": "none"}}).headers["location"]
+    done = wait_until(lambda: finished(live_stack, location), timeout=15, what="TASK2 to finish")
+    assert (done["status"], done["status_msg"]) == ("FAILED", "data.text must be a string")
+
+
+def test_task2_counts_words(live_stack):
+    location = post(live_stack, {"task_type": "TASK2", "data": {"text": "to be or not"}}).headers["location"]
+    done = wait_until(lambda: finished(live_stack, location), timeout=15, what="TASK2 to finish")
+    assert (done["status"], done["status_msg"]) == ("COMPLETED", "counted 4 words")
+
+
+def test_a_crashed_attempt_is_retried_and_resumed(live_stack):
+    body = {"task_type": "TASK1", "data": {"duration_seconds": 0, "crash_attempts": 1}}
+    location = post(live_stack, body).headers["location"]
+    done = wait_until(lambda: finished(live_stack, location), timeout=30, what="the retry to finish")
+    assert (done["status"], done["status_msg"]) == ("COMPLETED", "done in 0 s")
+
+
+def test_a_task_that_always_crashes_ends_failed_through_the_dlq(live_stack):
+    body = {"task_type": "TASK2", "data": {"text": "x", "crash_attempts": 99}}
+    location = post(live_stack, body).headers["location"]
+    done = wait_until(lambda: finished(live_stack, location), timeout=45, what="the DLQ handler to fail it")
+    assert done["status"] == "FAILED"
+    assert done["status_msg"].startswith("gave up after 3 attempt(s)")
+
+
+def test_console_shows_each_hop(live_stack):
+    task_id = post(live_stack, {"task_type": "TASK1", "data": {"duration_seconds": 0}}).json()["id"]
+    location = f"{live_stack.base_url}/tasks/{task_id}"
+    wait_until(lambda: finished(live_stack, location), timeout=15)
+
+    def hops():
+        lines = [line for line in live_stack.log().splitlines() if task_id[:8] in line]
+        return lines if any("task1" in line for line in lines) else None
+
+    lines = wait_until(hops, timeout=5, what="hop lines in the console")
+    assert any("publisher" in line and "stream" in line for line in lines)

@@ -5,22 +5,26 @@ Built on Powertools batch processing, so a failed record is reported alone
 A task's own failure (TaskFailure) ends it FAILED and is not retried; any
 other exception is a crash: the message is retried, the next attempt resumes
 the task, and after maxReceiveCount the DLQ handler ends it FAILED.
+Every hop is written to the task's timeline and measured.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from app import observability
 from app.adapters import task_store
 from app.domain.claims import ClaimOutcome, decide_claim
 from app.domain.errors import InvalidTransition, TaskNotFound
 from app.domain.messages import TaskMessage
 from app.domain.task import Task, TaskStatus
-from app.observability import get_logger
-from app.services.tasks import TaskRepository
+from app.domain.timeline import Hop, event_of
+from app.domain.tracing import TraceContext
+from app.services import timeline
+from app.services.ports import Clock, TaskRepository
 from app.settings import get_settings
 
 # Time kept back from the invocation's remaining time when computing a lease,
@@ -41,13 +45,14 @@ class SimulatedCrash(Exception):
     """Raised on purpose (data.crash_attempts) to exercise retries and the DLQ."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class TaskRun:
     """What a task type's ``run`` function receives."""
 
     task: Task
     attempt: int
     resumed: bool
+    report_progress: Callable[[int, str], None] = field(default=lambda percent, message="": None)
 
     @property
     def data(self) -> dict[str, Any]:
@@ -57,26 +62,107 @@ class TaskRun:
 Run = Callable[[TaskRun], str]
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One SQS delivery of a task's message."""
+
+    message: TaskMessage
+    receive_count: int = 1
+    trace: TraceContext = field(default_factory=TraceContext)
+
+
+class _Attempt:
+    """One attempt at a claimed task: its writes are fenced by the attempt number."""
+
+    def __init__(self, store: TaskRepository, task: Task, clock: Clock, source: str):
+        self.store = store
+        self.task = task
+        self.clock = clock
+        self.source = source
+        self.started = clock()
+
+    def event(self, hop: Hop, **details: Any) -> None:
+        timeline.record(
+            self.store,
+            event_of(self.task, hop, self.clock(), self.source, attempt=self.task.attempt, **details),
+        )
+
+    def report_progress(self, percent: int, message: str = "") -> None:
+        percent = max(0, min(100, int(percent)))
+        try:
+            self.task = self.store.replace_if(replace(self.task, progress=percent), expected=self.task)
+        except InvalidTransition:
+            raise TaskBusy(f"task {self.task.id} was taken over by a later attempt") from None
+        self.event(Hop.PROGRESS, status=TaskStatus.IN_PROGRESS.value, progress=percent, message=message)
+
+    def finish(self, status: TaskStatus, message: str) -> str:
+        now = self.clock()
+        progress = 100 if status is TaskStatus.COMPLETED else self.task.progress
+        try:
+            self.store.replace_if(
+                self.task.moved_to(status, message, now, lease_expires=0, progress=progress),
+                expected=self.task,
+            )
+        except InvalidTransition:
+            # A later attempt took the task over (our lease had run out); its
+            # result stands, ours is dropped.
+            observability.get_logger().warning("lease lost; result dropped")
+            return "lease_lost"
+        hop = Hop.COMPLETED if status is TaskStatus.COMPLETED else Hop.FAILED
+        self.event(hop, status=status.value, message=message)
+        observability.get_logger().info(f"task {status.value.lower()}", extra={"status_msg": message})
+        observability.emit_metrics(
+            self.task.task_type,
+            **{"TasksCompleted" if status is TaskStatus.COMPLETED else "TasksFailed": ("Count", 1)},
+            ProcessingTime=("Milliseconds", (now - self.started) * 1000),
+            EndToEndTime=("Milliseconds", now * 1000 - self.task.created_ms),
+        )
+        return status.value.lower()
+
+    def crashed(self, crash: Exception) -> None:
+        # Release the lease now, so the retry resumes without waiting it out,
+        # and leave the reason where the DLQ handler will find it.
+        reason = f"attempt {self.task.attempt} crashed: {type(crash).__name__}: {crash}"
+        try:
+            released = self.task.moved_to(TaskStatus.IN_PROGRESS, reason, self.clock(), lease_expires=0)
+            self.store.replace_if(released, expected=self.task)
+        except InvalidTransition:
+            observability.get_logger().warning("lease lost before the crash was recorded")
+            return
+        self.event(Hop.CRASHED, status=TaskStatus.IN_PROGRESS.value, message=reason)
+
+
 def process_message(
     store: TaskRepository,
-    message: TaskMessage,
+    delivery: Delivery | TaskMessage,
     run: Run,
     *,
     lease_seconds: float,
-    clock: Callable[[], float] = time.time,
+    clock: Clock = time.time,
 ) -> str:
-    """Run the task of one message at most once to completion; return what happened."""
-    logger = get_logger()
+    """Run the task of one delivery at most once to completion; return what happened."""
+    if isinstance(delivery, TaskMessage):
+        delivery = Delivery(delivery)
+    message = delivery.message
+    logger = observability.get_logger()
     try:
         task = store.get(message.task_id)
     except TaskNotFound:
         # Expired by TTL or deleted: nothing left to run.
-        logger.warning("task of message not found", extra={"task_id": message.task_id})
+        logger.warning("task of message not found")
         return "missing"
+    source = f"worker {task.task_type}"
     now = clock()
+    timeline.record(
+        store,
+        event_of(task, Hop.DELIVERED, now, source,
+            status=task.status.value, attempt=delivery.receive_count,
+            message=f"delivery {delivery.receive_count}",
+        ),
+    )  # fmt: skip
     decision = decide_claim(task, now)
     if decision.outcome is ClaimOutcome.FINISHED:
-        logger.info("duplicate delivery of a finished task", extra={"task_id": task.id})
+        logger.info("duplicate delivery of a finished task")
         return "duplicate"
     if decision.outcome is ClaimOutcome.BUSY:
         raise TaskBusy(f"task {task.id} is held by attempt {task.attempt} until {task.lease_expires}")
@@ -93,38 +179,25 @@ def process_message(
         store.replace_if(claimed, expected=task)
     except InvalidTransition as exc:
         raise TaskBusy(f"task {task.id} was claimed by another delivery") from exc
-    logger.info(note, extra={"task_id": task.id, "attempt": decision.attempt})
+    logger.info(note, extra={"attempt": decision.attempt})
+    attempt = _Attempt(store, claimed, clock, source)
+    attempt.event(Hop.RESUMED if resumed else Hop.STARTED, status=TaskStatus.IN_PROGRESS.value, message=note)
+    if not resumed:
+        observability.emit_metrics(task.task_type, QueueWait=("Milliseconds", now * 1000 - task.created_ms))
 
     try:
         crash_attempts = claimed.data.get("crash_attempts", 0)
         if isinstance(crash_attempts, int) and decision.attempt <= crash_attempts:
             raise SimulatedCrash(f"crash requested for attempt {decision.attempt} (data.crash_attempts)")
-        result = run(TaskRun(task=claimed, attempt=decision.attempt, resumed=resumed))
+        result = run(TaskRun(claimed, decision.attempt, resumed, attempt.report_progress))
     except TaskFailure as failure:
-        return _finish(store, claimed, TaskStatus.FAILED, str(failure) or "task failed", clock)
-    except Exception as crash:
-        # Release the lease now, so the retry resumes without waiting it out,
-        # and leave the reason where the DLQ handler will find it.
-        reason = f"attempt {decision.attempt} crashed: {type(crash).__name__}: {crash}"
-        try:
-            released = claimed.moved_to(TaskStatus.IN_PROGRESS, reason, clock(), lease_expires=0)
-            store.replace_if(released, expected=claimed)
-        except InvalidTransition:
-            logger.warning("lease lost before the crash was recorded", extra={"task_id": task.id})
+        return attempt.finish(TaskStatus.FAILED, str(failure) or "task failed")
+    except TaskBusy:
         raise
-    return _finish(store, claimed, TaskStatus.COMPLETED, result, clock)
-
-
-def _finish(store: TaskRepository, claimed: Task, status: TaskStatus, message: str, clock) -> str:
-    try:
-        store.replace_if(claimed.moved_to(status, message, clock(), lease_expires=0), expected=claimed)
-    except InvalidTransition:
-        # A later attempt took the task over (our lease had run out); its
-        # result stands, ours is dropped.
-        get_logger().warning("lease lost; result dropped", extra={"task_id": claimed.id})
-        return "lease_lost"
-    get_logger().info(f"task {status.value.lower()}", extra={"task_id": claimed.id, "status_msg": message})
-    return status.value.lower()
+    except Exception as crash:
+        attempt.crashed(crash)
+        raise
+    return attempt.finish(TaskStatus.COMPLETED, result)
 
 
 def lease_seconds_for(context: Any) -> float:
@@ -132,6 +205,15 @@ def lease_seconds_for(context: Any) -> float:
     if remaining is None:
         return DEFAULT_LEASE_SECONDS
     return max(1.0, remaining() / 1000 - LEASE_MARGIN_SECONDS)
+
+
+def delivery_of(record: Any) -> Delivery:
+    """The delivery a Powertools SQSRecord carries."""
+    return Delivery(
+        message=TaskMessage.from_json(record.body),
+        receive_count=int(record.attributes.approximate_receive_count or 1),
+        trace=TraceContext.from_sqs_attributes(record.raw_event.get("messageAttributes") or {}),
+    )
 
 
 def make_handler(task_type: str, run: Run) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
@@ -148,10 +230,14 @@ def make_handler(task_type: str, run: Run) -> Callable[[dict[str, Any], Any], di
         lease = lease_seconds_for(context)
 
         def record_handler(record: Any) -> str:
-            message = TaskMessage.from_json(record.body)
-            if message.task_type != task_type:
-                raise TaskFailure(f"{task_type} worker got a {message.task_type} task")
-            return process_message(store, message, run, lease_seconds=lease)
+            delivery = delivery_of(record)
+            message = delivery.message
+            with observability.correlated(message.task_id, message.task_type):
+                observability.record_origin_trace(delivery.trace)
+                observability.accept_newrelic_headers(delivery.trace.newrelic)
+                if message.task_type != task_type:
+                    raise TaskFailure(f"{task_type} worker got a {message.task_type} task")
+                return process_message(store, delivery, run, lease_seconds=lease)
 
         return process_partial_response(
             event=event,
@@ -161,4 +247,4 @@ def make_handler(task_type: str, run: Run) -> Callable[[dict[str, Any], Any], di
         )
 
     handler.__name__ = f"{task_type.lower()}_handler"
-    return handler
+    return observability.lambda_handler(handler)

@@ -6,15 +6,18 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from app import observability
 from app.adapters import task_store
 from app.domain.errors import InvalidTransition, TaskNotFound
 from app.domain.messages import MalformedMessage, TaskMessage
 from app.domain.task import TaskStatus
-from app.observability import get_logger
-from app.services.tasks import TaskRepository
+from app.domain.timeline import Hop, event_of
+from app.services import timeline
+from app.services.ports import TaskRepository
 from app.settings import get_settings
 
 MAX_WRITE_RACES = 3
+SOURCE = "dead letters"
 
 
 def fail_exhausted(
@@ -34,15 +37,31 @@ def fail_exhausted(
         )
         if task.status_msg:
             reason += f"; last: {task.status_msg}"
+        now = clock()
         try:
-            store.replace_if(task.moved_to(TaskStatus.FAILED, reason, clock(), lease_expires=0), task)
+            store.replace_if(task.moved_to(TaskStatus.FAILED, reason, now, lease_expires=0), task)
         except InvalidTransition:
             continue  # a worker wrote meanwhile: read again
-        get_logger().warning("task failed: retries exhausted", extra={"task_id": task.id, "reason": reason})
+        observability.get_logger().warning("task failed: retries exhausted", extra={"reason": reason})
+        timeline.record(
+            store,
+            event_of(task, Hop.DEAD_LETTERED, now, SOURCE, attempt=task.attempt
+            ),
+            event_of(task, Hop.FAILED, now, SOURCE,
+                status=TaskStatus.FAILED.value, attempt=task.attempt, message=reason,
+            ),
+        )  # fmt: skip
+        observability.emit_metrics(
+            task.task_type,
+            TasksFailed=("Count", 1),
+            TasksDeadLettered=("Count", 1),
+            EndToEndTime=("Milliseconds", now * 1000 - task.created_ms),
+        )
         return "failed"
     raise RuntimeError(f"task {message.task_id} kept changing; will retry")
 
 
+@observability.lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
@@ -53,9 +72,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             message = TaskMessage.from_json(record.body)
         except MalformedMessage:
             # Nothing to mark; keeping it would only loop. Logged for an operator.
-            get_logger().error("malformed message dropped from DLQ", extra={"body": record.body[:500]})
+            observability.get_logger().error(
+                "malformed message dropped from DLQ", extra={"body": record.body[:500]}
+            )
             return "dropped"
-        return fail_exhausted(store, message)
+        with observability.correlated(message.task_id, message.task_type):
+            return fail_exhausted(store, message)
 
     return process_partial_response(
         event=event,

@@ -1,4 +1,4 @@
-"""TASK1: waits a while, then completes, or fails when asked to.
+"""TASK1: waits a while, reporting progress, then completes, or fails when asked to.
 
 data.duration_seconds  how long it runs (0-20, default 2)
 data.fail              true makes it end FAILED ...
@@ -7,6 +7,7 @@ data.fail_message      ... with this status_msg
 
 from __future__ import annotations
 
+import math
 import time
 
 from workers.consumer import TaskFailure, TaskRun, make_handler
@@ -22,7 +23,10 @@ def run(task: TaskRun) -> str:
         raise TaskFailure(f"data.duration_seconds must be between 0 and {MAX_DURATION_SECONDS}")
     if task.data.get("fail"):
         raise TaskFailure(str(task.data.get("fail_message") or "failed as requested (data.fail)"))
-    time.sleep(duration)
+    steps = max(1, math.ceil(duration))
+    for step in range(1, steps + 1):
+        time.sleep(duration / steps)
+        task.report_progress(step * 100 // steps, f"{step} of {steps} s")
     return f"done in {duration} s"
 
 

@@ -1,15 +1,23 @@
-"""TASK2: counts the words of data.text; fails when there is no text to count."""
+"""TASK2: counts the words of data.text, reporting progress; fails when there is no text."""
 
 from __future__ import annotations
 
 from workers.consumer import TaskFailure, TaskRun, make_handler
+
+PROGRESS_STEPS = 4
 
 
 def run(task: TaskRun) -> str:
     text = task.data.get("text")
     if not isinstance(text, str):
         raise TaskFailure("data.text must be a string")
-    words = len(text.split())
+    lines = text.splitlines() or [""]
+    chunk = max(1, len(lines) // PROGRESS_STEPS)
+    words = 0
+    for start in range(0, len(lines), chunk):
+        words += sum(len(line.split()) for line in lines[start : start + chunk])
+        done = min(len(lines), start + chunk)
+        task.report_progress(done * 100 // len(lines), f"{done} of {len(lines)} lines")
     return f"counted {words} word{'s' if words != 1 else ''}"
 
 

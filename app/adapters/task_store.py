@@ -15,6 +15,7 @@ Only task items carry these attributes, so timeline items stay out of them.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -23,9 +24,13 @@ from app.adapters import aws, page_tokens
 from app.domain.errors import InvalidTransition, StoreUnavailable, TaskNotFound
 from app.domain.listing import TaskPage, TaskQuery
 from app.domain.task import Task, TaskStatus
+from app.domain.timeline import Hop, TaskEvent
+from app.domain.tracing import TraceContext
 
 TASK_SK = "TASK"
+EVENT_PREFIX = "EVENT#"
 ALL_TASKS = "TASK"
+BATCH_WRITE_LIMIT = 25
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,20 @@ def to_item(task: Task) -> dict[str, Any]:
         item["updated_time"] = {"N": str(task.updated_time)}
     if task.retry_of is not None:
         item["retry_of"] = {"S": task.retry_of}
+    trace = {
+        name: {"S": value}
+        for name, value in (
+            ("x_amzn_trace_id", task.trace.x_amzn_trace_id),
+            ("traceparent", task.trace.traceparent),
+        )
+        if value
+    }
+    if task.trace.newrelic:
+        trace["newrelic"] = {"M": {name: {"S": value} for name, value in task.trace.newrelic.items()}}
+    if trace:
+        item["trace"] = {"M": trace}
+    if task.progress is not None:
+        item["progress"] = {"N": str(task.progress)}
     return item
 
 
@@ -101,6 +120,59 @@ def from_item(item: dict[str, Any]) -> Task:
         attempt=int(item.get("attempt", {}).get("N", "0")),
         lease_expires=int(item.get("lease_expires", {}).get("N", "0")),
         retry_of=item.get("retry_of", {}).get("S"),
+        progress=int(item["progress"]["N"]) if "progress" in item else None,
+        trace=trace_from_attribute(item.get("trace")),
+    )
+
+
+def trace_from_attribute(attribute: dict[str, Any] | None) -> TraceContext:
+    if not attribute:
+        return TraceContext()
+    fields = attribute["M"]
+    return TraceContext(
+        x_amzn_trace_id=fields.get("x_amzn_trace_id", {}).get("S"),
+        traceparent=fields.get("traceparent", {}).get("S"),
+        newrelic={name: value["S"] for name, value in fields.get("newrelic", {}).get("M", {}).items()},
+    )
+
+
+def event_sort_key(event: TaskEvent) -> str:
+    # The random suffix keeps two events of the same millisecond apart.
+    return f"{EVENT_PREFIX}{event.at_ms:013d}#{uuid.uuid4().hex[:8]}"
+
+
+def event_to_item(event: TaskEvent) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "pk": {"S": f"TASK#{event.task_id}"},
+        "sk": {"S": event_sort_key(event)},
+        "hop": {"S": event.hop.value},
+        "at_ms": {"N": str(event.at_ms)},
+        "since_created_ms": {"N": str(event.since_created_ms)},
+        "source": {"S": event.source},
+        "message": {"S": event.message},
+        "ttl": {"N": str(event.expires)},
+    }
+    for name in ("attempt", "progress"):
+        value = getattr(event, name)
+        if value is not None:
+            item[name] = {"N": str(value)}
+    if event.status is not None:
+        item["status"] = {"S": event.status}
+    return item
+
+
+def event_from_item(item: dict[str, Any]) -> TaskEvent:
+    return TaskEvent(
+        task_id=item["pk"]["S"].removeprefix("TASK#"),
+        hop=Hop(item["hop"]["S"]),
+        at_ms=int(item["at_ms"]["N"]),
+        since_created_ms=int(item["since_created_ms"]["N"]),
+        source=item["source"]["S"],
+        expires=int(item["ttl"]["N"]),
+        status=item.get("status", {}).get("S"),
+        attempt=int(item["attempt"]["N"]) if "attempt" in item else None,
+        progress=int(item["progress"]["N"]) if "progress" in item else None,
+        message=item.get("message", {}).get("S", ""),
     )
 
 
@@ -117,13 +189,51 @@ class TaskStore:
             self._dynamodb = aws.client("dynamodb")
         return self._dynamodb
 
-    def add(self, task: Task) -> None:
+    def add(self, task: Task, event: TaskEvent | None = None) -> None:
+        """Store a new task, and its first timeline event in the same transaction."""
+        put = {
+            "TableName": self.table_name,
+            "Item": to_item(task),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        if event is None:
+            self._call("put_item", **put)
+            return
         self._call(
-            "put_item",
-            TableName=self.table_name,
-            Item=to_item(task),
-            ConditionExpression="attribute_not_exists(pk)",
+            "transact_write_items",
+            TransactItems=[
+                {"Put": put},
+                {"Put": {"TableName": self.table_name, "Item": event_to_item(event)}},
+            ],
         )
+
+    def add_events(self, events: list[TaskEvent]) -> None:
+        for start in range(0, len(events), BATCH_WRITE_LIMIT):
+            requests = [
+                {"PutRequest": {"Item": event_to_item(e)}} for e in events[start : start + BATCH_WRITE_LIMIT]
+            ]
+            pending = {self.table_name: requests}
+            for _ in range(5):  # unprocessed items are throttled ones: send them again
+                pending = self._call("batch_write_item", RequestItems=pending).get("UnprocessedItems") or {}
+                if not pending:
+                    break
+            else:
+                raise StoreUnavailable("DynamoDB kept events unprocessed")
+
+    def events(self, task_id: str) -> list[TaskEvent]:
+        """The task's timeline, oldest first."""
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :events)",
+            "ExpressionAttributeValues": {":pk": {"S": f"TASK#{task_id}"}, ":events": {"S": EVENT_PREFIX}},
+        }
+        events: list[TaskEvent] = []
+        while True:
+            response = self._call("query", **request)
+            events.extend(event_from_item(item) for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return events
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def get(self, task_id: str) -> Task:
         response = self._call(
@@ -192,6 +302,9 @@ class TaskStore:
         if new.updated_time is not None:
             update += ", updated_time = :updated"
             values[":updated"] = {"N": str(new.updated_time)}
+        if new.progress is not None:
+            update += ", progress = :progress"
+            values[":progress"] = {"N": str(new.progress)}
         try:
             self._call(
                 "update_item",

@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 
 from app.adapters.task_store import TaskStore
 from app.api.errors import ApiError
-from app.services.tasks import TaskRepository
+from app.services.ports import TaskRepository
 from app.settings import Settings
 
 

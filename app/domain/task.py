@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.domain.errors import InvalidTransition
+from app.domain.tracing import TraceContext
 
 
 class TaskStatus(enum.StrEnum):
@@ -58,6 +59,9 @@ class Task:
     lease_expires: int = 0
     # Set on a task created by retrying a failed one.
     retry_of: str | None = None
+    # 0-100 while a worker reports it.
+    progress: int | None = None
+    trace: TraceContext = dataclasses.field(default_factory=TraceContext)
 
     def to_public(self) -> dict[str, Any]:
         """The task as the API contract shows it."""
@@ -71,6 +75,8 @@ class Task:
             "updated_time": self.updated_time,
             "ttl": self.ttl,
             "retry_of": self.retry_of,
+            "progress": self.progress,
+            "trace": self.trace.to_public(),
         }
 
     def moved_to(self, status: TaskStatus, status_msg: str, now: float, **changes: Any) -> Task:
@@ -79,7 +85,14 @@ class Task:
         )
 
 
-def new_task(task_type: str, data: dict[str, Any], ttl: int, now: float, retry_of: str | None = None) -> Task:
+def new_task(
+    task_type: str,
+    data: dict[str, Any],
+    ttl: int,
+    now: float,
+    retry_of: str | None = None,
+    trace: TraceContext | None = None,
+) -> Task:
     return Task(
         id=str(uuid.uuid4()),
         task_type=task_type,
@@ -89,6 +102,7 @@ def new_task(task_type: str, data: dict[str, Any], ttl: int, now: float, retry_o
         created_ms=int(now * 1000),
         ttl=ttl,
         retry_of=retry_of,
+        trace=trace or TraceContext(),
     )
 
 

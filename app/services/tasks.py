@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
+from app import observability
 from app.domain import rules
 from app.domain.listing import TaskPage, TaskQuery
 from app.domain.task import Task, TaskStatus, check_retryable, check_transition, new_task
-
-Clock = Callable[[], float]
-
-
-class TaskRepository(Protocol):
-    def add(self, task: Task) -> None: ...
-    def get(self, task_id: str) -> Task: ...
-    def list(self, query: TaskQuery, page_token: str | None = None) -> TaskPage: ...
-    def replace_if(self, new: Task, expected: Task) -> Task: ...
+from app.domain.timeline import Hop, event_of
+from app.domain.tracing import TraceContext
+from app.services import timeline
+from app.services.ports import Clock, TaskRepository
 
 
 def create_task(
@@ -28,6 +23,7 @@ def create_task(
     *,
     max_data_bytes: int,
     default_ttl_seconds: int,
+    trace: TraceContext | None = None,
     clock: Clock = time.time,
 ) -> Task:
     now = clock()
@@ -37,9 +33,15 @@ def create_task(
     else:
         expires = rules.parse_epoch_seconds(ttl)
         rules.check_ttl(expires, now)
-    task = new_task(task_type, data, expires, now)
-    store.add(task)
+    task = new_task(task_type, data, expires, now, trace=trace)
+    _add_with_created_event(store, task, now)
     return task
+
+
+def _add_with_created_event(store: TaskRepository, task: Task, now: float, message: str = "") -> None:
+    created = event_of(task, Hop.CREATED, now, "api", status=task.status.value, message=message)
+    store.add(task, created)
+    observability.emit_metrics(task.task_type, TasksCreated=("Count", 1))
 
 
 def get_task(store: TaskRepository, task_id: str) -> Task:
@@ -61,17 +63,34 @@ def change_status(
     """Move a task through the state machine; a lost race is an InvalidTransition."""
     current = store.get(task_id)
     check_transition(task_id, current.status, status)
-    return store.replace_if(current.moved_to(status, status_msg, clock()), expected=current)
+    now = clock()
+    moved = store.replace_if(current.moved_to(status, status_msg, now), expected=current)
+    timeline.record(
+        store,
+        event_of(current, Hop.STATUS_CHANGED, now, "api", status=status.value, message=status_msg),
+    )
+    return moved
 
 
 def retry_task(
-    store: TaskRepository, task_id: str, *, default_ttl_seconds: int, clock: Clock = time.time
+    store: TaskRepository,
+    task_id: str,
+    *,
+    default_ttl_seconds: int,
+    trace: TraceContext | None = None,
+    clock: Clock = time.time,
 ) -> Task:
     """Run a FAILED task's work again, as a new task that names the original."""
     original = store.get(task_id)
     check_retryable(original)
     now = clock()
     ttl = max(original.ttl, int(now) + default_ttl_seconds)
-    retry = new_task(original.task_type, original.data, ttl, now, retry_of=original.id)
-    store.add(retry)
+    retry = new_task(original.task_type, original.data, ttl, now, retry_of=original.id, trace=trace)
+    _add_with_created_event(store, retry, now, message=f"retry of {original.id}")
+    timeline.record(
+        store,
+        event_of(original, Hop.RETRIED, now, "api",
+            status=original.status.value, message=f"retried as {retry.id}",
+        ),
+    )  # fmt: skip
     return retry

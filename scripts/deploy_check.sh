@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The offline deployment check: package serverless.yml exactly as a deploy
+# would, with no AWS account, no New Relic account and no credentials, then
+# lint the CloudFormation template and test it (tests/deploy).
+#
+#   bash scripts/deploy_check.sh        (make test / make deploy-check call it)
+#
+# Needs Node 20.19+ with npm, and .venv from `make` (cfn-lint, pytest).
+# Never reaches AWS: the AWS variables below are dummies, and `osls package`
+# makes no AWS call. Exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV_BIN=${VENV_BIN:-.venv/bin}
+STAGE=ci
+TEMPLATE=.serverless/cloudformation-template-update-stack.json
+started=$SECONDS
+
+step() { printf '\n== %s (%ss)\n' "$1" "$((SECONDS - started))"; }
+fail() { printf 'deploy check: %s\n' "$1" >&2; exit 1; }
+
+command -v node >/dev/null || fail "node is not installed (Node 20.19+ is needed)"
+command -v npm >/dev/null || fail "npm is not installed"
+[[ -x $VENV_BIN/python ]] || fail "$VENV_BIN/python is missing: run make first"
+[[ -x $VENV_BIN/cfn-lint ]] || fail "$VENV_BIN/cfn-lint is missing: run make first (dev dependencies)"
+
+# Dummy credentials and no config files: whatever a developer's shell holds,
+# nothing here can reach a real account. New Relic stays off (no account id).
+export AWS_ACCESS_KEY_ID=deploy-check-dummy AWS_SECRET_ACCESS_KEY=deploy-check-dummy
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
+unset AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_PROFILE AWS_ENDPOINT_URL
+unset NEW_RELIC_ACCOUNT_ID NEW_RELIC_API_KEY NEW_RELIC_LAYER_ARN
+export SLS_TELEMETRY_DISABLED=1 SLS_NOTIFICATIONS_MODE=off
+export LAMBDA_PYTHON_BIN=$VENV_BIN/python
+
+step "npm ci (osls and plugins, pinned by package-lock.json)"
+# npm ci wipes node_modules; skip it when node_modules was installed from this
+# very lock file (a stamp of its hash), which saves ~20 s on repeated runs.
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+stamp=node_modules/.deploy-check-lock.sha256
+if [[ -f $stamp && $(cat "$stamp") == "$lock_hash" && -x node_modules/.bin/osls ]]; then
+    echo "node_modules already matches package-lock.json"
+else
+    npm ci --no-audit --no-fund --loglevel=error
+    echo "$lock_hash" >"$stamp"
+fi
+
+step "requirements for Lambda from pyproject.toml"
+"$VENV_BIN/python" scripts/lambda_requirements.py
+
+step "osls package --stage $STAGE"
+rm -rf .serverless
+npx --no-install osls package --stage "$STAGE"
+[[ -f $TEMPLATE ]] || fail "osls package wrote no $TEMPLATE"
+
+step "cfn-lint $TEMPLATE (.cfnlintrc)"
+"$VENV_BIN/cfn-lint" "$TEMPLATE"
+echo "cfn-lint: no errors, no warnings"
+
+step "pytest tests/deploy"
+DEPLOY_CHECK=1 "$VENV_BIN/python" -m pytest tests/deploy -q -p no:cacheprovider
+
+step "deploy check passed"

@@ -1,0 +1,45 @@
+"""Fixtures over the packaged deployment (see packaged.py).
+
+These tests read what `osls package --stage ci` wrote; they do not package
+themselves (that takes Node and ~20 s). Without a package they skip, unless
+CI=true or DEPLOY_CHECK=1, where a missing package is a failure. A package
+older than serverless.yml or pyproject.toml is stale and treated as missing.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.deploy.packaged import ARTIFACT, ROOT, STATE, TEMPLATE, TaggedLoader, packaged
+
+
+@pytest.fixture(scope="session")
+def template() -> dict[str, Any]:
+    return json.loads(packaged(TEMPLATE).read_text())
+
+
+@pytest.fixture(scope="session")
+def resources(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return template["Resources"]
+
+
+@pytest.fixture(scope="session")
+def state() -> dict[str, Any]:
+    return json.loads(packaged(STATE).read_text())
+
+
+@pytest.fixture(scope="session")
+def artifact_names() -> list[str]:
+    with zipfile.ZipFile(packaged(ARTIFACT)) as archive:
+        return archive.namelist()
+
+
+@pytest.fixture(scope="session")
+def declared() -> dict[str, Any]:
+    """serverless.yml parsed as YAML, before the framework touches it."""
+    return yaml.load((ROOT / "serverless.yml").read_text(), Loader=TaggedLoader)

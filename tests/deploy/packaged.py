@@ -1,0 +1,100 @@
+"""Where the packaged deployment is, and small helpers to read it.
+
+scripts/deploy_check.sh runs `osls package --stage ci`, which leaves the
+CloudFormation template, the service state and the code artifact in
+.serverless/; the tests in this folder read them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+STAGE = "ci"
+PACKAGE_DIR = ROOT / ".serverless"
+TEMPLATE = PACKAGE_DIR / "cloudformation-template-update-stack.json"
+STATE = PACKAGE_DIR / "serverless-state.json"
+ARTIFACT = PACKAGE_DIR / "async-app.zip"
+SOURCES = (ROOT / "serverless.yml", ROOT / "pyproject.toml")
+CHECK_COMMAND = "bash scripts/deploy_check.sh"
+
+
+def package_required() -> bool:
+    return os.environ.get("CI", "").lower() == "true" or os.environ.get("DEPLOY_CHECK") == "1"
+
+
+def missing(reason: str) -> None:
+    if package_required():
+        pytest.fail(f"{reason} (CI=true or DEPLOY_CHECK=1: the package is required; run {CHECK_COMMAND})")
+    pytest.skip(f"{reason}; run {CHECK_COMMAND} to package and test the deployment")
+
+
+def packaged(path: Path) -> Path:
+    if not path.exists():
+        missing(f"{path.relative_to(ROOT)} does not exist")
+    newest_source = max(source.stat().st_mtime for source in SOURCES)
+    if path.stat().st_mtime < newest_source:
+        missing(f"{path.relative_to(ROOT)} is older than serverless.yml or pyproject.toml")
+    return path
+
+
+# --- serverless.yml as written (no variables resolved) ----------------------------
+
+
+class TaggedLoader(yaml.SafeLoader):
+    """CloudFormation short-form tags as their long form, e.g. !GetAtt X.Arn."""
+
+
+def _tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+TaggedLoader.add_multi_constructor("!", _tagged)
+
+
+# --- helpers over the template -----------------------------------------------------
+
+
+def function_logical_id(name: str) -> str:
+    """The framework's logical id of a function (naming.getLambdaLogicalId)."""
+    normalized = name[0].upper() + name[1:]
+    return normalized.replace("-", "Dash").replace("_", "Underscore") + "LambdaFunction"
+
+
+def referenced(node: Any) -> str | None:
+    """The logical id that !Ref X / !GetAtt X.Attr names, else None."""
+    if isinstance(node, dict):
+        if "Ref" in node:
+            return node["Ref"]
+        if "Fn::GetAtt" in node:
+            target = node["Fn::GetAtt"]
+            return target[0] if isinstance(target, list) else target.split(".", 1)[0]
+    return None
+
+
+def of_type(resources: dict[str, dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {logical_id: r for logical_id, r in resources.items() if r["Type"] == kind}
+
+
+def mappings_of(resources: dict[str, dict[str, Any]], function: str) -> list[dict[str, Any]]:
+    """The properties of every event source mapping that invokes ``function``."""
+    target = function_logical_id(function)
+    return [
+        r["Properties"]
+        for r in of_type(resources, "AWS::Lambda::EventSourceMapping").values()
+        if referenced(r["Properties"]["FunctionName"]) == target
+    ]

@@ -176,6 +176,7 @@ def test_api_can_read_and_write_tasks_and_read_its_parameters_only(resources):
     for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"):
         assert "TasksTable" in granted[action]
     assert granted["dynamodb:Query"] == {"TasksTable", "TasksTable/index/*"}
+    assert granted["dynamodb:BatchWriteItem"] == {"TasksTable"}  # timeline events
     env = _functions(resources)["api"]["Environment"]["Variables"]
     parameter_names = {value for key, value in env.items() if key.endswith("_PARAMETER")}
     assert {arn.split(":parameter", 1)[1] for arn in granted["ssm:GetParameter"]} == parameter_names
@@ -198,6 +199,8 @@ def test_publisher_reads_the_stream_publishes_to_the_topic_and_parks_failures(re
     assert granted["sns:Publish"] == {"TasksTopic"}
     assert granted["sqs:SendMessage"] == {"PublisherFailureQueue"}
     assert granted["dynamodb:PutItem"] == {"TasksTable"}
+    assert granted["dynamodb:BatchWriteItem"] == {"TasksTable"}  # timeline events
+    assert not [action for action in granted if action.startswith("ssm:")]
 
 
 def test_each_worker_consumes_its_own_queue_only(resources):
@@ -216,12 +219,21 @@ def test_each_worker_consumes_its_own_queue_only(resources):
             assert granted[action] == {queue}, f"{function}: {action}"
         sqs_actions = {action for action in granted if action.startswith("sqs:")}
         assert sqs_actions == queue_actions
-        for action in ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:Query"):
+        for action in (
+            "dynamodb:GetItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+            "dynamodb:BatchWriteItem",
+        ):
             assert granted[action] == {"TasksTable"}
+        assert not [action for action in granted if action.startswith(("ssm:", "sns:"))]
     dead_letters = _grants(resources, "deadLetters")
     dlqs = {referenced(m["EventSourceArn"]) for m in mappings_of(resources, "deadLetters")}
     for action in queue_actions:
         assert dead_letters[action] == dlqs
+    for action in ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"):
+        assert dead_letters[action] == {"TasksTable"}
 
 
 def test_new_relic_license_access_is_conditional(template, resources):

@@ -8,6 +8,10 @@ from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_API_KEY = "local-dev-key"
+# Dashboard sign-in on a laptop: documented in docs/dashboard.md, refused
+# outside the local stage (see app/adapters/secrets.py).
+LOCAL_DASHBOARD_USERS = "admin:admin"
+LOCAL_SESSION_SECRET = "local-dev-session-secret-not-for-deployed-stages"
 
 
 class Settings(BaseSettings):
@@ -25,6 +29,15 @@ class Settings(BaseSettings):
     root_path: str = ""
     max_data_bytes: int = 64 * 1024
     default_ttl_seconds: int = 7 * 24 * 3600
+
+    # Dashboard sign-in: comma-separated "user:password" pairs, and the key
+    # that signs session cookies (comma-separated, oldest first, to rotate).
+    # In AWS both come from SSM SecureStrings named by the *_parameter fields.
+    dashboard_users: str = LOCAL_DASHBOARD_USERS
+    dashboard_users_parameter: str = ""
+    session_secret: str = LOCAL_SESSION_SECRET
+    session_secret_parameter: str = ""
+    session_max_age_seconds: int = 8 * 3600
 
     @property
     def is_local(self) -> bool:

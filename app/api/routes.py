@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AfterValidator
 
-from app.api.deps import SettingsDep, StoreDep, require_json
+from app import observability
+from app.api.deps import SettingsDep, StoreDep, TaskIdDep, TraceDep, require_json
 from app.api.schemas import CreateTaskRequest, UpdateTaskRequest, check_task_type
 from app.domain.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, TaskQuery
 from app.domain.task import TaskStatus
-from app.services import tasks
+from app.services import tasks, timeline
 
 health_router = APIRouter()
 # x-api-key is checked by ApiKeyMiddleware before the body is parsed.
@@ -25,7 +26,12 @@ def health() -> dict[str, str]:
 
 @router.post("", status_code=202, dependencies=[Depends(require_json)])
 def create_task(
-    body: CreateTaskRequest, request: Request, response: Response, store: StoreDep, settings: SettingsDep
+    body: CreateTaskRequest,
+    request: Request,
+    response: Response,
+    store: StoreDep,
+    settings: SettingsDep,
+    trace: TraceDep,
 ) -> dict[str, str]:
     task = tasks.create_task(
         store,
@@ -34,7 +40,10 @@ def create_task(
         body.ttl,
         max_data_bytes=settings.max_data_bytes,
         default_ttl_seconds=settings.default_ttl_seconds,
+        trace=trace,
     )
+    observability.correlate(task.id, task.task_type)
+    observability.get_logger().info("task created")
     _point_to_status(request, response, task.id)
     return {"id": task.id}
 
@@ -61,20 +70,31 @@ def list_tasks(
 
 
 @router.get("/{task_id}", name="get_task")
-def get_task(task_id: str, store: StoreDep) -> dict[str, object]:
+def get_task(task_id: TaskIdDep, store: StoreDep) -> dict[str, object]:
     return tasks.get_task(store, task_id).to_public()
 
 
+@router.get("/{task_id}/events")
+def get_task_events(task_id: TaskIdDep, store: StoreDep) -> dict[str, object]:
+    """The task's timeline, oldest first: one event per hop."""
+    return {"task_id": task_id, "events": [e.to_public() for e in timeline.task_timeline(store, task_id)]}
+
+
 @router.patch("/{task_id}", dependencies=[Depends(require_json)])
-def update_task(task_id: str, body: UpdateTaskRequest, store: StoreDep) -> dict[str, object]:
+def update_task(task_id: TaskIdDep, body: UpdateTaskRequest, store: StoreDep) -> dict[str, object]:
     return tasks.change_status(store, task_id, body.status, body.status_msg).to_public()
 
 
 @router.post("/{task_id}/retry", status_code=202)
 def retry_task(
-    task_id: str, request: Request, response: Response, store: StoreDep, settings: SettingsDep
+    task_id: TaskIdDep,
+    request: Request,
+    response: Response,
+    store: StoreDep,
+    settings: SettingsDep,
+    trace: TraceDep,
 ) -> dict[str, str]:
-    task = tasks.retry_task(store, task_id, default_ttl_seconds=settings.default_ttl_seconds)
+    task = tasks.retry_task(store, task_id, default_ttl_seconds=settings.default_ttl_seconds, trace=trace)
     _point_to_status(request, response, task.id)
     return {"id": task.id, "retry_of": task_id}
 

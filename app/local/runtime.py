@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from app.local import sls_config
+from app.local.console import TIMELINE_PRINTER
 from app.local.pollers import Invocation, Reporter, SqsPoller, StreamPoller
 from app.local.provision import LocalResources, provision
 
@@ -36,7 +37,10 @@ FOREIGN_AWS_VARIABLES = (
 
 
 def print_invocation(invocation: Invocation) -> None:
-    outcome = "ok" if not invocation.failed else f"{invocation.failed} failed"
+    """Print an invocation that failed (the hops themselves print from the timeline)."""
+    if not invocation.failed and not invocation.error:
+        return
+    outcome = f"{invocation.failed} failed"
     if invocation.error:
         outcome = f"error: {invocation.error}"
     tasks = ", ".join(task_id[:8] for task_id in invocation.task_ids)
@@ -158,7 +162,7 @@ class LocalRuntime:
         assert self.resources is not None
         resources = self.resources
         pollers: list[Any] = []
-        for function in self.topology.stream_functions:
+        for function in [*self.topology.stream_functions, TIMELINE_PRINTER]:
             on_failure = function.on_failure_queue_logical_id
             pollers.append(
                 StreamPoller(

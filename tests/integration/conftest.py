@@ -11,6 +11,7 @@ import pytest
 
 from app.adapters.task_store import TaskStore
 from app.local import sls_config
+from app.local.lambda_events import dynamodb_stream_record, sqs_record
 from app.local.provision import LocalResources, provision
 from app.local.runtime import emulator_clients, isolate_from_aws, start_emulator
 
@@ -31,6 +32,27 @@ class Provisioned:
 
     def queue_url(self, logical_id: str) -> str:
         return self.resources.queue_urls[logical_id]
+
+    def stream_records(self) -> list[dict[str, Any]]:
+        """Every record of the table's stream, shaped as Lambda delivers them."""
+        streams = self.clients["dynamodbstreams"]
+        arn = self.resources.stream_arn
+        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+        raw = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+        return [dynamodb_stream_record(r, arn, self.topology.region) for r in raw]
+
+    def receive(self, logical_id: str) -> list[dict[str, Any]]:
+        """Messages waiting on a queue, shaped as Lambda delivers them."""
+        response = self.clients["sqs"].receive_message(
+            QueueUrl=self.queue_url(logical_id),
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=1,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        arn = self.resources.queue_arns[logical_id]
+        return [sqs_record(m, arn, self.topology.region) for m in response.get("Messages", [])]
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ import pytest
 from app.domain.messages import TaskMessage
 from app.domain.task import TaskStatus
 from app.local.filter_patterns import matches_any
-from app.local.lambda_events import dynamodb_stream_record
 from tests.factories import a_task
 from tests.integration.conftest import provision_stage
 from workers.consumer import SimulatedCrash, TaskBusy, TaskFailure, process_message
@@ -19,26 +18,6 @@ def fresh(emulator_endpoint):
     return provision_stage(emulator_endpoint)
 
 
-def stream_records(provisioned) -> list[dict]:
-    """Every record of the table's stream, as Lambda would deliver them to the publisher."""
-    streams = provisioned.clients["dynamodbstreams"]
-    arn = provisioned.resources.stream_arn
-    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
-    raw = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
-    return [dynamodb_stream_record(r, arn, provisioned.topology.region) for r in raw]
-
-
-def receive_all(provisioned, logical_id: str) -> list[dict]:
-    response = provisioned.clients["sqs"].receive_message(
-        QueueUrl=provisioned.queue_url(logical_id),
-        MaxNumberOfMessages=10,
-        WaitTimeSeconds=1,
-        MessageAttributeNames=["All"],
-    )
-    return response.get("Messages", [])
-
-
 def test_publisher_fans_new_tasks_out_to_the_queue_of_their_type(fresh):
     first, second = a_task("TASK1"), a_task("TASK2")
     fresh.store.add(first)
@@ -47,23 +26,23 @@ def test_publisher_fans_new_tasks_out_to_the_queue_of_their_type(fresh):
     fresh.store.replace_if(claimed, expected=first)  # a MODIFY the filter must drop
 
     (publisher,) = fresh.topology.stream_functions
-    records = [r for r in stream_records(fresh) if matches_any(publisher.filter_patterns, r)]
+    records = [r for r in fresh.stream_records() if matches_any(publisher.filter_patterns, r)]
     assert [r["eventName"] for r in records] == ["INSERT", "INSERT"]
 
     response = publish_records(records, fresh.topic_arn, fresh.clients["sns"])
     assert response == {"batchItemFailures": []}
-    (task1_message,) = receive_all(fresh, "Task1Queue")
-    (task2_message,) = receive_all(fresh, "Task2Queue")
-    assert TaskMessage.from_json(task1_message["Body"]) == TaskMessage(first.id, "TASK1")
-    assert TaskMessage.from_json(task2_message["Body"]) == TaskMessage(second.id, "TASK2")
-    assert task1_message["MessageAttributes"]["task_type"]["StringValue"] == "TASK1"
-    assert task1_message["MessageAttributes"]["task_id"]["StringValue"] == first.id
+    (task1_message,) = fresh.receive("Task1Queue")
+    (task2_message,) = fresh.receive("Task2Queue")
+    assert TaskMessage.from_json(task1_message["body"]) == TaskMessage(first.id, "TASK1")
+    assert TaskMessage.from_json(task2_message["body"]) == TaskMessage(second.id, "TASK2")
+    assert task1_message["messageAttributes"]["task_type"]["stringValue"] == "TASK1"
+    assert task1_message["messageAttributes"]["task_id"]["stringValue"] == first.id
 
 
 def test_publisher_reports_what_it_could_not_publish(fresh):
     task = a_task()
     fresh.store.add(task)
-    (record,) = stream_records(fresh)
+    (record,) = fresh.stream_records()
     broken = {"dynamodb": {"SequenceNumber": "999", "NewImage": {}}}
     missing_topic = fresh.topic_arn + "-gone"
     response = publish_records([record, broken], missing_topic, fresh.clients["sns"])

@@ -300,6 +300,9 @@ def test_every_task_type_has_queue_dlq_policy_subscription_and_worker(resources)
         assert int(queue["VisibilityTimeout"]) >= 6 * int(functions[function]["Timeout"])
         dlq_timeout = int(resources[dlq_id]["Properties"].get("VisibilityTimeout", 30))
         assert dlq_timeout >= 6 * int(functions["deadLetters"]["Timeout"])
+        # A dead letter keeps its first enqueue time: the DLQ must keep it longer.
+        dlq_retention = int(resources[dlq_id]["Properties"]["MessageRetentionPeriod"])
+        assert dlq_retention > int(queue["MessageRetentionPeriod"])
 
         # Only the topic may send to the queue.
         (policy,) = [p for p in policies.values() if {"Ref": queue_id} in p["Properties"]["Queues"]]

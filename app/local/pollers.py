@@ -69,26 +69,38 @@ def _failed_identifiers(response: Any) -> list[str] | None:
     return identifiers
 
 
-class StreamPoller:
+@dataclass(frozen=True)
+class PollerContext:
+    """What every poller shares: the emulator's clients, the region, the stop signal, the reporter."""
+
+    clients: dict[str, Any]
+    region: str
+    stop: threading.Event
+    report: Reporter
+
+
+class _Poller:
+    def __init__(self, function: StreamFunction | SqsFunction, context: PollerContext):
+        self.handler = import_handler(function.handler)
+        self.sqs = context.clients["sqs"]
+        self.region = context.region
+        self.stop = context.stop
+        self.report = context.report
+
+
+class StreamPoller(_Poller):
     def __init__(
         self,
         function: StreamFunction,
         stream_arn: str,
         on_failure_queue_url: str | None,
-        clients: dict[str, Any],
-        region: str,
-        stop: threading.Event,
-        report: Reporter,
+        context: PollerContext,
     ):
+        super().__init__(function, context)
         self.function = function
         self.stream_arn = stream_arn
         self.on_failure_queue_url = on_failure_queue_url
-        self.streams = clients["dynamodbstreams"]
-        self.sqs = clients["sqs"]
-        self.region = region
-        self.stop = stop
-        self.report = report
-        self.handler = import_handler(function.handler)
+        self.streams = context.clients["dynamodbstreams"]
 
     def run(self) -> None:
         iterators = self._shard_iterators()
@@ -203,25 +215,12 @@ class StreamPoller:
         )
 
 
-class SqsPoller:
-    def __init__(
-        self,
-        function: SqsFunction,
-        queue_url: str,
-        queue_arn: str,
-        clients: dict[str, Any],
-        region: str,
-        stop: threading.Event,
-        report: Reporter,
-    ):
+class SqsPoller(_Poller):
+    def __init__(self, function: SqsFunction, queue_url: str, queue_arn: str, context: PollerContext):
+        super().__init__(function, context)
         self.function = function
         self.queue_url = queue_url
         self.queue_arn = queue_arn
-        self.sqs = clients["sqs"]
-        self.region = region
-        self.stop = stop
-        self.report = report
-        self.handler = import_handler(function.handler)
 
     def run(self) -> None:
         while not self.stop.is_set():

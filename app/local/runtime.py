@@ -16,7 +16,7 @@ from typing import Any
 
 from app.local import sls_config
 from app.local.console import TIMELINE_PRINTER
-from app.local.pollers import Invocation, Reporter, SqsPoller, StreamPoller
+from app.local.pollers import Invocation, PollerContext, Reporter, SqsPoller, StreamPoller
 from app.local.provision import LocalResources, provision
 
 DUMMY_CREDENTIALS = {
@@ -161,6 +161,7 @@ class LocalRuntime:
     def _start_pollers(self) -> None:
         assert self.resources is not None
         resources = self.resources
+        context = PollerContext(self.clients, self.topology.region, self.stop_event, self.report)
         pollers: list[Any] = []
         for function in [*self.topology.stream_functions, TIMELINE_PRINTER]:
             on_failure = function.on_failure_queue_logical_id
@@ -169,10 +170,7 @@ class LocalRuntime:
                     function,
                     resources.stream_arn,
                     resources.queue_urls[on_failure] if on_failure else None,
-                    self.clients,
-                    self.topology.region,
-                    self.stop_event,
-                    self.report,
+                    context,
                 )
             )
         for function in self.topology.sqs_functions:
@@ -182,10 +180,7 @@ class LocalRuntime:
                         function,
                         resources.queue_urls[function.queue_logical_id],
                         resources.queue_arns[function.queue_logical_id],
-                        self.clients,
-                        self.topology.region,
-                        self.stop_event,
-                        self.report,
+                        context,
                     )
                 )
         for poller in pollers:

@@ -76,3 +76,22 @@ def provision_stage(endpoint: str, visibility_timeout: int | None = 1) -> Provis
 @pytest.fixture(scope="module")
 def provisioned(emulator_endpoint: str) -> Provisioned:
     return provision_stage(emulator_endpoint)
+
+
+HANDLER_API_KEY = "handler-test-key"
+
+
+@pytest.fixture
+def deployed(emulator_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Provisioned]:
+    """A fresh stage, with the environment serverless.yml gives the functions (REST API stage /dev)."""
+    from app.settings import get_settings
+
+    provisioned = provision_stage(emulator_endpoint)
+    monkeypatch.setenv("TABLE_NAME", provisioned.resources.table_name)
+    monkeypatch.setenv("TOPIC_ARN", provisioned.topic_arn)
+    monkeypatch.setenv("API_KEYS", HANDLER_API_KEY)
+    monkeypatch.setenv("ROOT_PATH", "/dev")
+    monkeypatch.setattr("app.main._lambda_handler", None)
+    get_settings.cache_clear()
+    yield provisioned
+    get_settings.cache_clear()

@@ -5,17 +5,13 @@ import json
 import threading
 from pathlib import Path
 
-import pytest
-
 from app.domain.task import TaskStatus
-from app.local.pollers import SqsPoller
-from app.settings import get_settings
+from app.local.pollers import PollerContext, SqsPoller
 from tests.conftest import wait_until
 from tests.factories import a_task
-from tests.integration.conftest import provision_stage
+from tests.integration.conftest import HANDLER_API_KEY
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
-API_KEY = "handler-test-key"
 
 
 def event(name: str) -> dict:
@@ -33,25 +29,11 @@ class Context:
         return 30_000
 
 
-@pytest.fixture
-def deployed(emulator_endpoint, monkeypatch):
-    """A fresh stage, with the environment serverless.yml gives the functions."""
-    provisioned = provision_stage(emulator_endpoint)
-    monkeypatch.setenv("TABLE_NAME", provisioned.resources.table_name)
-    monkeypatch.setenv("TOPIC_ARN", provisioned.topic_arn)
-    monkeypatch.setenv("API_KEYS", API_KEY)
-    monkeypatch.setenv("ROOT_PATH", "/dev")
-    monkeypatch.setattr("app.main._lambda_handler", None)
-    get_settings.cache_clear()
-    yield provisioned
-    get_settings.cache_clear()
-
-
 def test_api_behind_a_rest_api_stage(deployed):
     from app.main import handler
 
     request = event("apigw_rest_event.json")
-    request["headers"]["x-api-key"] = request["multiValueHeaders"]["x-api-key"][0] = API_KEY
+    request["headers"]["x-api-key"] = request["multiValueHeaders"]["x-api-key"][0] = HANDLER_API_KEY
     response = handler(request, Context())
     assert response["statusCode"] == 202, response
     task_id = json.loads(response["body"])["id"]
@@ -65,7 +47,7 @@ def test_api_behind_an_http_api(deployed):
 
     deployed.store.add(a_task())
     request = event("apigw_http_event.json")
-    request["headers"]["x-api-key"] = API_KEY
+    request["headers"]["x-api-key"] = HANDLER_API_KEY
     response = handler(request, Context())
     assert response["statusCode"] == 200, response
     body = json.loads(response["body"])
@@ -124,10 +106,7 @@ def test_exhausted_retries_redrive_to_the_dlq_and_end_failed(deployed):
             functions[logical_id],
             deployed.queue_url(logical_id),
             deployed.resources.queue_arns[logical_id],
-            deployed.clients,
-            deployed.topology.region,
-            stop,
-            invocations.append,
+            PollerContext(deployed.clients, deployed.topology.region, stop, invocations.append),
         )
         for logical_id in ("Task1Queue", "Task1DeadLetterQueue")
     ]

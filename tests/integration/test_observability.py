@@ -8,32 +8,23 @@ import pytest
 from app import observability
 from app.domain.timeline import Hop
 from app.local.filter_patterns import matches_any
-from app.settings import get_settings
-from tests.integration.conftest import provision_stage
+from tests.integration.conftest import HANDLER_API_KEY
 from tests.integration.test_handlers import Context, event
 
 TRACE_HEADER = "Root=1-5e66d96f-7491f09xmpl79d18acf3d050;Parent=53995c3f42cd8ad8;Sampled=1"
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-API_KEY = "observability-key"
 
 
-@pytest.fixture
-def deployed(emulator_endpoint, monkeypatch):
-    provisioned = provision_stage(emulator_endpoint)
-    monkeypatch.setenv("TABLE_NAME", provisioned.resources.table_name)
-    monkeypatch.setenv("TOPIC_ARN", provisioned.topic_arn)
-    monkeypatch.setenv("API_KEYS", API_KEY)
+@pytest.fixture(autouse=True)
+def metrics_and_info_logs(deployed, monkeypatch):
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "AsyncApp")
-    monkeypatch.setattr("app.main._lambda_handler", None)
-    get_settings.cache_clear()
     logger = observability.get_logger()
     logger.setLevel("INFO")
     stream = logger.registered_handler.stream
-    yield provisioned
+    yield
     logger.registered_handler.stream = stream
     logger.setLevel("WARNING")
-    get_settings.cache_clear()
 
 
 def run_one_task_through_every_hop(deployed, data: dict) -> str:
@@ -48,7 +39,7 @@ def run_one_task_through_every_hop(deployed, data: dict) -> str:
 
     request = event("apigw_rest_event.json")
     request["headers"].update(
-        {"x-api-key": API_KEY, "X-Amzn-Trace-Id": TRACE_HEADER, "traceparent": TRACEPARENT}
+        {"x-api-key": HANDLER_API_KEY, "X-Amzn-Trace-Id": TRACE_HEADER, "traceparent": TRACEPARENT}
     )
     request["multiValueHeaders"] = {name: [value] for name, value in request["headers"].items()}
     request["body"] = json.dumps({"task_type": "TASK1", "data": data})

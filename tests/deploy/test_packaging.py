@@ -16,10 +16,18 @@ from tests.deploy.packaged import ROOT, STAGE, TEMPLATE, packaged
 pytestmark = pytest.mark.deploy
 
 
+_PINNED = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*==\s*([^;\s]+)")
+
+
 def _dependencies() -> dict[str, str]:
+    """name -> version of pyproject.toml's [project.dependencies] (extras and markers aside)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pinned = dict(requirement.split("==", 1) for requirement in project["dependencies"])
-    return {re.sub(r"[-_.]+", "_", name).lower(): version for name, version in pinned.items()}
+    pinned = {}
+    for requirement in project["dependencies"]:
+        match = _PINNED.match(requirement)
+        assert match, f"{requirement!r} is not pinned with =="
+        pinned[re.sub(r"[-_.]+", "_", match.group(1)).lower()] = match.group(2)
+    return pinned
 
 
 def test_artifact_holds_the_code_and_nothing_else_of_the_repo(artifact_names):
@@ -44,7 +52,7 @@ def test_artifact_holds_the_pinned_runtime_dependencies_for_the_lambda_runtime(a
     for name, version in _dependencies().items():
         assert installed.get(name) == version, f"{name}=={version} not packaged (found {installed.get(name)})"
     # boto3 comes with the Lambda runtime; dev and local-only packages stay out.
-    for absent in ("boto3", "botocore", "moto", "pytest", "uvicorn", "yaml", "httpx"):
+    for absent in ("boto3", "botocore", "s3transfer", "moto", "pytest", "uvicorn", "yaml", "httpx"):
         assert absent not in installed and absent not in {n.split("/", 1)[0] for n in artifact_names}
     # Compiled wheels for the functions' Python and CPU. (The plugin's cache is
     # keyed by the requirements only: after changing the runtime, clear

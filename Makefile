@@ -7,13 +7,13 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint format unit integration e2e deploy-check screenshot clean
+.PHONY: run test lint format unit integration e2e deploy-check screenshot bench clean
 
 run: $(VENV)/.local-deps
 	$(BIN)/python -m app.local
 
 test: $(VENV)/.dev-deps browser lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not deploy"
 	bash scripts/deploy_check.sh
 
 lint: $(VENV)/.dev-deps
@@ -35,6 +35,9 @@ e2e: $(VENV)/.dev-deps browser
 
 deploy-check: $(VENV)/.dev-deps
 	bash scripts/deploy_check.sh
+
+bench: $(VENV)/.dev-deps
+	$(BIN)/python scripts/bench_cold_start.py
 
 screenshot: $(VENV)/.dev-deps browser
 	$(BIN)/python scripts/screenshot.py docs/dashboard.png

@@ -287,7 +287,8 @@ def _functions(
                         table_logical_id=referenced_logical_id(stream["arn"]),
                         starting_position=stream.get("startingPosition", "TRIM_HORIZON"),
                         batch_size=int(stream.get("batchSize", STREAM_DEFAULT_BATCH_SIZE)),
-                        batching_window=int(stream.get("maximumBatchingWindow", 0)),
+                        # The framework calls it batchWindow on stream events.
+                        batching_window=int(stream.get("batchWindow", 0)),
                         filter_patterns=stream.get("filterPatterns", []),
                         maximum_retry_attempts=int(stream.get("maximumRetryAttempts", -1)),
                         bisect_on_error=bool(stream.get("bisectBatchOnFunctionError", False)),

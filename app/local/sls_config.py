@@ -108,7 +108,7 @@ class Topology:
 # --- YAML with CloudFormation's short-form tags --------------------------------
 
 
-class _CloudFormationLoader(yaml.SafeLoader):
+class CloudFormationLoader(yaml.SafeLoader):
     pass
 
 
@@ -128,12 +128,12 @@ def _intrinsic(name: str):
 
 
 for _tag in ("Ref", "Condition"):
-    _CloudFormationLoader.add_constructor(f"!{_tag}", _intrinsic(_tag))
+    CloudFormationLoader.add_constructor(f"!{_tag}", _intrinsic(_tag))
 for _tag in (
     "GetAtt", "Sub", "Join", "If", "Equals", "Not", "And", "Or", "Select", "Split",
     "ImportValue", "FindInMap", "Base64", "GetAZs", "Cidr",
 ):  # fmt: skip
-    _CloudFormationLoader.add_constructor(f"!{_tag}", _intrinsic(f"Fn::{_tag}"))
+    CloudFormationLoader.add_constructor(f"!{_tag}", _intrinsic(f"Fn::{_tag}"))
 
 
 # --- Serverless variables --------------------------------------------------------
@@ -211,7 +211,7 @@ def referenced_logical_id(node: Any) -> str:
 
 def _read(path: Path, stage: str) -> dict[str, Any]:
     # A SafeLoader subclass: only the CloudFormation tags are added.
-    document = yaml.load(path.read_text(), Loader=_CloudFormationLoader)
+    document = yaml.load(path.read_text(), Loader=CloudFormationLoader)
     region = _Resolver(document, stage, None).resolve(document["provider"].get("region", "us-east-1"))
     return _Resolver(document, stage, region).resolve(document)
 

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.deploy.packaged import ARTIFACT, ROOT, STATE, TEMPLATE, TaggedLoader, packaged
+from app.local.sls_config import CloudFormationLoader
+from tests.deploy.packaged import ARTIFACT, ROOT, STATE, TEMPLATE, packaged
 
 
 @pytest.fixture(scope="session")
@@ -42,4 +43,4 @@ def artifact_names() -> list[str]:
 @pytest.fixture(scope="session")
 def declared() -> dict[str, Any]:
     """serverless.yml parsed as YAML, before the framework touches it."""
-    return yaml.load((ROOT / "serverless.yml").read_text(), Loader=TaggedLoader)
+    return yaml.load((ROOT / "serverless.yml").read_text(), Loader=CloudFormationLoader)

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGE = "ci"
@@ -41,29 +40,6 @@ def packaged(path: Path) -> Path:
     if path.stat().st_mtime < newest_source:
         missing(f"{path.relative_to(ROOT)} is older than serverless.yml or pyproject.toml")
     return path
-
-
-# --- serverless.yml as written (no variables resolved) ----------------------------
-
-
-class TaggedLoader(yaml.SafeLoader):
-    """CloudFormation short-form tags as their long form, e.g. !GetAtt X.Arn."""
-
-
-def _tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {name: value}
-
-
-TaggedLoader.add_multi_constructor("!", _tagged)
 
 
 # --- helpers over the template -----------------------------------------------------

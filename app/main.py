@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
@@ -12,17 +12,31 @@ from app.api.routes import health_router, router
 from app.services.tasks import TaskRepository
 from app.settings import Settings, get_settings
 
+if TYPE_CHECKING:
+    from app.services.dashboard import StatusCounter
 
-def create_app(settings: Settings | None = None, store: TaskRepository | None = None) -> FastAPI:
+
+def create_app(
+    settings: Settings | None = None,
+    store: TaskRepository | None = None,
+    counter: StatusCounter | None = None,
+) -> FastAPI:
+    from app import dashboard
+    from app.dashboard.headers import SecurityHeadersMiddleware
+
     settings = settings or get_settings()
     # No /docs or /redoc: both load their assets from a CDN.
     app = FastAPI(title="async-app", root_path=settings.root_path, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.store = store
+    app.state.counter = counter
     register_error_handlers(app)
     app.add_middleware(ApiKeyMiddleware, settings=settings)
+    # Added last, so outermost: every response gets the headers, refusals included.
+    app.add_middleware(SecurityHeadersMiddleware, https=not settings.is_local)
     app.include_router(health_router)
     app.include_router(router)
+    dashboard.install(app)
     return app
 
 

@@ -28,13 +28,13 @@ def api_keys(settings: Settings) -> frozenset[str]:
 
 def dashboard_users(settings: Settings) -> dict[str, str]:
     """Dashboard accounts, user name to password, from "user:password,user2:password2"."""
-    if not settings.is_local and not settings.dashboard_users_parameter:
-        # Checked here, not in Settings: the workers share Settings and never sign anyone in.
-        if settings.dashboard_users in ("", LOCAL_DASHBOARD_USERS):
-            raise SecretNotConfigured(
-                "DASHBOARD_USERS is the local default outside the local stage; "
-                "set DASHBOARD_USERS_PARAMETER to an SSM SecureString"
-            )
+    # Checked here, not in Settings: the workers share Settings and never sign anyone in.
+    deployed_default = not settings.is_local and not settings.dashboard_users_parameter
+    if deployed_default and settings.dashboard_users in ("", LOCAL_DASHBOARD_USERS):
+        raise SecretNotConfigured(
+            "DASHBOARD_USERS is the local default outside the local stage; "
+            "set DASHBOARD_USERS_PARAMETER to an SSM SecureString"
+        )
     raw = _read(settings.dashboard_users, settings.dashboard_users_parameter)
     users: dict[str, str] = {}
     for entry in raw.split(","):
@@ -48,14 +48,16 @@ def dashboard_users(settings: Settings) -> dict[str, str]:
 
 def session_secrets(settings: Settings) -> list[str]:
     """Keys that sign session cookies, oldest first: the last one signs, all of them verify."""
-    if not settings.is_local and not settings.session_secret_parameter:
-        if LOCAL_SESSION_SECRET in settings.session_secret:
-            raise SecretNotConfigured(
-                "SESSION_SECRET is the local default outside the local stage; "
-                "set SESSION_SECRET_PARAMETER to an SSM SecureString"
-            )
+    deployed_default = not settings.is_local and not settings.session_secret_parameter
+    if deployed_default and LOCAL_SESSION_SECRET in settings.session_secret:
+        raise SecretNotConfigured(
+            "SESSION_SECRET is the local default outside the local stage; "
+            "set SESSION_SECRET_PARAMETER to an SSM SecureString"
+        )
     raw = _read(settings.session_secret, settings.session_secret_parameter)
     keys = [key.strip() for key in raw.split(",") if key.strip()]
     if not keys or any(len(key) < MIN_SESSION_SECRET_CHARS for key in keys):
-        raise SecretNotConfigured(f"every session secret needs at least {MIN_SESSION_SECRET_CHARS} characters")
+        raise SecretNotConfigured(
+            f"every session secret needs at least {MIN_SESSION_SECRET_CHARS} characters"
+        )
     return keys

@@ -10,23 +10,15 @@ dashboard shows "1,000+". Never a Scan.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from app.adapters import aws
 from app.adapters.task_store import BY_STATUS, BY_TYPE_STATUS
 from app.domain.errors import StoreUnavailable
 from app.domain.task import TaskStatus
+from app.services.dashboard import StatusCount
 
 DEFAULT_CAP = 1000
-
-
-@dataclass(frozen=True)
-class StatusCount:
-    status: TaskStatus
-    count: int
-    # True when counting stopped at the cap: there are at least ``count``.
-    capped: bool = False
 
 
 class TaskCounts:

@@ -1,0 +1,77 @@
+"""Who may use the dashboard, and the CSRF check on everything that changes state."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.datastructures import FormData
+
+from app.adapters import secrets
+from app.dashboard import session as sessions
+from app.dashboard.deps import SettingsDep
+from app.dashboard.session import Session
+from app.settings import Settings
+
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+
+
+class SignInRequired(Exception):
+    """The request needs a signed-in user and has none."""
+
+
+class CsrfRefused(Exception):
+    """A state change without the session's CSRF token."""
+
+
+def check_credentials(settings: Settings, user: str, password: str) -> bool:
+    users = secrets.dashboard_users(settings)
+    # Compare against every account, so timing reveals neither which user
+    # exists nor how much of a password matched.
+    matched = False
+    for name, expected in users.items():
+        same_name = hmac.compare_digest(name.encode(), user.encode())
+        same_password = hmac.compare_digest(expected.encode(), password.encode())
+        matched |= same_name and same_password
+    return matched
+
+
+async def get_session(request: Request, settings: SettingsDep) -> Session | None:
+    if not hasattr(request.state, "dashboard_session"):
+        request.state.dashboard_session = sessions.read(request, settings)
+    return request.state.dashboard_session
+
+
+SessionDep = Annotated[Session | None, Depends(get_session)]
+
+
+async def current_session(session: SessionDep) -> Session:
+    if session is None or session.user is None:
+        raise SignInRequired()
+    return session
+
+
+SignedIn = Annotated[Session, Depends(current_session)]
+
+
+async def read_form(request: Request) -> FormData:
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(read_form)]
+
+
+async def require_csrf(request: Request, session: SessionDep) -> None:
+    """The token comes in a header (htmx) or a form field (plain forms); either must match the session's."""
+    sent = request.headers.get(CSRF_HEADER)
+    if not sent:
+        form = await request.form()
+        field = form.get(CSRF_FIELD)
+        sent = field if isinstance(field, str) else None
+    if session is None or not sent or not hmac.compare_digest(sent.encode(), session.csrf.encode()):
+        raise CsrfRefused()
+
+
+CsrfChecked = Depends(require_csrf)

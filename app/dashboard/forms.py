@@ -1,0 +1,172 @@
+"""What the dashboard's query strings and forms say, checked, with a message per bad field."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from app.domain import rules
+from app.domain.errors import InvalidTaskInput
+from app.domain.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, TaskQuery
+from app.domain.task import TaskStatus
+from app.domain.task_types import TASK_TYPES
+
+PAGE_SIZES = (10, 20, 50, 100)
+
+
+def parse_time(value: str, *, end_of: bool = False) -> int:
+    """Epoch seconds from a datetime-local value read as UTC ("2026-11-05T10:30[:15]") or from digits.
+
+    With ``end_of``, a time given to the minute covers that whole minute (an inclusive upper bound).
+    """
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return int(value)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("expected a date and time, like 2026-11-05T10:30") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    epoch = int(moment.timestamp())
+    if end_of and len(value) <= len("2026-11-05T10:30"):
+        epoch += 59
+    return epoch
+
+
+def time_input(epoch: int | None) -> str:
+    """The value a datetime-local input shows for ``epoch`` (UTC, to the second)."""
+    if epoch is None:
+        return ""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    status: TaskStatus | None = None
+    task_type: str | None = None
+    created_from: int | None = None
+    created_to: int | None = None
+    limit: int = DEFAULT_PAGE_SIZE
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> ListFilters:
+        """Bad values are dropped with a message, so a mistyped URL still shows a page."""
+        errors: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        status = params.get("status", "").strip()
+        if status:
+            try:
+                values["status"] = TaskStatus(status)
+            except ValueError:
+                errors["status"] = f"Unknown status {status!r}"
+        task_type = params.get("task_type", "").strip()
+        if task_type:
+            if task_type in TASK_TYPES:
+                values["task_type"] = task_type
+            else:
+                errors["task_type"] = f"Unknown task type {task_type!r}"
+        for name in ("created_from", "created_to"):
+            raw = params.get(name, "").strip()
+            if raw:
+                try:
+                    values[name] = parse_time(raw, end_of=name == "created_to")
+                except ValueError as exc:
+                    errors[name] = str(exc)
+        limit = params.get("limit", "").strip()
+        if limit:
+            if limit.isdigit() and 1 <= int(limit) <= MAX_PAGE_SIZE:
+                values["limit"] = int(limit)
+            else:
+                errors["limit"] = f"Page size must be 1 to {MAX_PAGE_SIZE}"
+        start, end = values.get("created_from"), values.get("created_to")
+        if start is not None and end is not None and start > end:
+            errors["created_to"] = "The end of the range is before its start"
+            del values["created_to"]
+        return cls(**values, errors=errors)
+
+    def query(self) -> TaskQuery:
+        return TaskQuery(
+            status=self.status,
+            task_type=self.task_type,
+            created_from=self.created_from,
+            created_to=self.created_to,
+            limit=self.limit,
+        )
+
+    def params(self, **changes: Any) -> dict[str, Any]:
+        """The query string that reproduces these filters (only what differs from the defaults)."""
+        params: dict[str, Any] = {
+            "status": self.status.value if self.status else None,
+            "task_type": self.task_type,
+            "created_from": time_input(self.created_from),
+            "created_to": time_input(self.created_to),
+            "limit": self.limit if self.limit != DEFAULT_PAGE_SIZE else None,
+        }
+        params.update(changes)
+        return {key: value for key, value in params.items() if value not in (None, "")}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.params(limit=None))
+
+    @property
+    def page_sizes(self) -> list[int]:
+        return sorted({*PAGE_SIZES, self.limit})
+
+
+@dataclass
+class CreateForm:
+    """The create form as typed, kept for redisplay, and what was wrong with it."""
+
+    task_type: str = next(iter(TASK_TYPES))
+    data: str = "{}"
+    ttl: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NewTask:
+    task_type: str
+    data: dict[str, Any]
+    ttl: int | None
+
+
+def _no_constants(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_create(form: Mapping[str, Any], now: float | None = None) -> tuple[CreateForm, NewTask | None]:
+    typed = CreateForm(
+        task_type=str(form.get("task_type", "")),
+        data=str(form.get("data", "")),
+        ttl=str(form.get("ttl", "")).strip(),
+    )
+    errors = typed.errors
+    if typed.task_type not in TASK_TYPES:
+        errors["task_type"] = f"Choose one of {', '.join(TASK_TYPES)}"
+    data: Any = None
+    try:
+        data = json.loads(typed.data or "{}", parse_constant=_no_constants)
+    except json.JSONDecodeError as exc:
+        errors["data"] = f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+    except ValueError as exc:
+        errors["data"] = f"Not valid JSON: {exc}"
+    else:
+        if not isinstance(data, dict):
+            errors["data"] = 'Data must be a JSON object, like {"text": "hello"}'
+    ttl: int | None = None
+    if typed.ttl:
+        try:
+            ttl = rules.parse_epoch_seconds(typed.ttl)
+            rules.check_ttl(ttl, time.time() if now is None else now)
+        except InvalidTaskInput as exc:
+            errors["ttl"] = str(exc)
+    if errors:
+        return typed, None
+    return typed, NewTask(typed.task_type, data, ttl)

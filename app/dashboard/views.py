@@ -1,0 +1,151 @@
+"""Rendering: the Jinja2 environment (built on first use, not at import) and its helpers."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from app.domain.task import Task, TaskStatus
+from app.domain.task_types import TASK_TYPES
+
+if TYPE_CHECKING:
+    import jinja2
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES_DIR = ROOT / "templates"
+STATIC_DIR = ROOT / "static"
+HTMX_FILE = "htmx-2.0.11.min.js"
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        # Every template is HTML: everything a user typed is escaped.
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        ago=ago,
+        utc=utc,
+        iso=iso,
+        short_id=short_id,
+        pretty_json=pretty_json,
+        thousands=thousands,
+        live_key=live_key,
+    )
+    env.globals.update(task_types=list(TASK_TYPES), statuses=[s.value for s in TaskStatus], htmx=HTMX_FILE)
+    return env
+
+
+def live_key(task: Task) -> str:
+    """What an in-flight row last showed; the live poller re-sends only rows whose key changed."""
+    progress = "" if task.progress is None else task.progress
+    return f"{task.status.value}:{progress}:{task.updated_time or ''}"
+
+
+def short_id(task_id: str) -> str:
+    return task_id[:8]
+
+
+def pretty_json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+
+
+def thousands(value: int) -> str:
+    return f"{value:,}"
+
+
+def utc(epoch: int | None) -> str:
+    if epoch is None:
+        return "—"
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def iso(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def ago(epoch: int | None, now: float | None = None) -> str:
+    """'12 s ago', '3 min ago', 'in 6 d': the same words static/app.js keeps up to date."""
+    if epoch is None:
+        return "—"
+    delta = int((time.time() if now is None else now) - epoch)
+    future, seconds = delta < 0, abs(delta)
+    if seconds < 5:
+        return "just now"
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+        if seconds >= size:
+            amount = f"{seconds // size} {unit}"
+            return f"in {amount}" if future else f"{amount} ago"
+    return "just now"
+
+
+@functools.cache
+def _static_version(name: str) -> str:
+    return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:12]
+
+
+class Urls:
+    """Paths for templates and redirects, always under the request's root path (the API stage)."""
+
+    def __init__(self, request: Request):
+        self.request = request
+        self.root = request.scope.get("root_path", "")
+
+    def __call__(self, name: str, query: Mapping[str, Any] | None = None, **path_params: Any) -> str:
+        path = self.root + str(self.request.app.url_path_for(name, **path_params))
+        params = {key: value for key, value in (query or {}).items() if value not in (None, "")}
+        return f"{path}?{urlencode(params, doseq=True)}" if params else path
+
+    def static(self, name: str) -> str:
+        return self("dashboard_static", {"v": _static_version(name)}, path=name)
+
+
+def is_htmx(request: Request) -> bool:
+    """A request htmx makes to swap part of the page (a history restore wants the whole page)."""
+    headers = request.headers
+    return headers.get("hx-request") == "true" and headers.get("hx-history-restore-request") != "true"
+
+
+def htmx_target(request: Request) -> str | None:
+    return request.headers.get("hx-target") if is_htmx(request) else None
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any],
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    urls = Urls(request)
+    session = getattr(request.state, "dashboard_session", None)
+    full_context = {
+        "request": request,
+        "url": urls,
+        "static": urls.static,
+        "csrf_token": session.csrf if session else "",
+        "user": session.user if session else None,
+        **context,
+    }
+    body = environment().get_template(template).render(full_context)
+    response = HTMLResponse(body, status_code=status_code, headers=dict(headers or {}))
+    # Pages behind sign-in: never stored, and partials never mixed up with pages.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Vary"] = "HX-Request, Cookie"
+    return response

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi.routing import APIRoute
 from starlette.requests import Request
@@ -55,8 +56,12 @@ def error_response(request: Request, exc: Exception) -> Response:
 
 def sign_in_redirect(request: Request) -> Response:
     urls = Urls(request)
-    back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    login = urls("dashboard_login", {"next": back if request.method == "GET" else None})
+    back = urls.current() if request.method == "GET" else None
+    if is_htmx(request):
+        # Back to the page the user was on, not to the partial htmx asked for.
+        page = urlsplit(request.headers.get("hx-current-url", ""))
+        back = page.path + (f"?{page.query}" if page.query else "") or None
+    login = urls("dashboard_login", {"next": back})
     if is_htmx(request):
         # htmx follows this header with a full page load, whatever the status.
         return Response(status_code=401, headers={"HX-Redirect": login})

@@ -112,6 +112,14 @@ class Urls:
         params = {key: value for key, value in (query or {}).items() if value not in (None, "")}
         return f"{path}?{urlencode(params, doseq=True)}" if params else path
 
+    def current(self) -> str:
+        """This request's path and query, under the root path however the server passed it."""
+        path = self.request.scope["path"]
+        if self.root and not path.startswith(self.root):
+            path = self.root + path  # Mangum passes the path without API Gateway's stage
+        query = self.request.url.query
+        return f"{path}?{query}" if query else path
+
     def static(self, name: str) -> str:
         return self("dashboard_static", {"v": _static_version(name)}, path=name)
 

@@ -1,0 +1,144 @@
+"""Screenshot of the dashboard for the README, taken from the running local stack.
+
+    python scripts/screenshot.py docs/dashboard.png            # starts `python -m app.local` itself
+    python scripts/screenshot.py out.png --url http://127.0.0.1:8000   # or uses one already running
+
+It creates a handful of tasks through the JSON API (some finish, one fails,
+one is still running), signs in to the dashboard in headless Chromium with
+the local default account (or DASHBOARD_USERS) and saves the task list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DEMO_TASKS = [
+    ("TASK2", {"text": "the quick brown fox jumps over the lazy dog"}),
+    ("TASK1", {"duration_seconds": 1}),
+    ("TASK2", {"words": "no text field"}),
+    ("TASK1", {"duration_seconds": 0}),
+    ("TASK1", {"fail": True, "fail_message": "upstream returned 503"}),
+    ("TASK2", {"text": "hello world"}),
+    ("TASK1", {"duration_seconds": 20}),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def local_stack():
+    """``python -m app.local`` on a free port; yields its URL and API key; stopped with SIGTERM."""
+    port, key = free_port(), "screenshot-key"
+    env = {**os.environ, "PORT": str(port), "API_KEY": key, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.local"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise SystemExit(f"app.local exited: {process.stderr.read().decode(errors='replace')}")
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("the local stack did not start within 60 s")
+            time.sleep(0.2)
+        yield url, key
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+
+
+def create_demo_tasks(url: str, key: str) -> list[str]:
+    headers = {"x-api-key": key}
+    ids = []
+    for task_type, data in DEMO_TASKS:
+        response = httpx.post(f"{url}/tasks", json={"task_type": task_type, "data": data}, headers=headers)
+        response.raise_for_status()
+        ids.append(response.json()["id"])
+    # Everything but the long one settles; that one stays IN_PROGRESS for the picture.
+    deadline = time.monotonic() + 30
+    for task_id in ids[:-1]:
+        while httpx.get(f"{url}/tasks/{task_id}", headers=headers).json()["status"] not in (
+            "COMPLETED",
+            "FAILED",
+        ):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"task {task_id} did not finish")
+            time.sleep(0.1)
+    return ids
+
+
+def take(url: str, output: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    user, _, password = os.environ.get("DASHBOARD_USERS", "admin:admin").split(",")[0].strip().partition(":")
+    launch: dict = {"headless": True}
+    if DEBIAN_CHROMIUM.exists():
+        launch.update(executable_path=str(DEBIAN_CHROMIUM), args=CHROMIUM_FLAGS)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**launch)
+        page = browser.new_page(viewport={"width": 1280, "height": 860}, device_scale_factor=1)
+        page.goto(f"{url}/dashboard/login")
+        page.get_by_label("User name").fill(user)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_selector("tr[data-status='IN_PROGRESS']")
+        output.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(output))
+        browser.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("output", type=Path)
+    parser.add_argument("--url", help="a running stack (default: start one)")
+    parser.add_argument("--api-key", default=os.environ.get("API_KEY", "local-dev-key"))
+    args = parser.parse_args()
+    if args.url:
+        create_demo_tasks(args.url, args.api_key)
+        take(args.url, args.output)
+    else:
+        with local_stack() as (url, key):
+            create_demo_tasks(url, key)
+            take(url, args.output)
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

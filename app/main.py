@@ -9,6 +9,8 @@ from fastapi import FastAPI
 from app.api.auth import ApiKeyMiddleware
 from app.api.errors import register_error_handlers
 from app.api.routes import health_router, router
+from app.dashboard import DashboardMiddleware
+from app.dashboard.headers import SecurityHeadersMiddleware
 from app.services.tasks import TaskRepository
 from app.settings import Settings, get_settings
 
@@ -21,9 +23,6 @@ def create_app(
     store: TaskRepository | None = None,
     counter: StatusCounter | None = None,
 ) -> FastAPI:
-    from app import dashboard
-    from app.dashboard.headers import SecurityHeadersMiddleware
-
     settings = settings or get_settings()
     # No /docs or /redoc: both load their assets from a CDN.
     app = FastAPI(title="async-app", root_path=settings.root_path, docs_url=None, redoc_url=None)
@@ -32,11 +31,11 @@ def create_app(
     app.state.counter = counter
     register_error_handlers(app)
     app.add_middleware(ApiKeyMiddleware, settings=settings)
+    app.add_middleware(DashboardMiddleware, state=app.state)
     # Added last, so outermost: every response gets the headers, refusals included.
     app.add_middleware(SecurityHeadersMiddleware, https=not settings.is_local)
     app.include_router(health_router)
     app.include_router(router)
-    dashboard.install(app)
     return app
 
 

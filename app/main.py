@@ -47,7 +47,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     global _lambda_handler
     if _lambda_handler is None:
         from mangum import Mangum
+        from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 
         # lifespan="off": the app has no startup work, and "auto" runs it per call.
-        _lambda_handler = Mangum(create_app(), lifespan="off")
+        # The dashboard's SVG icon is text: sent base64-encoded, a REST API
+        # without binaryMediaTypes would pass the base64 through to browsers.
+        _lambda_handler = Mangum(
+            create_app(), lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, "image/svg+xml"]
+        )
     return _lambda_handler(event, context)

@@ -56,4 +56,20 @@ class DashboardMiddleware:
             return
         if self.dashboard is None:
             self.dashboard = build(self.state)
-        await self.dashboard(scope, receive, send)
+        await self.dashboard(with_root_in_path(scope), receive, send)
+
+
+def with_root_in_path(scope: dict[str, Any]) -> dict[str, Any]:
+    """The scope with its root path in front of its path, as ASGI has it and as mounts need it.
+
+    Mangum passes API Gateway's path without the stage; uvicorn and the test
+    client pass it with. Mounted apps (the static files) only work with.
+    """
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if not root or path == root or path.startswith(root + "/"):
+        return scope
+    moved = {**scope, "path": root + path}
+    if scope.get("raw_path"):
+        moved["raw_path"] = root.encode() + scope["raw_path"]
+    return moved

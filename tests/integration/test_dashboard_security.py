@@ -318,3 +318,9 @@ def test_the_lambda_handler_serves_the_dashboard_under_the_stage(deployed):
     assert login["statusCode"] == 200 and 'action="/dev/dashboard/login"' in login["body"]
     cookie = login.get("multiValueHeaders", {}).get("set-cookie") or [login["headers"]["set-cookie"]]
     assert "Path=/dev/dashboard" in cookie[0] and "HttpOnly" in cookie[0]
+
+    # Static files go out as text, which a REST API passes through as it is.
+    for src in re.findall(r'(?:src|href)="/dev(/dashboard/static/[^"?]+)', login["body"]):
+        request.update(path=src)
+        asset = handler(request, None)
+        assert asset["statusCode"] == 200 and asset["isBase64Encoded"] is False, src

@@ -125,3 +125,14 @@ def dashboard(new_context, signed_in_state: dict[str, Any], pages: list[Page]) -
     page.goto("/dashboard")
     expect(page.get_by_text("Signed in as")).to_be_visible()
     return page
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last in a session.
+
+    Playwright's sync API keeps an asyncio loop running in the main thread from
+    its first use to the end of the session; code that runs a loop of its own
+    there afterwards (Mangum, in the handler tests) fails with "This event loop
+    is already running".
+    """
+    items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))

@@ -30,7 +30,8 @@ def root(request: Request) -> RedirectResponse:
 def _safe_next(request: Request, target: str | None) -> str:
     """Only a path of this dashboard: never another site (an open redirect)."""
     home = Urls(request)("dashboard_tasks")
-    if not target or not target.startswith(home) or "//" in target or "\\" in target:
+    inside = target == home or target.startswith((home + "/", home + "?"))
+    if not target or not inside or "//" in target or "\\" in target:
         return home
     return target
 

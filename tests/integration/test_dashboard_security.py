@@ -87,7 +87,7 @@ def test_sign_in_goes_back_to_the_page_asked_for(anonymous):
 
 
 @pytest.mark.parametrize(
-    "target", ["//evil.example/x", "https://evil.example/", "/tasks", "/dashboard\\@evil"]
+    "target", ["//evil.example/x", "https://evil.example/", "/tasks", "/dashboard\\@evil", "/dashboardx"]
 )
 def test_sign_in_never_redirects_off_the_dashboard(anonymous, target):
     token = csrf_of(anonymous.get("/dashboard/login").text)

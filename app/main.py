@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
+from app import observability
 from app.api.auth import ApiKeyMiddleware
 from app.api.errors import register_error_handlers
 from app.api.routes import health_router, router
@@ -25,23 +26,42 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     # No /docs or /redoc: both load their assets from a CDN.
-    app = FastAPI(title="async-app", root_path=settings.root_path, docs_url=None, redoc_url=None)
+    app = FastAPI(title="async-app", docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.store = store
     app.state.counter = counter
     register_error_handlers(app)
     app.add_middleware(ApiKeyMiddleware, settings=settings)
     app.add_middleware(DashboardMiddleware, state=app.state)
-    # Added last, so outermost: every response gets the headers, refusals included.
+    # Added late, so outer: every response gets the headers, refusals included.
     app.add_middleware(SecurityHeadersMiddleware, https=not settings.is_local)
+    app.add_middleware(RootPathMiddleware, root_path=settings.root_path)
     app.include_router(health_router)
     app.include_router(router)
     return app
 
 
+class RootPathMiddleware:
+    """Serve under a path prefix (API Gateway's stage, e.g. "/dev"): every link and redirect gets it.
+
+    Sets the ASGI root_path, which Mangum leaves empty, as FastAPI's deprecated
+    ``root_path`` argument did. Outermost, so every other middleware sees it.
+    """
+
+    def __init__(self, app: Any, root_path: str):
+        self.app = app
+        self.root_path = root_path
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if self.root_path and scope["type"] in ("http", "websocket") and not scope.get("root_path"):
+            scope = {**scope, "root_path": self.root_path}
+        await self.app(scope, receive, send)
+
+
 _lambda_handler = None
 
 
+@observability.lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point; the app is built on the first call, not at import."""
     global _lambda_handler

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_API_KEY = "local-dev-key"
@@ -42,15 +41,6 @@ class Settings(BaseSettings):
     @property
     def is_local(self) -> bool:
         return self.stage == "local"
-
-    @model_validator(mode="after")
-    def _refuse_local_secrets_when_deployed(self) -> Settings:
-        if not self.is_local and not self.api_keys_parameter and LOCAL_API_KEY in self.api_keys:
-            raise ValueError(
-                "API_KEYS still holds the local default key outside the local stage; "
-                "set API_KEYS_PARAMETER to an SSM SecureString instead"
-            )
-        return self
 
 
 @lru_cache

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from app.settings import LOCAL_DASHBOARD_USERS, LOCAL_SESSION_SECRET, Settings
+from app.settings import LOCAL_API_KEY, LOCAL_DASHBOARD_USERS, LOCAL_SESSION_SECRET, Settings
 
 _SECRET_MAX_AGE_SECONDS = 300
 MIN_SESSION_SECRET_CHARS = 32
 
 
 class SecretNotConfigured(Exception):
-    """A secret the dashboard needs is missing, or is still the local default outside the local stage."""
+    """A secret is missing, or is still the local default outside the local stage."""
 
 
 def _read(value: str, parameter: str) -> str:
@@ -22,6 +22,12 @@ def _read(value: str, parameter: str) -> str:
 
 
 def api_keys(settings: Settings) -> frozenset[str]:
+    # Checked here, not in Settings: the workers share Settings and take no API calls.
+    if not settings.is_local and not settings.api_keys_parameter and LOCAL_API_KEY in settings.api_keys:
+        raise SecretNotConfigured(
+            "API_KEYS still holds the local default key outside the local stage; "
+            "set API_KEYS_PARAMETER to an SSM SecureString"
+        )
     raw = _read(settings.api_keys, settings.api_keys_parameter)
     return frozenset(key.strip() for key in raw.split(",") if key.strip())
 

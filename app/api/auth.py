@@ -7,6 +7,7 @@ request is refused before its body is parsed or validated.
 from __future__ import annotations
 
 import hmac
+import logging
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -16,6 +17,7 @@ from app.api.errors import error_body
 from app.settings import Settings
 
 PROTECTED_PREFIX = "/tasks"
+logger = logging.getLogger(__name__)
 
 
 def is_valid_key(presented: str | None, settings: Settings) -> bool:
@@ -35,7 +37,17 @@ class ApiKeyMiddleware:
         if scope["type"] == "http" and self._is_protected(scope):
             headers = dict(scope.get("headers") or [])
             presented = headers.get(b"x-api-key", b"").decode("latin-1")
-            if not is_valid_key(presented, self.settings):
+            try:
+                valid = is_valid_key(presented, self.settings)
+            except secrets.SecretNotConfigured:
+                logger.exception("API keys are not configured")
+                refusal = JSONResponse(
+                    error_body("not_configured", "API keys are not configured for this stage"),
+                    status_code=503,
+                )
+                await refusal(scope, receive, send)
+                return
+            if not valid:
                 response = JSONResponse(
                     error_body("unauthorized", "Missing or invalid x-api-key header"), status_code=401
                 )

@@ -17,9 +17,10 @@ def main() -> int:
 
     import uvicorn
 
+    from app.adapters import secrets
     from app.local.runtime import LocalRuntime
     from app.main import create_app
-    from app.settings import get_settings
+    from app.settings import LOCAL_DASHBOARD_USERS, get_settings
 
     override = os.environ.get("LOCAL_VISIBILITY_TIMEOUT_SECONDS")
     runtime = LocalRuntime(
@@ -28,9 +29,15 @@ def main() -> int:
     ).start()
     try:
         settings = get_settings()
-        api_key = next(iter(sorted(k.strip() for k in settings.api_keys.split(",") if k.strip())))
+        api_key = sorted(secrets.api_keys(settings))[0]
+        sign_in = (
+            "sign in as admin / admin"
+            if settings.dashboard_users == LOCAL_DASHBOARD_USERS
+            else "sign in with an account from DASHBOARD_USERS"
+        )
         print(
             f"\n  async-app is running locally\n"
+            f"  Dashboard:  http://{host}:{port}/dashboard   ({sign_in})\n"
             f"  API:        http://{host}:{port}/tasks   (header x-api-key: {api_key})\n"
             f"  Health:     http://{host}:{port}/health\n"
             f"  AWS emulator (moto) at {runtime.endpoint}; table {settings.table_name}\n"

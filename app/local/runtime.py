@@ -7,6 +7,7 @@ handler functions AWS runs. ``python -m app.local`` adds uvicorn serving the api
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import threading
@@ -115,6 +116,24 @@ def emulator_clients(endpoint: str, region: str) -> dict[str, Any]:
     }
 
 
+# What the handlers import on first use. In Lambda one invocation runs at a
+# time; here the pollers and the api run on threads, and two threads importing
+# the same package for the first time can see it half initialised.
+LAZY_IMPORTS = (
+    "aws_lambda_powertools",
+    "aws_lambda_powertools.metrics",
+    "aws_lambda_powertools.utilities.batch",
+    "aws_lambda_powertools.utilities.parameters",
+    "mangum",
+)
+
+
+def preload_lazy_imports() -> None:
+    """Import, on one thread, what the handlers would otherwise import lazily on many."""
+    for module in LAZY_IMPORTS:
+        importlib.import_module(module)
+
+
 class LocalRuntime:
     """Emulator + resources + pollers; a context manager that cleans up after itself."""
 
@@ -143,6 +162,7 @@ class LocalRuntime:
         self.clients = emulator_clients(self.endpoint, self.topology.region)
         self.resources = provision(self.topology, self.clients, self.visibility_timeout_override)
         self._configure_handlers()
+        preload_lazy_imports()
         self._start_pollers()
         return self
 

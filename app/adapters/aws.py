@@ -33,3 +33,17 @@ def reset_clients() -> None:
     """Forget cached clients (the local runtime and tests repoint the endpoint)."""
     with _lock:
         _clients.clear()
+
+
+class DynamoDBTable:
+    """Base of the adapters over one table: its name, and a client made on first use (or given)."""
+
+    def __init__(self, table_name: str, dynamodb: Any = None):
+        self.table_name = table_name
+        self._dynamodb = dynamodb
+
+    @property
+    def dynamodb(self) -> Any:
+        if self._dynamodb is None:
+            self._dynamodb = client("dynamodb")
+        return self._dynamodb

@@ -21,17 +21,10 @@ from app.services.dashboard import StatusCount
 DEFAULT_CAP = 1000
 
 
-class TaskCounts:
+class TaskCounts(aws.DynamoDBTable):
     def __init__(self, table_name: str, dynamodb: Any = None, cap: int = DEFAULT_CAP):
-        self.table_name = table_name
+        super().__init__(table_name, dynamodb)
         self.cap = cap
-        self._dynamodb = dynamodb
-
-    @property
-    def dynamodb(self) -> Any:
-        if self._dynamodb is None:
-            self._dynamodb = aws.client("dynamodb")
-        return self._dynamodb
 
     def by_status(self, task_type: str | None = None) -> list[StatusCount]:
         """Counts for every status, of one task type or of all."""

@@ -176,18 +176,8 @@ def event_from_item(item: dict[str, Any]) -> TaskEvent:
     )
 
 
-class TaskStore:
+class TaskStore(aws.DynamoDBTable):
     """Tasks in DynamoDB; every state change is a conditional write."""
-
-    def __init__(self, table_name: str, dynamodb: Any = None):
-        self.table_name = table_name
-        self._dynamodb = dynamodb
-
-    @property
-    def dynamodb(self) -> Any:
-        if self._dynamodb is None:
-            self._dynamodb = aws.client("dynamodb")
-        return self._dynamodb
 
     def add(self, task: Task, event: TaskEvent | None = None) -> None:
         """Store a new task, and its first timeline event in the same transaction."""

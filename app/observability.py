@@ -74,6 +74,7 @@ def lambda_handler(handler: Callable[[dict[str, Any], Any], Any]) -> Callable[[d
 
     wrapped: Callable[[dict[str, Any], Any], Any] | None = None
 
+    @functools.wraps(handler)  # X-Ray names the handler's subsegment after it
     def run(event: dict[str, Any], context: Any) -> Any:
         get_logger().debug("event received", extra={"event": _redacted(event)})
         return handler(event, context)
@@ -91,14 +92,25 @@ def lambda_handler(handler: Callable[[dict[str, Any], Any], Any]) -> Callable[[d
     return observed
 
 
+def _task_subsegment_name(task_type: str | None) -> str:
+    return f"## task {task_type or ''}".rstrip()
+
+
+def _annotate(subsegment: Any, task_id: str, task_type: str | None) -> None:
+    subsegment.put_annotation("task_id", task_id)
+    if task_type:
+        subsegment.put_annotation("task_type", task_type)
+
+
 def correlate(task_id: str, task_type: str | None = None) -> None:
-    """Tie what follows to one task: log correlation id, X-Ray annotations."""
+    """Tie the rest of this invocation to one task: log correlation id, an annotated X-Ray subsegment."""
     get_logger().set_correlation_id(task_id)
     tracer = get_tracer()
     if tracer is not None:
-        tracer.put_annotation("task_id", task_id)
-        if task_type:
-            tracer.put_annotation("task_type", task_type)
+        # A subsegment of its own: FastAPI runs routes on a worker thread, where
+        # X-Ray sees only Lambda's facade segment, which takes no annotations.
+        with tracer.provider.in_subsegment(_task_subsegment_name(task_type)) as subsegment:
+            _annotate(subsegment, task_id, task_type)
 
 
 @contextmanager
@@ -116,10 +128,8 @@ def correlated(task_id: str, task_type: str | None = None) -> Iterator[None]:
         if tracer is None:
             yield
         else:
-            with tracer.provider.in_subsegment(f"## task {task_type or ''}".rstrip()) as subsegment:
-                subsegment.put_annotation("task_id", task_id)
-                if task_type:
-                    subsegment.put_annotation("task_type", task_type)
+            with tracer.provider.in_subsegment(_task_subsegment_name(task_type)) as subsegment:
+                _annotate(subsegment, task_id, task_type)
                 yield
     finally:
         logger.set_correlation_id(None)

@@ -82,6 +82,8 @@ def lambda_handler(handler: Callable[[dict[str, Any], Any], Any]) -> Callable[[d
     @functools.wraps(handler)
     def observed(event: dict[str, Any], context: Any) -> Any:
         nonlocal wrapped
+        if context is None:  # called by hand (scripts, tests): no Lambda context to log
+            return run(event, context)
         if wrapped is None:  # built on the first call, not at import
             wrapped = get_logger().inject_lambda_context(run, clear_state=True)
             tracer = get_tracer()

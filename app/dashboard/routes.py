@@ -197,10 +197,11 @@ def create(
 
 @router.get("/tasks/{task_id}", name="dashboard_task")
 def task_detail(task_id: str, request: Request, _: SignedIn, store: StoreDep) -> Response:
-    task = tasks.get_task(store, task_id)
+    detail = dashboard.task_detail(store, task_id)
+    context = {"task": detail.task, "detail": detail}
     if htmx_target(request) == "task-detail":
-        return render(request, "partials/task_detail.html", {"task": task})
-    return render(request, "pages/task.html", {"task": task})
+        return render(request, "partials/task_detail.html", context)
+    return render(request, "pages/task.html", context)
 
 
 @router.get("/tasks/{task_id}/retry", name="dashboard_confirm_retry")

@@ -15,6 +15,8 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from app.dashboard.charts import WIDTH as CHART_WIDTH
+from app.dashboard.charts import timeline_bars
 from app.domain.task import Task, TaskStatus
 from app.domain.task_types import TASK_TYPES
 
@@ -43,12 +45,21 @@ def environment() -> jinja2.Environment:
         ago=ago,
         utc=utc,
         iso=iso,
+        utc_ms=utc_ms,
+        iso_ms=iso_ms,
+        duration=duration,
         short_id=short_id,
         pretty_json=pretty_json,
         thousands=thousands,
         live_key=live_key,
     )
-    env.globals.update(task_types=list(TASK_TYPES), statuses=[s.value for s in TaskStatus], htmx=HTMX_FILE)
+    env.globals.update(
+        task_types=list(TASK_TYPES),
+        statuses=[s.value for s in TaskStatus],
+        htmx=HTMX_FILE,
+        timeline_bars=timeline_bars,
+        chart_width=CHART_WIDTH,
+    )
     return env
 
 
@@ -78,6 +89,26 @@ def utc(epoch: int | None) -> str:
 
 def iso(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utc_ms(epoch_ms: int) -> str:
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
+
+
+def iso_ms(epoch_ms: int) -> str:
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def duration(ms: int) -> str:
+    """'850 ms', '1.2 s', '3 min 5 s', '2 h 10 min': a time span as a person reads it."""
+    if ms < 1000:
+        return f"{ms} ms"
+    if ms < 59_950:  # what would not round up to "60.0 s"
+        return f"{ms / 1000:.1f} s"
+    seconds = round(ms / 1000)
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
 def ago(epoch: int | None, now: float | None = None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -9,11 +10,17 @@ from typing import Protocol
 from app.domain.errors import InvalidTransition, TaskNotFound
 from app.domain.listing import TaskPage, TaskQuery
 from app.domain.task import Task, TaskStatus
+from app.domain.timeline import TaskEvent, TimelineStep, steps
 from app.services import tasks
-from app.services.ports import TaskRepository
+from app.services.ports import Clock, TaskRepository
 
 # Most ids one request may refresh or retry: a page's worth, as listing allows.
 MAX_IDS_PER_REQUEST = 100
+
+# A finished task's last event is written just after the task itself (and may
+# be lost: events are best effort); its page follows it this much longer, at
+# most, for its timeline to catch up.
+TIMELINE_GRACE_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,31 @@ def refresh(store: TaskRepository, task_ids: Iterable[str]) -> dict[str, Task | 
         except TaskNotFound:
             current[task_id] = None
     return current
+
+
+@dataclass(frozen=True)
+class TaskDetail:
+    task: Task
+    timeline: list[TimelineStep]
+    # Whether the task's page should ask again: something may still change.
+    following: bool
+
+
+def task_detail(store: TaskRepository, task_id: str, clock: Clock = time.time) -> TaskDetail:
+    """A task with its timeline, and whether its page should keep following it."""
+    task = tasks.get_task(store, task_id)
+    events = store.events(task_id)
+    return TaskDetail(task, steps(events), following=still_changing(task, events, clock()))
+
+
+def still_changing(task: Task, events: list[TaskEvent], now: float) -> bool:
+    """In flight, or finished so recently that its timeline has not caught up with its status yet."""
+    if not task.status.is_terminal:
+        return True
+    stated = [event for event in events if event.status]
+    if stated and max(stated, key=lambda event: event.at_ms).status == task.status.value:
+        return False
+    return now - (task.updated_time or 0) < TIMELINE_GRACE_SECONDS
 
 
 @dataclass(frozen=True)

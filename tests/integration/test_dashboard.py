@@ -6,6 +6,7 @@ journeys in Chromium.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 import uuid
@@ -17,6 +18,7 @@ from fastapi.testclient import TestClient
 from app.adapters.task_counts import TaskCounts
 from app.adapters.task_store import TaskStore
 from app.domain.task import TaskStatus
+from app.domain.timeline import Hop, event_of
 from app.main import create_app
 from app.services import tasks
 from app.settings import Settings
@@ -269,6 +271,109 @@ def test_detail_shows_every_field_and_pretty_json(client, csrf, provisioned):
     assert 'hx-trigger="every 1s"' in live.text
     partial = client.get(f"/dashboard/tasks/{running.id}", headers={**HTMX, "HX-Target": "task-detail"})
     assert partial.text.lstrip().startswith('<section id="task-detail"')
+
+
+def section(html: str, element_id: str) -> str:
+    found = re.search(rf'<section id="{element_id}".*?</section>', html, re.S)
+    assert found, f"no #{element_id}"
+    return found.group(0)
+
+
+def test_detail_shows_the_timeline_in_order_with_gaps_and_the_progress_bar(client, csrf, provisioned):
+    start = time.time() - 60
+    task = a_task(now=start)
+    provisioned.store.add(task, event_of(task, Hop.CREATED, start, "api", status="CREATED"))
+    running = task.moved_to(TaskStatus.IN_PROGRESS, "attempt 1 started", start + 0.6, attempt=1, progress=40)
+    provisioned.store.replace_if(running, expected=task)
+    worker = {"source": "worker TASK1", "attempt": 1, "status": "IN_PROGRESS"}
+    provisioned.store.add_events(
+        [  # written out of order: the page orders them by time
+            event_of(task, Hop.PROGRESS, start + 2.1, progress=40, message="2 of 5 s", **worker),
+            event_of(task, Hop.DELIVERED, start + 0.5, message="delivery 1", **worker),
+            event_of(task, Hop.PUBLISHED, start + 0.12, "publisher", status="CREATED"),
+            event_of(task, Hop.STARTED, start + 0.6, message="attempt 1 started", **worker),
+        ]
+    )
+    page = client.get(f"/dashboard/tasks/{task.id}").text
+    timeline = section(page, "timeline")
+    assert re.findall(r'<tr class="event hop-\w+" data-hop="(\w+)">', timeline) == [
+        "created", "published", "delivered", "started", "progress"
+    ]  # fmt: skip
+    gaps = re.findall(r'<span class="gap-text">([^<]+)</span>', timeline)
+    assert gaps == ["first event", "120 ms", "380 ms", "100 ms", "1.5 s"]
+    assert ">+2.1 s</time>" in timeline and "5 events over 2.1 s" in timeline
+    exact = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(start + 2.1))
+    assert re.search(rf'title="{exact}\.\d{{3}} UTC">\+2\.1 s</time>', timeline)
+    for shown in ("worker TASK1", "publisher", "delivery 1", "2 of 5 s", "40%"):
+        assert shown in timeline
+    # The bars share one scale: the last one spans 0.6 s to 2.1 s of 2.1 s.
+    assert 'x="286" y="0" width="714" height="10" data-gap-ms="1500"' in timeline
+    assert '<progress id="task-progress" max="100" value="40"' in page
+    assert '<span class="progress-text">40%</span>' in page
+    assert 'hx-trigger="every 1s"' in page
+
+    # The poll gets the same timeline with the rest of the detail.
+    partial = client.get(f"/dashboard/tasks/{task.id}", headers={**HTMX, "HX-Target": "task-detail"})
+    assert section(partial.text, "timeline") == timeline
+
+
+def test_a_running_task_without_progress_has_a_bar_that_says_so(client, csrf, provisioned):
+    running = stored(provisioned, TaskStatus.IN_PROGRESS)
+    page = client.get(f"/dashboard/tasks/{running.id}").text
+    assert '<progress id="task-progress" max="100" aria-labelledby="progress-label">' in page
+    assert "no progress reported yet" in page
+
+
+def test_a_finished_task_shows_its_whole_timeline_and_is_not_fetched_again(client, csrf, provisioned):
+    done = stored(provisioned, TaskStatus.COMPLETED)
+    page = client.get(f"/dashboard/tasks/{done.id}").text
+    hops = re.findall(r'data-hop="(\w+)"', section(page, "timeline"))
+    assert hops == ["status_changed", "status_changed"]  # put in the store directly, moved by the API
+    assert 'hx-trigger="every 1s"' not in page and 'id="task-progress"' not in page
+
+
+def test_a_finished_task_whose_last_event_is_not_written_yet_is_followed_a_little_longer(
+    client, csrf, provisioned
+):
+    task = stored(provisioned, TaskStatus.IN_PROGRESS)
+    # The worker's write of the task lands; its "completed" event has not yet.
+    provisioned.store.replace_if(task.moved_to(TaskStatus.COMPLETED, "done", time.time()), expected=task)
+    page = client.get(f"/dashboard/tasks/{task.id}").text
+    assert 'data-status="COMPLETED"' in page and 'hx-trigger="every 1s"' in page
+    provisioned.store.add_events([event_of(task, Hop.COMPLETED, time.time(), "worker", status="COMPLETED")])
+    page = client.get(f"/dashboard/tasks/{task.id}").text
+    assert 'data-hop="completed"' in page and 'hx-trigger="every 1s"' not in page
+
+
+def test_event_messages_are_escaped_in_the_timeline(client, csrf, provisioned):
+    payload = '<script>alert(1)</script><img src=x onerror=alert(2)>" onmouseover="alert(3)'
+    task = stored(provisioned, TaskStatus.IN_PROGRESS)
+    tasks.change_status(provisioned.store, task.id, TaskStatus.FAILED, payload)
+    timeline = section(client.get(f"/dashboard/tasks/{task.id}").text, "timeline")
+    assert (
+        "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;&#34; onmouseover="
+        in timeline
+    )
+    assert "<script" not in timeline and "<img" not in timeline and '" onmouseover' not in timeline
+    assert unescape(timeline).count(payload) == 1
+
+
+def test_a_task_without_events_renders_without_a_timeline(client, csrf, provisioned):
+    task = a_task()
+    provisioned.store.add(task)  # no events: as a task from before timelines were kept
+    page = client.get(f"/dashboard/tasks/{task.id}")
+    assert page.status_code == 200
+    timeline = section(page.text, "timeline")
+    assert "No events recorded" in timeline and "<table" not in timeline and "<svg" not in timeline
+
+
+def test_the_list_shows_a_small_progress_bar_for_a_running_task(client, csrf, provisioned):
+    task = stored(provisioned, TaskStatus.IN_PROGRESS)
+    provisioned.store.replace_if(running := dataclasses.replace(task, progress=70), expected=task)
+    row = re.search(rf'<tr id="task-{task.id}".*?</tr>', client.get("/dashboard?limit=100").text, re.S)
+    assert "IN_PROGRESS 70%</span>" in row.group(0)
+    assert '<progress class="mini" max="100" value="70" aria-hidden="true">' in row.group(0)
+    assert f'value="{task.id}|IN_PROGRESS:70:{running.updated_time}"' in row.group(0)
 
 
 def test_unknown_task_is_a_404_page(client, csrf):

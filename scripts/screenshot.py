@@ -115,7 +115,8 @@ def take(url: str, output: Path) -> None:
         page.get_by_label("User name").fill(user)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
-        page.wait_for_selector("tr[data-status='IN_PROGRESS']")
+        # The running task has reported progress: its row shows the bar under its badge.
+        page.wait_for_selector("tr[data-status='IN_PROGRESS'] progress.mini")
         output.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(output))
         browser.close()

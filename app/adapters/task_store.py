@@ -15,6 +15,7 @@ Only task items carry these attributes, so timeline items stay out of them.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
@@ -136,15 +137,16 @@ def trace_from_attribute(attribute: dict[str, Any] | None) -> TraceContext:
     )
 
 
-def event_sort_key(event: TaskEvent) -> str:
-    # The random suffix keeps two events of the same millisecond apart.
-    return f"{EVENT_PREFIX}{event.at_ms:013d}#{uuid.uuid4().hex[:8]}"
+def event_sort_key(event: TaskEvent, position: int = 0) -> str:
+    # Events of one millisecond keep the order their writer gave them
+    # (position); the random part keeps two writers' events apart.
+    return f"{EVENT_PREFIX}{event.at_ms:013d}#{position:03d}{uuid.uuid4().hex[:8]}"
 
 
-def event_to_item(event: TaskEvent) -> dict[str, Any]:
+def event_to_item(event: TaskEvent, position: int = 0) -> dict[str, Any]:
     item: dict[str, Any] = {
         "pk": {"S": f"TASK#{event.task_id}"},
-        "sk": {"S": event_sort_key(event)},
+        "sk": {"S": event_sort_key(event, position)},
         "hop": {"S": event.hop.value},
         "at_ms": {"N": str(event.at_ms)},
         "since_created_ms": {"N": str(event.since_created_ms)},
@@ -200,13 +202,15 @@ class TaskStore(aws.DynamoDBTable):
     def add_events(self, events: list[TaskEvent]) -> None:
         for start in range(0, len(events), BATCH_WRITE_LIMIT):
             requests = [
-                {"PutRequest": {"Item": event_to_item(e)}} for e in events[start : start + BATCH_WRITE_LIMIT]
+                {"PutRequest": {"Item": event_to_item(event, start + offset)}}
+                for offset, event in enumerate(events[start : start + BATCH_WRITE_LIMIT])
             ]
             pending = {self.table_name: requests}
-            for _ in range(5):  # unprocessed items are throttled ones: send them again
+            for retry in range(5):  # unprocessed items were throttled: send them again, after a pause
                 pending = self._call("batch_write_item", RequestItems=pending).get("UnprocessedItems") or {}
                 if not pending:
                     break
+                time.sleep(0.05 * 2**retry)
             else:
                 raise StoreUnavailable("DynamoDB kept events unprocessed")
 

@@ -5,6 +5,7 @@ import pytest
 from app.domain.errors import InvalidTransition, TaskNotFound
 from app.domain.listing import TaskQuery
 from app.domain.task import TaskStatus
+from app.domain.timeline import Hop, event_of
 from app.services import tasks
 from tests.factories import a_task
 
@@ -114,3 +115,13 @@ def test_replace_of_a_missing_task_is_not_found(store):
     ghost = a_task()
     with pytest.raises(TaskNotFound):
         store.replace_if(ghost.moved_to(TaskStatus.IN_PROGRESS, "", 1), expected=ghost)
+
+
+def test_timeline_keeps_the_writer_order_within_one_millisecond(store):
+    task = a_task()
+    store.add(task)
+    for second in range(5):
+        instant = 1_800_000_000.123 + second
+        store.add_events([event_of(task, hop, instant, "test") for hop in (Hop.DEAD_LETTERED, Hop.FAILED)])
+    hops = [event.hop for event in store.events(task.id)]
+    assert hops == [Hop.DEAD_LETTERED, Hop.FAILED] * 5

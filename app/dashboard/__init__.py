@@ -33,7 +33,8 @@ def build(state: State) -> FastAPI:
     from app.dashboard.static_files import VersionedStaticFiles
     from app.dashboard.views import STATIC_DIR
 
-    app = FastAPI(root_path=state.settings.root_path, docs_url=None, redoc_url=None, openapi_url=None)
+    # The root path is already in the scope: the api app sets it before routing here.
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.state = state
     register_error_handlers(app)
     app.include_router(root_router)

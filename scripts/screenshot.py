@@ -23,15 +23,10 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.chromium import CHROMIUM_FLAGS, DEBIAN_CHROMIUM  # noqa: E402 (needs ROOT on the path)
+
 DEMO_TASKS = [
     ("TASK2", {"text": "the quick brown fox jumps over the lazy dog"}),
     ("TASK1", {"duration_seconds": 1}),

@@ -241,10 +241,14 @@ def _table(resources: dict[str, Any]) -> TableSpec:
     )
 
 
+def _json_property(props: dict[str, Any], name: str) -> Any:
+    """A property CloudFormation accepts as an object or as its JSON text."""
+    value = props.get(name)
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def _queue(logical_id: str, props: dict[str, Any]) -> QueueSpec:
-    redrive = props.get("RedrivePolicy")
-    if isinstance(redrive, str):
-        redrive = json.loads(redrive)
+    redrive = _json_property(props, "RedrivePolicy")
     return QueueSpec(
         logical_id=logical_id,
         name=props["QueueName"],
@@ -256,9 +260,7 @@ def _queue(logical_id: str, props: dict[str, Any]) -> QueueSpec:
 
 
 def _subscription(logical_id: str, props: dict[str, Any]) -> SubscriptionSpec:
-    policy = props.get("FilterPolicy")
-    if isinstance(policy, str):
-        policy = json.loads(policy)
+    policy = _json_property(props, "FilterPolicy")
     return SubscriptionSpec(
         logical_id=logical_id,
         topic_logical_id=referenced_logical_id(props["TopicArn"]),

@@ -32,6 +32,7 @@ TASK_SK = "TASK"
 EVENT_PREFIX = "EVENT#"
 ALL_TASKS = "TASK"
 BATCH_WRITE_LIMIT = 25
+BATCH_GET_LIMIT = 100
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,30 @@ class TaskStore(aws.DynamoDBTable):
         if "Item" not in response:
             raise TaskNotFound(task_id)
         return from_item(response["Item"])
+
+    def get_many(self, task_ids: list[str]) -> dict[str, Task]:
+        """The tasks that exist among ``task_ids``, in as few BatchGetItem calls as possible."""
+        found: dict[str, Task] = {}
+        unique = list(dict.fromkeys(task_ids))
+        for start in range(0, len(unique), BATCH_GET_LIMIT):
+            pending: dict[str, Any] = {
+                self.table_name: {
+                    "Keys": [task_key(task_id) for task_id in unique[start : start + BATCH_GET_LIMIT]],
+                    "ConsistentRead": True,
+                }
+            }
+            for retry in range(5):  # unprocessed keys were throttled: ask again, after a pause
+                response = self._call("batch_get_item", RequestItems=pending)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    task = from_item(item)
+                    found[task.id] = task
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+                time.sleep(0.05 * 2**retry)
+            else:
+                raise StoreUnavailable("DynamoDB kept keys unprocessed")
+        return found
 
     def list(self, query: TaskQuery, page_token: str | None = None) -> TaskPage:
         index, partition_value = choose_index(query)

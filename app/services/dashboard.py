@@ -58,13 +58,9 @@ def find_task(store: TaskRepository, pasted: str) -> Task:
 
 def refresh(store: TaskRepository, task_ids: Iterable[str]) -> dict[str, Task | None]:
     """The current state of each task; None for one that no longer exists (expired)."""
-    current: dict[str, Task | None] = {}
-    for task_id in list(dict.fromkeys(task_ids))[:MAX_IDS_PER_REQUEST]:
-        try:
-            current[task_id] = tasks.get_task(store, task_id)
-        except TaskNotFound:
-            current[task_id] = None
-    return current
+    wanted = list(dict.fromkeys(task_ids))[:MAX_IDS_PER_REQUEST]
+    found = store.get_many(wanted)
+    return {task_id: found.get(task_id) for task_id in wanted}
 
 
 @dataclass(frozen=True)

@@ -125,3 +125,21 @@ def test_timeline_keeps_the_writer_order_within_one_millisecond(store):
         store.add_events([event_of(task, hop, instant, "test") for hop in (Hop.DEAD_LETTERED, Hop.FAILED)])
     hops = [event.hop for event in store.events(task.id)]
     assert hops == [Hop.DEAD_LETTERED, Hop.FAILED] * 5
+
+
+def test_get_many_reads_the_existing_tasks_in_one_call(store):
+    added = [a_task() for _ in range(3)]
+    for task in added:
+        store.add(task)
+    calls: list[str] = []
+
+    def count(model, **_):
+        calls.append(model.name)
+
+    store.dynamodb.meta.events.register("after-call.dynamodb", count)
+    try:
+        found = store.get_many([added[0].id, "missing", added[1].id, added[2].id, added[0].id])
+    finally:
+        store.dynamodb.meta.events.unregister("after-call.dynamodb", count)
+    assert found == {task.id: task for task in added}
+    assert calls == ["BatchGetItem"]

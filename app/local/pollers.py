@@ -7,6 +7,12 @@ on function errors (bisect), and after the retry limit the batch goes to the
 on-failure destination. An SqsPoller receives up to the batch size, invokes
 the handler and deletes only the messages that succeeded; the others come
 back after the visibility timeout, and SQS redrives them to the DLQ.
+
+Every invocation is held to its function's timeout (app/local/timeouts.py):
+one that runs past it is stopped and counts as a function error. A stream
+poller with nothing to read waits a little longer each time, up to
+STREAM_IDLE_MAX_SECONDS, and is woken at once when this process writes to the
+table (WriteSignal), so a new task reaches its queue in milliseconds.
 """
 
 from __future__ import annotations
@@ -17,9 +23,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from app.local import timeouts
 from app.local.filter_patterns import matches_any
 from app.local.lambda_events import LambdaContext, dynamodb_stream_record, function_arn, sqs_record
 from app.local.sls_config import SqsFunction, StreamFunction
@@ -27,8 +34,27 @@ from app.local.sls_config import SqsFunction, StreamFunction
 logger = logging.getLogger("app.local")
 
 Handler = Callable[[dict[str, Any], Any], Any]
-STREAM_POLL_INTERVAL = 0.25  # Lambda polls a shard four times a second
+# Lambda polls a shard four times a second (100-250 ms to a new record in AWS);
+# locally the first empty poll waits 2 ms, each next one twice as long, up to this.
+STREAM_IDLE_MAX_SECONDS = 0.1
+STREAM_IDLE_MIN_SECONDS = 0.002
 SQS_WAIT_SECONDS = 1  # long poll, short enough to stop promptly
+
+
+class WriteSignal:
+    """Wakes the stream pollers when this process has written to DynamoDB."""
+
+    def __init__(self) -> None:
+        self._events: list[threading.Event] = []
+
+    def subscribe(self) -> threading.Event:
+        event = threading.Event()
+        self._events.append(event)
+        return event
+
+    def notify(self) -> None:
+        for event in self._events:
+            event.set()
 
 
 @dataclass(frozen=True)
@@ -41,6 +67,7 @@ class Invocation:
     failed: int
     error: str | None
     elapsed_ms: float
+    timed_out: bool = False
 
 
 Reporter = Callable[[Invocation], None]
@@ -69,6 +96,16 @@ def _failed_identifiers(response: Any) -> list[str] | None:
     return identifiers
 
 
+def _describe_failure(function: StreamFunction | SqsFunction, outcome: timeouts.Outcome) -> str:
+    """A failed invocation as Lambda reports it: a timeout, or the function's error."""
+    if outcome.timed_out:
+        logger.error("%s timed out after %d s", function.name, function.timeout)
+        return f"Task timed out after {function.timeout} seconds"
+    error = outcome.error
+    logger.error("%s failed", function.name, exc_info=error)
+    return f"{type(error).__name__}: {error}"
+
+
 @dataclass(frozen=True)
 class PollerContext:
     """What every poller shares: the emulator's clients, the region, the stop signal, the reporter."""
@@ -77,6 +114,7 @@ class PollerContext:
     region: str
     stop: threading.Event
     report: Reporter
+    writes: WriteSignal = field(default_factory=WriteSignal)
 
 
 class _Poller:
@@ -86,6 +124,10 @@ class _Poller:
         self.region = context.region
         self.stop = context.stop
         self.report = context.report
+
+    def _call(self, event: dict[str, Any], function: StreamFunction | SqsFunction) -> timeouts.Outcome:
+        context = LambdaContext(function.name, function.timeout, self.region)
+        return timeouts.invoke(self.handler, event, context, function.timeout, name=f"invoke-{function.name}")
 
 
 class StreamPoller(_Poller):
@@ -101,12 +143,15 @@ class StreamPoller(_Poller):
         self.stream_arn = stream_arn
         self.on_failure_queue_url = on_failure_queue_url
         self.streams = context.clients["dynamodbstreams"]
+        self.woken = context.writes.subscribe()
 
     def run(self) -> None:
         iterators = self._shard_iterators()
         pending: list[dict[str, Any]] = []
         oldest_pending = 0.0
+        idle = 0.0
         while not self.stop.is_set():
+            self.woken.clear()
             received = False
             for shard_id, iterator in list(iterators.items()):
                 response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
@@ -126,8 +171,11 @@ class StreamPoller(_Poller):
                 batch, pending = pending[: self.function.batch_size], pending[self.function.batch_size :]
                 self._deliver(batch)
                 oldest_pending = time.monotonic()
-            if not received:
-                self.stop.wait(STREAM_POLL_INTERVAL)
+            if received:
+                idle = 0.0
+            else:
+                idle = min(STREAM_IDLE_MAX_SECONDS, max(STREAM_IDLE_MIN_SECONDS, idle * 2))
+                self.woken.wait(idle)
 
     def _shard_iterators(self) -> dict[str, str]:
         shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
@@ -163,15 +211,12 @@ class StreamPoller(_Poller):
         started = time.monotonic()
         error = None
         first_failed: int | None = None
-        context = LambdaContext(self.function.name, self.function.timeout, self.region)
-        try:
-            response = self.handler({"Records": batch}, context)
-        except Exception as exc:
-            logger.exception("%s failed on a stream batch", self.function.name)
-            error, first_failed = f"{type(exc).__name__}: {exc}", 0
+        outcome = self._call({"Records": batch}, self.function)
+        if outcome.timed_out or outcome.error is not None:
+            error, first_failed = _describe_failure(self.function, outcome), 0
         else:
             if self.function.report_batch_item_failures:
-                identifiers = _failed_identifiers(response)
+                identifiers = _failed_identifiers(outcome.response)
                 sequences = [record["dynamodb"]["SequenceNumber"] for record in batch]
                 if identifiers is None or any(i not in sequences for i in identifiers):
                     first_failed = 0  # Lambda treats a malformed response as a failed batch
@@ -185,6 +230,7 @@ class StreamPoller(_Poller):
                 failed=0 if first_failed is None else len(batch) - first_failed,
                 error=error,
                 elapsed_ms=(time.monotonic() - started) * 1000,
+                timed_out=outcome.timed_out,
             )
         )
         return error is not None, first_failed
@@ -249,16 +295,13 @@ class SqsPoller(_Poller):
         started = time.monotonic()
         error = None
         failed: set[str] = set()
-        context = LambdaContext(self.function.name, self.function.timeout, self.region)
-        try:
-            response = self.handler({"Records": records}, context)
-        except Exception as exc:
-            logger.exception("%s failed on an SQS batch", self.function.name)
-            error = f"{type(exc).__name__}: {exc}"
+        outcome = self._call({"Records": records}, self.function)
+        if outcome.timed_out or outcome.error is not None:
+            error = _describe_failure(self.function, outcome)
             failed = {record["messageId"] for record in records}
         else:
             if self.function.report_batch_item_failures:
-                identifiers = _failed_identifiers(response)
+                identifiers = _failed_identifiers(outcome.response)
                 ids = {record["messageId"] for record in records}
                 # A malformed response fails the whole batch, as in Lambda.
                 malformed = identifiers is None or not set(identifiers) <= ids
@@ -282,5 +325,6 @@ class SqsPoller(_Poller):
                 failed=len(failed),
                 error=error,
                 elapsed_ms=(time.monotonic() - started) * 1000,
+                timed_out=outcome.timed_out,
             )
         )

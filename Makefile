@@ -7,9 +7,14 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint format unit integration e2e deploy-check screenshot bench clean
+.PHONY: run run-fresh test lint format unit integration e2e deploy-check screenshot bench clean
 
 run: $(VENV)/.local-deps
+	$(BIN)/python -m app.local
+
+# The same, from empty tables: the data folder (LOCAL_DATA_DIR, default .local-data) is removed first.
+run-fresh: $(VENV)/.local-deps
+	rm -rf "$${LOCAL_DATA_DIR:-.local-data}"
 	$(BIN)/python -m app.local
 
 test: $(VENV)/.dev-deps browser lint

@@ -60,11 +60,13 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
 
     port = free_port()
     api_key = "e2e-test-key"
-    log_path = tmp_path_factory.mktemp("live-stack") / "app.log"
+    folder = tmp_path_factory.mktemp("live-stack")
+    log_path = folder / "app.log"
     env = {
         **os.environ,
         "PORT": str(port),
         "API_KEY": api_key,
+        "LOCAL_DATA_DIR": str(folder / "data"),
         "PYTHONUNBUFFERED": "1",
         # Failed deliveries come back after 2 s instead of serverless.yml's 180 s.
         "LOCAL_VISIBILITY_TIMEOUT_SECONDS": "2",

@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from pathlib import Path
+
+# Where `make run` keeps its tables between runs (git-ignored); LOCAL_DATA_DIR moves it.
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / ".local-data"
 
 
 def main() -> int:
@@ -18,14 +22,19 @@ def main() -> int:
     import uvicorn
 
     from app.adapters import secrets
+    from app.local.emulator import DEFAULT_TTL_SWEEP_SECONDS
     from app.local.runtime import LocalRuntime
     from app.main import create_app
     from app.settings import LOCAL_DASHBOARD_USERS, get_settings
 
     override = os.environ.get("LOCAL_VISIBILITY_TIMEOUT_SECONDS")
+    data_dir = Path(os.environ.get("LOCAL_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
     runtime = LocalRuntime(
+        data_dir=data_dir,
         visibility_timeout_override=int(override) if override else None,
         worker_concurrency=int(os.environ.get("LOCAL_WORKER_CONCURRENCY", "2")),
+        print_hops=os.environ.get("LOCAL_PRINT_HOPS", "true").lower() not in ("0", "false", "no", "off"),
+        ttl_sweep_seconds=float(os.environ.get("LOCAL_TTL_SWEEP_SECONDS", DEFAULT_TTL_SWEEP_SECONDS)),
     ).start()
     try:
         settings = get_settings()
@@ -41,6 +50,7 @@ def main() -> int:
             f"  API:        http://{host}:{port}/tasks   (header x-api-key: {api_key})\n"
             f"  Health:     http://{host}:{port}/health\n"
             f"  AWS emulator (moto) at {runtime.endpoint}; table {settings.table_name}\n"
+            f"  Data:       {data_dir}   (kept across restarts; `make run-fresh` starts empty)\n"
             f"  Ctrl-C stops everything.\n",
             flush=True,
         )

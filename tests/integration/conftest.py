@@ -11,9 +11,9 @@ import pytest
 
 from app.adapters.task_store import TaskStore
 from app.local import sls_config
+from app.local.emulator import start_emulator
 from app.local.lambda_events import dynamodb_stream_record, sqs_record
 from app.local.provision import LocalResources, provision
-from app.local.emulator import start_emulator
 from app.local.runtime import emulator_clients, isolate_from_aws
 
 pytestmark = pytest.mark.integration

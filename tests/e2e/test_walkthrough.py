@@ -73,7 +73,7 @@ def test_a_task_that_always_crashes_ends_failed_through_the_dlq(live_stack):
 
 
 def test_console_shows_each_hop(live_stack):
-    task_id = post(live_stack, {"task_type": "TASK1", "data": {"duration_seconds": 0}}).json()["id"]
+    task_id = post(live_stack, {"task_type": "TASK1", "data": {"duration_seconds": 1}}).json()["id"]
     location = f"{live_stack.base_url}/tasks/{task_id}"
     wait_until(lambda: finished(live_stack, location), timeout=15)
 

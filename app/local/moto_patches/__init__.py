@@ -36,9 +36,11 @@ def apply() -> None:
             )
         from app.local.moto_patches import (
             change_hooks,
+            dispatch,
+            fast_json,
             instance_tracking,
             query_index,
-            sqs_attributes,
+            sqs_costs,
             stream_retention,
             transactions,
             write_lock,
@@ -49,7 +51,9 @@ def apply() -> None:
         transactions.apply()
         query_index.apply()
         stream_retention.apply()
-        sqs_attributes.apply()
+        sqs_costs.apply()
+        dispatch.apply()
+        fast_json.apply()
         # Last: it wraps the writers the patches above installed.
         write_lock.apply()
         _applied = True

@@ -1,0 +1,324 @@
+"""Load benchmark of the whole local stack (`python -m app.local`), which it starts itself.
+
+    python scripts/bench_load.py                     # the full run (about 10 minutes)
+    python scripts/bench_load.py --sizes 0,2000 --duration 20   # a quick one
+
+It prints:
+  - no-op tasks/s created and completed over --duration seconds from --clients
+    threads, and whether any task was lost;
+  - end-to-end p50/p95/p99 (created -> completed) and the median of each hop;
+  - the p50 of POST /tasks, GET /tasks?limit=20 and the dashboard's list page
+    with each of --sizes tasks (and their timelines) in the table;
+  - the stack's RSS (both processes) before, after, and after a minute idle.
+Figures, not assertions: the machine decides them. Run it on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+API_KEY = "bench-key"
+NOOP = {"task_type": "TASK1", "data": {"duration_seconds": 0}}
+FINAL = ("COMPLETED", "FAILED", "CANCELLED")
+HOPS = ("published", "delivered", "started", "completed")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Stack:
+    url: str
+    process: subprocess.Popen[bytes]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"x-api-key": API_KEY}
+
+    def rss_mb(self) -> float:
+        """Resident memory of the stack: app.local and its emulator process."""
+        total = 0
+        for pid in [self.process.pid, *_children(self.process.pid)]:
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            match = re.search(r"VmRSS:\s+(\d+) kB", status)
+            total += int(match.group(1)) if match else 0
+        return total / 1024
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    pids = [int(child) for child in found]
+    return pids + [grandchild for child in pids for grandchild in _children(child)]
+
+
+@contextmanager
+def local_stack(data_dir: Path) -> Iterator[Stack]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "API_KEY": API_KEY,
+        "LOCAL_DATA_DIR": str(data_dir),
+        "LOCAL_PRINT_HOPS": "false",
+        "PYTHONUNBUFFERED": "1",
+    }
+    process = subprocess.Popen([sys.executable, "-m", "app.local"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    stack = Stack(f"http://127.0.0.1:{port}", process)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{stack.url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise SystemExit("the local stack did not start")
+            time.sleep(0.2)
+        yield stack
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
+def timed(call: Callable[[], httpx.Response], repeat: int) -> float:
+    """Median milliseconds of ``repeat`` calls."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = call()
+        times.append((time.perf_counter() - started) * 1000)
+        response.raise_for_status()
+    return statistics.median(times)
+
+
+def signed_in(stack: Stack) -> httpx.Client:
+    """A client signed in to the dashboard with the local default account."""
+    client = httpx.Client(base_url=stack.url, timeout=30)
+    page = client.get("/dashboard/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    user, _, password = os.environ.get("DASHBOARD_USERS_PLAIN", "admin:admin").partition(":")
+    form = {"csrf_token": token.group(1) if token else "", "next": "", "username": user, "password": password}
+    response = client.post("/dashboard/login", data=form)
+    if response.status_code != 303:
+        raise SystemExit(f"dashboard sign-in failed: {response.status_code}")
+    return client
+
+
+def create_many(stack: Stack, count: int, clients: int, body: dict = NOOP) -> list[str]:
+    """Create ``count`` tasks from ``clients`` threads; return their ids."""
+    ids: list[str] = []
+    lock = threading.Lock()
+    remaining = [count]
+
+    def work() -> None:
+        with httpx.Client(base_url=stack.url, headers=stack.headers, timeout=30) as client:
+            while True:
+                with lock:
+                    if remaining[0] <= 0:
+                        return
+                    remaining[0] -= 1
+                response = client.post("/tasks", json=body)
+                response.raise_for_status()
+                with lock:
+                    ids.append(response.json()["id"])
+
+    threads = [threading.Thread(target=work) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return ids
+
+
+def wait_drained(stack: Stack, timeout: float = 600) -> None:
+    """Until no task is CREATED or IN_PROGRESS."""
+    deadline = time.monotonic() + timeout
+    with httpx.Client(base_url=stack.url, headers=stack.headers, timeout=30) as client:
+        while time.monotonic() < deadline:
+            busy = [client.get("/tasks", params={"status": s, "limit": 1}).json()["tasks"]
+                    for s in ("CREATED", "IN_PROGRESS")]  # fmt: skip
+            if not any(busy):
+                return
+            time.sleep(0.5)
+    raise SystemExit("tasks were still in flight after the deadline")
+
+
+def load(stack: Stack, duration: float, clients: int) -> dict[str, object]:
+    """Create no-op tasks from ``clients`` threads for ``duration`` seconds; follow them to the end."""
+    ids: list[str] = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + duration
+
+    def work() -> None:
+        with httpx.Client(base_url=stack.url, headers=stack.headers, timeout=30) as client:
+            while time.monotonic() < stop_at:
+                response = client.post("/tasks", json=NOOP)
+                response.raise_for_status()
+                with lock:
+                    ids.append(response.json()["id"])
+
+    started = time.time()
+    threads = [threading.Thread(target=work) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ended = time.time()
+    wait_drained(stack)
+    timelines = fetch_timelines(stack, ids, clients)
+    completed_at = [t["completed"] / 1000 for t in timelines.values() if "completed" in t]
+    end_to_end = [t["completed_since"] for t in timelines.values() if "completed_since" in t]
+    hop_gaps: dict[str, list[float]] = {hop: [] for hop in HOPS}
+    for timeline in timelines.values():
+        previous = timeline.get("created")
+        for hop in HOPS:
+            if hop in timeline and previous is not None:
+                hop_gaps[hop].append(timeline[hop] - previous)
+                previous = timeline[hop]
+    in_window = [at for at in completed_at if started <= at <= ended]
+    return {
+        "created": len(ids),
+        "created_per_s": len(ids) / (ended - started),
+        "completed_in_window_per_s": len(in_window) / (ended - started),
+        "completed": len(completed_at),
+        "lost": len(ids) - len(completed_at),
+        "p50": percentile(end_to_end, 0.50),
+        "p95": percentile(end_to_end, 0.95),
+        "p99": percentile(end_to_end, 0.99),
+        "hops": {hop: statistics.median(gaps) if gaps else float("nan") for hop, gaps in hop_gaps.items()},
+    }
+
+
+def fetch_timelines(stack: Stack, ids: list[str], clients: int) -> dict[str, dict[str, float]]:
+    """For each task: the time of each hop's first event (epoch ms) and completed's since_created_ms."""
+    found: dict[str, dict[str, float]] = {}
+    lock = threading.Lock()
+    queue = list(ids)
+
+    def work() -> None:
+        with httpx.Client(base_url=stack.url, headers=stack.headers, timeout=30) as client:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    task_id = queue.pop()
+                events = client.get(f"/tasks/{task_id}/events").json()["events"]
+                timeline: dict[str, float] = {}
+                for event in events:
+                    timeline.setdefault(event["hop"], event["at_ms"])
+                    if event["hop"] == "completed":
+                        timeline["completed_since"] = event["since_created_ms"]
+                with lock:
+                    found[task_id] = timeline
+
+    threads = [threading.Thread(target=work) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return found
+
+
+def costs(stack: Stack, dashboard: httpx.Client, repeat: int) -> dict[str, float]:
+    with httpx.Client(base_url=stack.url, headers=stack.headers, timeout=30) as client:
+        post = timed(lambda: client.post("/tasks", json=NOOP), repeat)
+        listing = timed(lambda: client.get("/tasks", params={"limit": 20}), repeat)
+    page = timed(lambda: dashboard.get("/dashboard"), repeat)
+    return {"post": post, "list": listing, "dashboard": page}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=float, default=60)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--sizes", default="0,5000,20000")
+    parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--idle", type=float, default=60)
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+
+    with tempfile.TemporaryDirectory() as folder, local_stack(Path(folder) / "data") as stack:
+        print(f"machine: {os.cpu_count()} cores, {platform_summary()}", flush=True)
+        time.sleep(2)  # let start-up settle before the idle reading
+        rss_before = stack.rss_mb()
+        dashboard = signed_in(stack)
+        by_size: dict[int, dict[str, float]] = {}
+        in_table = 0
+        load_result = None
+        for size in sizes:
+            if size > in_table:
+                create_many(stack, size - in_table, args.clients)
+                wait_drained(stack)
+                in_table = size
+            by_size[size] = costs(stack, dashboard, args.repeat)
+            in_table += args.repeat
+            print(f"  {size:>6} tasks: " + ", ".join(f"{k} p50 {v:.1f} ms" for k, v in by_size[size].items()),
+                  flush=True)  # fmt: skip
+            if load_result is None:
+                load_result = load(stack, args.duration, args.clients)
+                in_table += int(load_result["created"])  # type: ignore[call-overload]
+        rss_after = stack.rss_mb()
+        time.sleep(args.idle)
+        rss_idle = stack.rss_mb()
+
+    assert load_result is not None
+    print("\nLoad: no-op TASK1 tasks from", args.clients, "clients for", args.duration, "s")
+    print(f"  created   {load_result['created_per_s']:.1f} tasks/s ({load_result['created']} tasks)")
+    print(f"  completed {load_result['completed_in_window_per_s']:.1f} tasks/s within the window; "
+          f"{load_result['completed']} completed in all, {load_result['lost']} lost")  # fmt: skip
+    print(f"  end to end p50 {load_result['p50']:.0f} ms, p95 {load_result['p95']:.0f} ms, "
+          f"p99 {load_result['p99']:.0f} ms")  # fmt: skip
+    hops = load_result["hops"]
+    assert isinstance(hops, dict)
+    print("  hop medians: " + ", ".join(f"{hop} +{ms:.0f} ms" for hop, ms in hops.items()))
+    base = by_size[sizes[0]]
+    print("\nCost with N tasks in the table (p50 ms, and as a ratio to the first size)")
+    print(f"  {'tasks':>6}  {'POST /tasks':>16}  {'GET /tasks':>16}  {'dashboard list':>16}")
+    for size, figures in by_size.items():
+        cells = [f"{figures[k]:7.1f} ({figures[k] / base[k]:4.2f}x)" for k in ("post", "list", "dashboard")]
+        print(f"  {size:>6}  " + "  ".join(f"{cell:>16}" for cell in cells))
+    print(f"\nRSS of the stack: {rss_before:.0f} MB before, {rss_after:.0f} MB after, "
+          f"{rss_idle:.0f} MB after {args.idle:.0f} s idle")  # fmt: skip
+    return 0
+
+
+def platform_summary() -> str:
+    import platform
+
+    return f"{platform.machine()}, Python {platform.python_version()}, {platform.platform(terse=True)}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

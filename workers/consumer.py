@@ -21,7 +21,7 @@ from app.domain.claims import ClaimOutcome, decide_claim
 from app.domain.errors import InvalidTransition, TaskNotFound
 from app.domain.messages import TaskMessage
 from app.domain.task import Task, TaskStatus
-from app.domain.timeline import Hop, event_of
+from app.domain.timeline import Hop, TaskEvent, event_of
 from app.domain.tracing import TraceContext
 from app.services import timeline
 from app.services.ports import Clock, TaskRepository
@@ -72,28 +72,43 @@ class Delivery:
 
 
 class _Attempt:
-    """One attempt at a claimed task: its writes are fenced by the attempt number."""
+    """One attempt at a claimed task: its writes are fenced by the attempt number.
 
-    def __init__(self, store: TaskRepository, task: Task, clock: Clock, source: str):
+    Its timeline events are kept until the attempt next writes the task
+    (progress, the end, a crash) and recorded then, in one write: a no-op
+    task costs one timeline write for delivered, started and completed.
+    """
+
+    def __init__(
+        self, store: TaskRepository, task: Task, clock: Clock, source: str, pending: list[TaskEvent]
+    ):
         self.store = store
         self.task = task
         self.clock = clock
         self.source = source
         self.started = clock()
+        self.pending = pending
 
     def event(self, hop: Hop, **details: Any) -> None:
-        timeline.record(
-            self.store,
-            event_of(self.task, hop, self.clock(), self.source, attempt=self.task.attempt, **details),
+        """Note an event of this attempt; it is recorded with the attempt's next write."""
+        self.pending.append(
+            event_of(self.task, hop, self.clock(), self.source, attempt=self.task.attempt, **details)
         )
+
+    def flush(self) -> None:
+        if self.pending:
+            timeline.record(self.store, *self.pending)
+            self.pending = []
 
     def report_progress(self, percent: int, message: str = "") -> None:
         percent = max(0, min(100, int(percent)))
         try:
             self.task = self.store.replace_if(replace(self.task, progress=percent), expected=self.task)
         except InvalidTransition:
+            self.flush()
             raise TaskBusy(f"task {self.task.id} was taken over by a later attempt") from None
         self.event(Hop.PROGRESS, status=TaskStatus.IN_PROGRESS.value, progress=percent, message=message)
+        self.flush()
 
     def finish(self, status: TaskStatus, message: str) -> str:
         now = self.clock()
@@ -107,9 +122,11 @@ class _Attempt:
             # A later attempt took the task over (our lease had run out); its
             # result stands, ours is dropped.
             observability.get_logger().warning("lease lost; result dropped")
+            self.flush()
             return "lease_lost"
         hop = Hop.COMPLETED if status is TaskStatus.COMPLETED else Hop.FAILED
         self.event(hop, status=status.value, message=message)
+        self.flush()
         observability.get_logger().info(f"task {status.value.lower()}", extra={"status_msg": message})
         observability.emit_metrics(
             self.task.task_type,
@@ -128,8 +145,10 @@ class _Attempt:
             self.store.replace_if(released, expected=self.task)
         except InvalidTransition:
             observability.get_logger().warning("lease lost before the crash was recorded")
+            self.flush()
             return
         self.event(Hop.CRASHED, status=TaskStatus.IN_PROGRESS.value, message=reason)
+        self.flush()
 
 
 def process_message(
@@ -153,18 +172,17 @@ def process_message(
         return "missing"
     source = f"worker {task.task_type}"
     now = clock()
-    timeline.record(
-        store,
-        event_of(task, Hop.DELIVERED, now, source,
-            status=task.status.value, attempt=delivery.receive_count,
-            message=f"delivery {delivery.receive_count}",
-        ),
-    )  # fmt: skip
+    count = delivery.receive_count
+    delivered = event_of(
+        task, Hop.DELIVERED, now, source, status=task.status.value, attempt=count, message=f"delivery {count}"
+    )
     decision = decide_claim(task, now)
     if decision.outcome is ClaimOutcome.FINISHED:
         logger.info("duplicate delivery of a finished task")
+        timeline.record(store, delivered)
         return "duplicate"
     if decision.outcome is ClaimOutcome.BUSY:
+        timeline.record(store, delivered)
         raise TaskBusy(f"task {task.id} is held by attempt {task.attempt} until {task.lease_expires}")
     resumed = decision.outcome is ClaimOutcome.RESUME
     note = f"attempt {decision.attempt} " + ("resumed the task" if resumed else "started")
@@ -178,9 +196,10 @@ def process_message(
     try:
         store.replace_if(claimed, expected=task)
     except InvalidTransition as exc:
+        timeline.record(store, delivered)
         raise TaskBusy(f"task {task.id} was claimed by another delivery") from exc
     logger.info(note, extra={"attempt": decision.attempt})
-    attempt = _Attempt(store, claimed, clock, source)
+    attempt = _Attempt(store, claimed, clock, source, pending=[delivered])
     attempt.event(Hop.RESUMED if resumed else Hop.STARTED, status=TaskStatus.IN_PROGRESS.value, message=note)
     if not resumed:
         observability.emit_metrics(task.task_type, QueueWait=("Milliseconds", now * 1000 - task.created_ms))

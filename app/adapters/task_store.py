@@ -25,7 +25,7 @@ from app.adapters import aws, page_tokens
 from app.domain.errors import InvalidTransition, StoreUnavailable, TaskNotFound
 from app.domain.listing import TaskPage, TaskQuery
 from app.domain.task import Task, TaskStatus
-from app.domain.timeline import Hop, TaskEvent
+from app.domain.timeline import Hop, TaskEvent, created_event
 from app.domain.tracing import TraceContext
 
 TASK_SK = "TASK"
@@ -138,74 +138,76 @@ def trace_from_attribute(attribute: dict[str, Any] | None) -> TraceContext:
     )
 
 
-def event_sort_key(event: TaskEvent, position: int = 0) -> str:
-    # Events of one millisecond keep the order their writer gave them
-    # (position); the random part keeps two writers' events apart.
-    return f"{EVENT_PREFIX}{event.at_ms:013d}#{position:03d}{uuid.uuid4().hex[:8]}"
-
-
-def event_to_item(event: TaskEvent, position: int = 0) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "pk": {"S": f"TASK#{event.task_id}"},
-        "sk": {"S": event_sort_key(event, position)},
+def _event_fields(event: TaskEvent) -> dict[str, Any]:
+    fields: dict[str, Any] = {
         "hop": {"S": event.hop.value},
         "at_ms": {"N": str(event.at_ms)},
         "since_created_ms": {"N": str(event.since_created_ms)},
         "source": {"S": event.source},
         "message": {"S": event.message},
-        "ttl": {"N": str(event.expires)},
     }
     for name in ("attempt", "progress"):
         value = getattr(event, name)
         if value is not None:
-            item[name] = {"N": str(value)}
+            fields[name] = {"N": str(value)}
     if event.status is not None:
-        item["status"] = {"S": event.status}
-    return item
+        fields["status"] = {"S": event.status}
+    return fields
 
 
-def event_from_item(item: dict[str, Any]) -> TaskEvent:
+def events_to_item(events: list[TaskEvent]) -> dict[str, Any]:
+    """The events one writer records together for one task, as one timeline item."""
+    first = events[0]
+    return {
+        "pk": {"S": f"TASK#{first.task_id}"},
+        # Sorted by the first event's time; the random part keeps two writers' items apart.
+        "sk": {"S": f"{EVENT_PREFIX}{first.at_ms:013d}#{uuid.uuid4().hex[:8]}"},
+        "events": {"L": [{"M": _event_fields(event)} for event in events]},
+        "ttl": {"N": str(max(event.expires for event in events))},
+    }
+
+
+def events_from_item(item: dict[str, Any]) -> list[TaskEvent]:
+    task_id = item["pk"]["S"].removeprefix("TASK#")
+    expires = int(item["ttl"]["N"])
+    return [_event_from_fields(task_id, expires, entry["M"]) for entry in item["events"]["L"]]
+
+
+def _event_from_fields(task_id: str, expires: int, fields: dict[str, Any]) -> TaskEvent:
     return TaskEvent(
-        task_id=item["pk"]["S"].removeprefix("TASK#"),
-        hop=Hop(item["hop"]["S"]),
-        at_ms=int(item["at_ms"]["N"]),
-        since_created_ms=int(item["since_created_ms"]["N"]),
-        source=item["source"]["S"],
-        expires=int(item["ttl"]["N"]),
-        status=item.get("status", {}).get("S"),
-        attempt=int(item["attempt"]["N"]) if "attempt" in item else None,
-        progress=int(item["progress"]["N"]) if "progress" in item else None,
-        message=item.get("message", {}).get("S", ""),
+        task_id=task_id,
+        hop=Hop(fields["hop"]["S"]),
+        at_ms=int(fields["at_ms"]["N"]),
+        since_created_ms=int(fields["since_created_ms"]["N"]),
+        source=fields["source"]["S"],
+        expires=expires,
+        status=fields.get("status", {}).get("S"),
+        attempt=int(fields["attempt"]["N"]) if "attempt" in fields else None,
+        progress=int(fields["progress"]["N"]) if "progress" in fields else None,
+        message=fields.get("message", {}).get("S", ""),
     )
 
 
 class TaskStore(aws.DynamoDBTable):
     """Tasks in DynamoDB; every state change is a conditional write."""
 
-    def add(self, task: Task, event: TaskEvent | None = None) -> None:
-        """Store a new task, and its first timeline event in the same transaction."""
-        put = {
-            "TableName": self.table_name,
-            "Item": to_item(task),
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
-        if event is None:
-            self._call("put_item", **put)
-            return
+    def add(self, task: Task) -> None:
+        """Store a new task. Its "created" event is the task item itself (see ``events``)."""
         self._call(
-            "transact_write_items",
-            TransactItems=[
-                {"Put": put},
-                {"Put": {"TableName": self.table_name, "Item": event_to_item(event)}},
-            ],
+            "put_item",
+            TableName=self.table_name,
+            Item=to_item(task),
+            ConditionExpression="attribute_not_exists(pk)",
         )
 
     def add_events(self, events: list[TaskEvent]) -> None:
-        for start in range(0, len(events), BATCH_WRITE_LIMIT):
-            requests = [
-                {"PutRequest": {"Item": event_to_item(event, start + offset)}}
-                for offset, event in enumerate(events[start : start + BATCH_WRITE_LIMIT])
-            ]
+        """Record events in one write: one timeline item per task, in the order given."""
+        by_task: dict[str, list[TaskEvent]] = {}
+        for event in events:
+            by_task.setdefault(event.task_id, []).append(event)
+        items = [events_to_item(task_events) for task_events in by_task.values()]
+        for start in range(0, len(items), BATCH_WRITE_LIMIT):
+            requests = [{"PutRequest": {"Item": item}} for item in items[start : start + BATCH_WRITE_LIMIT]]
             pending = {self.table_name: requests}
             for retry in range(5):  # unprocessed items were throttled: send them again, after a pause
                 pending = self._call("batch_write_item", RequestItems=pending).get("UnprocessedItems") or {}
@@ -216,18 +218,27 @@ class TaskStore(aws.DynamoDBTable):
                 raise StoreUnavailable("DynamoDB kept events unprocessed")
 
     def events(self, task_id: str) -> list[TaskEvent]:
-        """The task's timeline, oldest first."""
+        """The task's timeline, oldest first: its "created" event, then every event recorded.
+
+        One Query over the task's partition reads the task item (which is the
+        created event) and its timeline items together.
+        """
         request: dict[str, Any] = {
             "TableName": self.table_name,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :events)",
-            "ExpressionAttributeValues": {":pk": {"S": f"TASK#{task_id}"}, ":events": {"S": EVENT_PREFIX}},
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"TASK#{task_id}"}},
         }
         events: list[TaskEvent] = []
         while True:
             response = self._call("query", **request)
-            events.extend(event_from_item(item) for item in response.get("Items", []))
+            for item in response.get("Items", []):
+                if item["sk"]["S"] == TASK_SK:
+                    events.append(created_event(from_item(item)))
+                elif item["sk"]["S"].startswith(EVENT_PREFIX):
+                    events.extend(events_from_item(item))
             if "LastEvaluatedKey" not in response:
-                return events
+                # Stable: events of one millisecond keep their item's and writer's order.
+                return sorted(events, key=lambda event: event.at_ms)
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def get(self, task_id: str) -> Task:

@@ -57,6 +57,14 @@ def event_of(task: Task, hop: Hop, now: float, source: str, **details: Any) -> T
     return event_for(task.id, task.created_ms, task.ttl, hop, now, source, **details)
 
 
+def created_event(task: Task) -> TaskEvent:
+    """The first hop of every task: not stored apart, the task item records it."""
+    message = f"retry of {task.retry_of}" if task.retry_of else ""
+    return TaskEvent(
+        task.id, Hop.CREATED, task.created_ms, 0, "api", task.ttl, status="CREATED", message=message
+    )
+
+
 def event_for(
     task_id: str,
     created_ms: int,

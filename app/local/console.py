@@ -1,8 +1,8 @@
 """One readable console line per hop of every task, for `make run`.
 
 Reads the table's stream like any other consumer and prints the timeline
-events as the hops write them, so the console tells the same story as
-GET /tasks/{id}/events.
+events as the hops write them (a new task item is its "created" hop), so the
+console tells the same story as GET /tasks/{id}/events.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from app.adapters.task_store import TASK_SK, events_from_item, from_item
+from app.domain.timeline import Hop, TaskEvent, created_event
 from app.local.sls_config import StreamFunction
 
 TIMELINE_PRINTER = StreamFunction(
@@ -21,7 +23,7 @@ TIMELINE_PRINTER = StreamFunction(
     batch_size=100,
     batching_window=0,
     filter_patterns=[
-        {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"sk": {"S": [{"prefix": "EVENT#"}]}}}}
+        {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"sk": {"S": [{"prefix": "EVENT#"}, "TASK"]}}}}
     ],
     maximum_retry_attempts=0,
     bisect_on_error=False,
@@ -30,29 +32,26 @@ TIMELINE_PRINTER = StreamFunction(
 )
 
 
-def hop_line(image: dict[str, Any]) -> str:
-    def text(name: str) -> str:
-        return image.get(name, {}).get("S", "")
-
-    def number(name: str) -> int | None:
-        value = image.get(name, {}).get("N")
-        return int(value) if value is not None else None
-
-    at = datetime.fromtimestamp((number("at_ms") or 0) / 1000).strftime("%H:%M:%S.%f")[:-3]
-    task_id = text("pk").removeprefix("TASK#")[:8]
-    attempt = number("attempt")
-    progress = number("progress")
-    details = [text("message")]
-    if progress is not None:
-        details.insert(0, f"{progress}%")
-    if attempt is not None and text("hop") != "delivered":
-        details.insert(0, f"attempt {attempt}")
+def hop_line(event: TaskEvent) -> str:
+    at = datetime.fromtimestamp(event.at_ms / 1000).strftime("%H:%M:%S.%f")[:-3]
+    details = [event.message]
+    if event.progress is not None:
+        details.insert(0, f"{event.progress}%")
+    if event.attempt is not None and event.hop is not Hop.DELIVERED:
+        details.insert(0, f"attempt {event.attempt}")
     return (
-        f"{at}  task {task_id}  {text('hop'):<14} {text('status') or '-':<12} "
-        f"+{number('since_created_ms') or 0:>6} ms  {text('source'):<14} {'  '.join(d for d in details if d)}"
+        f"{at}  task {event.task_id[:8]}  {event.hop.value:<14} {event.status or '-':<12} "
+        f"+{event.since_created_ms:>6} ms  {event.source:<14} {'  '.join(d for d in details if d)}"
     ).rstrip()
+
+
+def events_of(image: dict[str, Any]) -> list[TaskEvent]:
+    if image["sk"]["S"] == TASK_SK:
+        return [created_event(from_item(image))]
+    return events_from_item(image)
 
 
 def print_hops(event: dict[str, Any], context: Any) -> None:
     for record in event["Records"]:
-        print(hop_line(record["dynamodb"]["NewImage"]), flush=True)
+        for hop in events_of(record["dynamodb"]["NewImage"]):
+            print(hop_line(hop), flush=True)

@@ -34,13 +34,12 @@ def create_task(
         expires = rules.parse_epoch_seconds(ttl)
         rules.check_ttl(expires, now)
     task = new_task(task_type, data, expires, now, trace=trace)
-    _add_with_created_event(store, task, now)
+    _add(store, task)
     return task
 
 
-def _add_with_created_event(store: TaskRepository, task: Task, now: float, message: str = "") -> None:
-    created = event_of(task, Hop.CREATED, now, "api", status=task.status.value, message=message)
-    store.add(task, created)
+def _add(store: TaskRepository, task: Task) -> None:
+    store.add(task)
     observability.emit_metrics(task.task_type, TasksCreated=("Count", 1))
 
 
@@ -86,7 +85,7 @@ def retry_task(
     now = clock()
     ttl = max(original.ttl, int(now) + default_ttl_seconds)
     retry = new_task(original.task_type, original.data, ttl, now, retry_of=original.id, trace=trace)
-    _add_with_created_event(store, retry, now, message=f"retry of {original.id}")
+    _add(store, retry)
     timeline.record(
         store,
         event_of(original, Hop.RETRIED, now, "api",

@@ -282,7 +282,7 @@ def section(html: str, element_id: str) -> str:
 def test_detail_shows_the_timeline_in_order_with_gaps_and_the_progress_bar(client, csrf, provisioned):
     start = time.time() - 60
     task = a_task(now=start)
-    provisioned.store.add(task, event_of(task, Hop.CREATED, start, "api", status="CREATED"))
+    provisioned.store.add(task)
     running = task.moved_to(TaskStatus.IN_PROGRESS, "attempt 1 started", start + 0.6, attempt=1, progress=40)
     provisioned.store.replace_if(running, expected=task)
     worker = {"source": "worker TASK1", "attempt": 1, "status": "IN_PROGRESS"}
@@ -328,7 +328,7 @@ def test_a_finished_task_shows_its_whole_timeline_and_is_not_fetched_again(clien
     done = stored(provisioned, TaskStatus.COMPLETED)
     page = client.get(f"/dashboard/tasks/{done.id}").text
     hops = re.findall(r'data-hop="(\w+)"', section(page, "timeline"))
-    assert hops == ["status_changed", "status_changed"]  # put in the store directly, moved by the API
+    assert hops == ["created", "status_changed", "status_changed"]  # stored directly, moved by the API
     assert 'hx-trigger="every 1s"' not in page and 'id="task-progress"' not in page
 
 
@@ -358,13 +358,12 @@ def test_event_messages_are_escaped_in_the_timeline(client, csrf, provisioned):
     assert unescape(timeline).count(payload) == 1
 
 
-def test_a_task_without_events_renders_without_a_timeline(client, csrf, provisioned):
+def test_a_task_nothing_has_happened_to_yet_shows_its_created_hop(client, csrf, provisioned):
     task = a_task()
-    provisioned.store.add(task)  # no events: as a task from before timelines were kept
+    provisioned.store.add(task)  # the task item is its own "created" event
     page = client.get(f"/dashboard/tasks/{task.id}")
     assert page.status_code == 200
-    timeline = section(page.text, "timeline")
-    assert "No events recorded" in timeline and "<table" not in timeline and "<svg" not in timeline
+    assert re.findall(r'data-hop="(\w+)"', section(page.text, "timeline")) == ["created"]
 
 
 def test_the_list_shows_a_small_progress_bar_for_a_running_task(client, csrf, provisioned):

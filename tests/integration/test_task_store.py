@@ -124,7 +124,7 @@ def test_timeline_keeps_the_writer_order_within_one_millisecond(store):
         instant = 1_800_000_000.123 + second
         store.add_events([event_of(task, hop, instant, "test") for hop in (Hop.DEAD_LETTERED, Hop.FAILED)])
     hops = [event.hop for event in store.events(task.id)]
-    assert hops == [Hop.DEAD_LETTERED, Hop.FAILED] * 5
+    assert hops == [Hop.CREATED] + [Hop.DEAD_LETTERED, Hop.FAILED] * 5
 
 
 def test_get_many_reads_the_existing_tasks_in_one_call(store):

@@ -43,6 +43,9 @@ EXIT_FOR_STATUS = {
     TaskStatus.CANCELLED.value: EXIT_CANCELLED,
 }
 DEFAULT_LIST_MAX = 20
+# Set here, not with set_defaults: the parsers share these options' actions, so a default
+# set on one would make every subcommand overwrite what was given before it.
+GLOBAL_DEFAULTS = {"url": None, "api_key": None, "json": False}
 
 
 class Output:
@@ -99,7 +102,6 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[common],
     )
-    parser.set_defaults(url=None, api_key=None, json=False)
     groups = parser.add_subparsers(dest="group", required=True)
     tasks = groups.add_parser("tasks", help="create, follow and manage tasks", parents=[common])
     commands = tasks.add_subparsers(dest="command", required=True)
@@ -272,6 +274,9 @@ def main(
             args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse has printed the usage already
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    for name, default in GLOBAL_DEFAULTS.items():
+        if not hasattr(args, name):
+            setattr(args, name, default)
     output = Output(args.json, out, err)
     try:
         with AsyncAppClient(args.url, args.api_key, env=env, **(client_options or {})) as client:

@@ -166,18 +166,29 @@ def follow(client: AsyncAppClient, task_id: str, args: argparse.Namespace, outpu
         task = client.wait(task_id, args.timeout, on_update=bar.update if bar else None)
     except WaitTimeout as timeout:
         if timeout.last is not None:
-            output.emit(timeout.last.raw, display.task_details(timeout.last))
+            show_task(timeout.last, output)
         raise
     finally:
         if bar:
             bar.close()
-    output.emit(task.raw, display.task_details(task))
+    show_task(task, output)
     return EXIT_FOR_STATUS.get(task.status, EXIT_OK)
 
 
-def show_accepted(accepted: Accepted, output: Output) -> None:
+def show_task(task: Task, output: Output) -> int:
+    output.emit(task.raw, display.task_details(task))
+    return EXIT_OK
+
+
+def show_or_follow(
+    client: AsyncAppClient, accepted: Accepted, args: argparse.Namespace, output: Output
+) -> int:
+    """After a create or a retry: follow the new task with --wait, else say where it is."""
+    if args.wait:
+        return follow(client, accepted.id, args, output)
     text = f"accepted {accepted.id}" + (f"\nstatus URL: {accepted.location}" if accepted.location else "")
     output.emit({**accepted.raw, "location": accepted.location}, text)
+    return EXIT_OK
 
 
 def run_create(client: AsyncAppClient, args: argparse.Namespace, output: Output) -> int:
@@ -189,16 +200,11 @@ def run_create(client: AsyncAppClient, args: argparse.Namespace, output: Output)
         callback_url=args.callback_url,
         run_at=args.run_at,
     )
-    if args.wait:
-        return follow(client, accepted.id, args, output)
-    show_accepted(accepted, output)
-    return EXIT_OK
+    return show_or_follow(client, accepted, args, output)
 
 
 def run_get(client: AsyncAppClient, args: argparse.Namespace, output: Output) -> int:
-    task = client.get(args.task_id)
-    output.emit(task.raw, display.task_details(task))
-    return EXIT_OK
+    return show_task(client.get(args.task_id), output)
 
 
 def run_wait(client: AsyncAppClient, args: argparse.Namespace, output: Output) -> int:
@@ -223,17 +229,12 @@ def run_list(client: AsyncAppClient, args: argparse.Namespace, output: Output) -
 
 
 def run_cancel(client: AsyncAppClient, args: argparse.Namespace, output: Output) -> int:
-    task = client.cancel(args.task_id)
-    output.emit(task.raw, display.task_details(task))
-    return EXIT_OK
+    return show_task(client.cancel(args.task_id), output)
 
 
 def run_retry(client: AsyncAppClient, args: argparse.Namespace, output: Output) -> int:
     accepted = client.retry(args.task_id, idempotency_key=args.idempotency_key)
-    if args.wait:
-        return follow(client, accepted.id, args, output)
-    show_accepted(accepted, output)
-    return EXIT_OK
+    return show_or_follow(client, accepted, args, output)
 
 
 def run_events(client: AsyncAppClient, args: argparse.Namespace, output: Output) -> int:

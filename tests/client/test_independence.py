@@ -24,13 +24,14 @@ for package in (async_app_client, tests.client):
         importlib.import_module(module.name)
 from async_app_client import cli
 code = cli.main(["tasks", "--help"])
-print("imported", sorted(name for name in sys.modules if name.startswith(("async_app_client", "tests.client"))))
+print("imported", sorted(name for name in sys.modules if name.startswith(("async_app_client", "tests."))))
 sys.exit(code)
 """
 
 
 def test_client_and_its_tests_import_nothing_of_the_service():
-    done = subprocess.run([sys.executable, "-c", ISOLATED], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    command = [sys.executable, "-c", ISOLATED]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "'async_app_client.cli'" in done.stdout and "'tests.client.test_cli'" in done.stdout
     assert "create" in done.stdout and "events" in done.stdout

@@ -89,10 +89,11 @@ def create(
 ) -> Call[Accepted]:
     body: dict[str, Any] = {"task_type": task_type, "data": dict(data)}
     # Only what was given: the API refuses unknown fields, and older servers don't know the newer ones.
-    optional = {"ttl": ttl, "callback_url": callback_url, "run_at": run_at}
-    for name, value in optional.items():
-        if value is not None:
-            body[name] = epoch_seconds(value) if name != "callback_url" else value
+    for name, when in (("ttl", ttl), ("run_at", run_at)):
+        if when is not None:
+            body[name] = epoch_seconds(when)
+    if callback_url is not None:
+        body["callback_url"] = callback_url
     return Call("POST", "/tasks", _read_accepted, json=body, headers=_idempotency(idempotency_key))
 
 
@@ -104,7 +105,10 @@ def list_page(filters: Mapping[str, Any], next_token: str | None = None) -> Call
     unknown = set(filters) - set(LIST_FILTERS)
     if unknown:
         raise TypeError(f"unknown filter(s) {sorted(unknown)}; known: {', '.join(LIST_FILTERS)}")
-    params = {name: epoch_seconds(value) for name, value in filters.items() if value is not None}
+    params = {name: value for name, value in filters.items() if value is not None}
+    for bound in ("created_from", "created_to"):
+        if bound in params:
+            params[bound] = epoch_seconds(params[bound])
     if next_token:
         params["next_token"] = next_token
     return Call("GET", "/tasks", lambda response: TaskPage.from_json(response.json()), params=params)

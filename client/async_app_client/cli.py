@@ -74,7 +74,10 @@ def epoch_argument(value: str) -> int:
 def data_argument(value: str) -> dict[str, Any]:
     """A JSON object, given inline, as @file, or as @- for stdin."""
     if value.startswith("@"):
-        value = sys.stdin.read() if value == "@-" else Path(value[1:]).read_text()
+        try:
+            value = sys.stdin.read() if value == "@-" else Path(value[1:]).read_text()
+        except OSError as exc:
+            raise argparse.ArgumentTypeError(f"cannot read --data {value}: {exc.strerror}") from None
     try:
         data = json.loads(value)
     except ValueError as exc:

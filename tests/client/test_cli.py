@@ -348,6 +348,10 @@ def test_flags_override_the_environment_before_or_after_the_command():
     [
         (["tasks", "create", "TASK1", "--data", "{not json"], "--data is not valid JSON"),
         (["tasks", "create", "TASK1", "--data", "[1]"], "--data must be a JSON object"),
+        (
+            ["tasks", "create", "TASK1", "--data", "@/no/such/file.json"],
+            "cannot read --data @/no/such/file.json",
+        ),
         (["tasks", "list", "--created-from", "yesterday"], "not epoch seconds or an ISO 8601 time"),
         (["tasks", "frobnicate"], "invalid choice"),
         (["tasks"], "required"),

@@ -30,7 +30,7 @@ format: $(VENV)/.dev-deps
 	$(BIN)/ruff check --fix .
 
 unit: $(VENV)/.dev-deps
-	$(BIN)/python -m pytest tests/unit
+	$(BIN)/python -m pytest tests/unit tests/client
 
 integration: $(VENV)/.dev-deps
 	$(BIN)/python -m pytest tests/integration
@@ -56,8 +56,9 @@ $(VENV)/.local-deps: pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e ".[local]"
 	touch $@
 
-$(VENV)/.dev-deps: pyproject.toml | $(VENV)/bin/python
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+# The client (client/, its own package) too: its tests and the e2e tests use it and its CLI.
+$(VENV)/.dev-deps: pyproject.toml client/pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]" -e ./client
 	touch $@ $(VENV)/.local-deps
 
 # Browser tests use Debian's Chromium where there is one to install (Playwright's

@@ -48,7 +48,9 @@ ERRORS: dict[int, tuple[str, dict[str, dict[str, Any]]]] = {
     400: (
         "Malformed input: the body is not standard JSON, or next_token is not one the API issued",
         {
-            "invalid_json": _example("invalid_json", "Not valid JSON: NaN is not a JSON number"),
+            "invalid_json": _example(
+                "invalid_json", "Request body is not valid JSON: NaN is not a JSON number"
+            ),
             "invalid_next_token": _example(
                 "invalid_next_token", "next_token is malformed or was not issued for this query"
             ),

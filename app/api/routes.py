@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, Security
+from pydantic import AfterValidator
 
 from app import observability
 from app.api.deps import ClockDep, SettingsDep, StoreDep, TaskIdDep, TraceDep, require_json
@@ -82,7 +83,9 @@ def create_task(
 def list_tasks(
     store: StoreDep,
     status: TaskStatus | None = None,
-    task_type: Annotated[str | None, Query(json_schema_extra=TASK_TYPE_SCHEMA)] = None,
+    task_type: Annotated[
+        str | None, Query(json_schema_extra=TASK_TYPE_SCHEMA), AfterValidator(check_task_type)
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     next_token: Annotated[str | None, Query(description="The next_token of the previous page")] = None,
     created_from: Annotated[int | None, EPOCH_SECONDS] = None,
@@ -90,7 +93,7 @@ def list_tasks(
 ) -> dict[str, object]:
     query = TaskQuery(
         status=status,
-        task_type=check_task_type(task_type),
+        task_type=task_type,
         created_from=created_from,
         created_to=created_to,
         limit=limit,

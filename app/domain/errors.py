@@ -48,8 +48,8 @@ class InvalidTaskInput(DomainError):
 class InvalidJson(DomainError):
     """Not standard JSON: a syntax error, NaN or Infinity, a lone surrogate, a number out of range."""
 
-    def __init__(self, reason: str):
-        super().__init__(f"Not valid JSON: {reason}")
+    def __init__(self, reason: str, subject: str = ""):
+        super().__init__(f"{subject} is not valid JSON: {reason}" if subject else f"Not valid JSON: {reason}")
         self.reason = reason
 
 

@@ -59,6 +59,8 @@ def parse_request_body(body: bytes) -> Any:
     """A JSON request body: standard JSON, with room for `data` (MAX_DATA_DEPTH) inside the body's object."""
     try:
         return parse_json(body, MAX_DATA_DEPTH + 1, "the body")
+    except InvalidJson as exc:
+        raise InvalidJson(exc.reason, "Request body") from exc
     except TooDeeplyNested as exc:
         raise TooDeeplyNested(f"{exc}; data may nest at most {MAX_DATA_DEPTH} levels") from exc
 

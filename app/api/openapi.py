@@ -168,7 +168,7 @@ def install(app: FastAPI, clock: Callable[[], float] = time.time) -> None:
         if app.openapi_schema is None:
             app.openapi_schema = _without_fastapi_validation_errors(generate())
         served = copy.deepcopy(app.openapi_schema)
-        ttl = served["components"]["schemas"]["CreateTaskRequest"]["properties"]["ttl"]
+        ttl = served["components"]["schemas"]["CreateTaskRequest"]["properties"]["ttl"]["anyOf"][0]
         now = int(clock())
         ttl.update(minimum=now + 1, maximum=now + rules.MAX_TTL_SECONDS)
         return served

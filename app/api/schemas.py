@@ -34,7 +34,7 @@ class CreateTaskRequest(BaseModel):
         default=None,
         description="Expiry, epoch seconds: in the future, at most a year ahead (default: 7 days). "
         "A string of digits is accepted too.",
-        json_schema_extra={"type": "integer"},
+        json_schema_extra={"anyOf": [{"type": "integer"}, {"type": "null"}]},
     )
 
     _task_type = field_validator("task_type")(check_task_type)

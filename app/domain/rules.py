@@ -99,11 +99,13 @@ def _check_text(text: str) -> None:
 
 
 def parse_epoch_seconds(value: Any) -> int:
-    """Accept an int or a string of digits, as the seed's clients send."""
+    """Accept an integer (1.9e9 too: JSON has one number type) or a string of digits, as the seed's clients send."""
     if isinstance(value, bool):
         raise InvalidTaskInput(TTL_FORMAT)
     if isinstance(value, int):
         return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         return int(value.strip())
     raise InvalidTaskInput(TTL_FORMAT)

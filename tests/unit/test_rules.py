@@ -5,7 +5,8 @@ from app.domain.errors import DataTooLarge, InvalidJson, InvalidTaskInput, TaskN
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"), [(1_900_000_000, 1_900_000_000), ("1900000000", 1_900_000_000)]
+    ("value", "expected"),
+    [(1_900_000_000, 1_900_000_000), ("1900000000", 1_900_000_000), (1.9e9, 1_900_000_000)],
 )
 def test_ttl_accepts_int_and_numeric_string(value, expected):
     assert rules.parse_epoch_seconds(value) == expected

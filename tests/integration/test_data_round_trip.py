@@ -57,7 +57,7 @@ datas = st.dictionaries(st.text(max_size=8), values, max_size=5) | st.dictionari
 
 
 def encoded(value: object) -> bytes:
-    """JSON as Python writes it, non-standard tokens and surrogates included (escaped), as a hostile client might."""
+    """JSON as Python writes it: NaN, Infinity and escaped lone surrogates included."""
     return json.dumps(value, ensure_ascii=True, allow_nan=True).encode()
 
 

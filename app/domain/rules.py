@@ -99,7 +99,7 @@ def _check_text(text: str) -> None:
 
 
 def parse_epoch_seconds(value: Any) -> int:
-    """Accept an integer (1.9e9 too: JSON has one number type) or a string of digits, as the seed's clients send."""
+    """An integer (1.9e9 too: JSON has one number type) or a string of digits, as the seed's clients send."""
     if isinstance(value, bool):
         raise InvalidTaskInput(TTL_FORMAT)
     if isinstance(value, int):

@@ -71,9 +71,7 @@ def failed_task(provisioned):
 
 
 def retries_of(provisioned, task_id: str) -> list[str]:
-    listed = tasks.list_tasks(
-        provisioned.store, __import__("app.domain.listing").domain.listing.TaskQuery(limit=100)
-    )
+    listed = tasks.list_tasks(provisioned.store, TaskQuery(limit=100))
     return [task.id for task in listed.tasks if task.retry_of == task_id]
 
 

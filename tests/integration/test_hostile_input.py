@@ -265,3 +265,17 @@ def test_a_throttled_request_is_a_json_429_with_retry_after():
         "error": "too_many_requests",
         "message": "Too many attempts. Try again in 2 minutes.",
     }
+
+
+def test_the_dashboard_shows_an_unreadable_task_with_its_reason(settings, provisioned):
+    from tests.integration.test_dashboard import make_client, sign_in
+
+    task = a_task()
+    item = to_item(task)
+    item["data"]["S"] = "{broken"
+    provisioned.clients["dynamodb"].put_item(TableName=provisioned.resources.table_name, Item=item)
+    dashboard = make_client(settings, provisioned)
+    sign_in(dashboard)
+    assert task.id in dashboard.get("/dashboard?limit=100").text
+    page = dashboard.get(f"/dashboard/tasks/{task.id}")
+    assert page.status_code == 200 and "could not be read in full" in page.text

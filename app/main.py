@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
 from app import observability
+from app.api import openapi
 from app.api.auth import ApiKeyMiddleware
 from app.api.errors import register_error_handlers
+from app.api.limits import BodySizeLimitMiddleware
 from app.api.routes import health_router, router
 from app.dashboard import DashboardMiddleware
 from app.dashboard.headers import SecurityHeadersMiddleware
@@ -23,6 +27,7 @@ def create_app(
     settings: Settings | None = None,
     store: TaskRepository | None = None,
     counter: StatusCounter | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> FastAPI:
     settings = settings or get_settings()
     # No /docs or /redoc: both load their assets from a CDN.
@@ -30,9 +35,12 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
     app.state.counter = counter
+    app.state.clock = clock
     register_error_handlers(app)
+    openapi.install(app, clock)
     app.add_middleware(ApiKeyMiddleware, settings=settings)
     app.add_middleware(DashboardMiddleware, state=app.state)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     # Added late, so outer: every response gets the headers, refusals included.
     app.add_middleware(SecurityHeadersMiddleware, https=not settings.is_local)
     app.add_middleware(RootPathMiddleware, root_path=settings.root_path)

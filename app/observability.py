@@ -21,8 +21,7 @@ if TYPE_CHECKING:
 
 SERVICE_DEFAULT = "async-app"
 NAMESPACE_DEFAULT = "AsyncApp"
-# Headers never written to a log, even at debug level.
-SECRET_HEADERS = frozenset({"x-api-key", "cookie", "authorization", "x-csrf-token"})
+# Secrets never written to a log, even at debug level: app/log_redaction.py.
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -57,16 +56,9 @@ def get_tracer() -> Tracer | None:
 
 
 def _redacted(event: Any) -> Any:
-    if not isinstance(event, dict):
-        return event
-    cleaned = dict(event)
-    for key in ("headers", "multiValueHeaders"):
-        if isinstance(cleaned.get(key), dict):
-            cleaned[key] = {
-                name: "***" if name.lower() in SECRET_HEADERS else value
-                for name, value in cleaned[key].items()
-            }
-    return cleaned
+    from app.log_redaction import redacted_event
+
+    return redacted_event(event)
 
 
 def lambda_handler(handler: Callable[[dict[str, Any], Any], Any]) -> Callable[[dict[str, Any], Any], Any]:

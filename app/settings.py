@@ -9,8 +9,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 LOCAL_API_KEY = "local-dev-key"
 # Dashboard sign-in on a laptop: documented in docs/dashboard.md, refused
 # outside the local stage (see app/adapters/secrets.py).
-LOCAL_DASHBOARD_USERS = "admin:admin"
+# admin / admin: the argon2id hash of "admin" (python -m app.dashboard.hash_password).
+LOCAL_DASHBOARD_USERS = (
+    "admin:$argon2id$v=19$m=19456,t=2,p=1$EdAs5ElqTSMpr/g5E0i05g$KWmQsRqE6c8IUgaa4hHxPUK/NwORxHqfx8nfbbXcy0A"
+)
 LOCAL_SESSION_SECRET = "local-dev-session-secret-not-for-deployed-stages"
+LOCAL_PAGE_TOKEN_SECRET = "local-dev-page-token-secret-not-for-deployed-stages"
 
 
 class Settings(BaseSettings):
@@ -27,16 +31,27 @@ class Settings(BaseSettings):
     # The prefix API Gateway puts before every path (its stage, e.g. "/dev").
     root_path: str = ""
     max_data_bytes: int = 64 * 1024
+    # Largest request body of any route, refused with 413 before it is parsed.
+    max_request_bytes: int = 256 * 1024
     default_ttl_seconds: int = 7 * 24 * 3600
+    # Signs the listing's next_token (comma-separated, oldest first, to rotate).
+    page_token_secret: str = LOCAL_PAGE_TOKEN_SECRET
+    page_token_secret_parameter: str = ""
 
-    # Dashboard sign-in: comma-separated "user:password" pairs, and the key
-    # that signs session cookies (comma-separated, oldest first, to rotate).
+    # Dashboard sign-in: comma-separated "user:<argon2 hash>" entries (make a
+    # hash with `python -m app.dashboard.hash_password`), and the key that
+    # signs session cookies (comma-separated, oldest first, to rotate).
     # In AWS both come from SSM SecureStrings named by the *_parameter fields.
     dashboard_users: str = LOCAL_DASHBOARD_USERS
     dashboard_users_parameter: str = ""
     session_secret: str = LOCAL_SESSION_SECRET
     session_secret_parameter: str = ""
     session_max_age_seconds: int = 8 * 3600
+    # Failed sign-ins allowed per user name and per client address in one
+    # window; past either, sign-in answers 429 until the window ends.
+    sign_in_window_seconds: int = 15 * 60
+    sign_in_failures_per_user: int = 5
+    sign_in_failures_per_client: int = 20
 
     @property
     def is_local(self) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 
 from app import observability
 from app.adapters import task_store
+from app.domain import rules
 from app.domain.errors import InvalidTransition, TaskNotFound
 from app.domain.messages import MalformedMessage, TaskMessage
 from app.domain.task import TaskStatus
@@ -61,6 +62,14 @@ def fail_exhausted(
     raise RuntimeError(f"task {message.task_id} kept changing; will retry")
 
 
+def _drop(record: Any, reason: str) -> str:
+    observability.get_logger().error(
+        "undeliverable message acknowledged and dropped from the DLQ",
+        extra={"reason": reason, "message_id": record.message_id, "body": record.body[:500]},
+    )
+    return "dropped"
+
+
 @observability.lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -68,14 +77,15 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     store = task_store.for_table(get_settings().table_name)
 
     def record_handler(record: Any) -> str:
+        # An undeliverable message (not a task message, or naming no possible
+        # task) has nothing to mark, and kept it would come back for the queue's
+        # 14 days: it is acknowledged, and logged for an operator.
         try:
             message = TaskMessage.from_json(record.body)
         except MalformedMessage:
-            # Nothing to mark; keeping it would only loop. Logged for an operator.
-            observability.get_logger().error(
-                "malformed message dropped from DLQ", extra={"body": record.body[:500]}
-            )
-            return "dropped"
+            return _drop(record, "not a task message")
+        if not rules.TASK_ID.match(message.task_id):
+            return _drop(record, "its task_id is not a task id")
         with observability.correlated(message.task_id, message.task_type):
             return fail_exhausted(store, message)
 

@@ -47,3 +47,18 @@ class DynamoDBTable:
         if self._dynamodb is None:
             self._dynamodb = client("dynamodb")
         return self._dynamodb
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        """A DynamoDB call; failures other than a lost condition become StoreUnavailable."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from app.domain.errors import StoreUnavailable
+
+        try:
+            return getattr(self.dynamodb, operation)(**kwargs)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise
+            raise StoreUnavailable(f"DynamoDB {operation} failed: {exc.response['Error']['Code']}") from exc
+        except BotoCoreError as exc:
+            raise StoreUnavailable(f"DynamoDB {operation} failed: {exc}") from exc

@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
-from app.settings import LOCAL_API_KEY, LOCAL_DASHBOARD_USERS, LOCAL_SESSION_SECRET, Settings
+import functools
+import re
+
+from app.settings import (
+    LOCAL_API_KEY,
+    LOCAL_DASHBOARD_USERS,
+    LOCAL_PAGE_TOKEN_SECRET,
+    LOCAL_SESSION_SECRET,
+    Settings,
+)
 
 _SECRET_MAX_AGE_SECONDS = 300
+# A user removed from the list loses access within this long (each request checks the list).
+USERS_MAX_AGE_SECONDS = 60
 MIN_SESSION_SECRET_CHARS = 32
+# "name:<argon2 hash>"; the hash's own parameters hold commas, so entries are found, not split.
+_USER_ENTRY = re.compile(r"([^\s,:]+):(\$argon2(?:id|i|d)\$v=\d+\$[^$\s]+\$[^$\s,]+\$[^$\s,]+)")
 
 
 class SecretNotConfigured(Exception):
     """A secret is missing, or is still the local default outside the local stage."""
 
 
-def _read(value: str, parameter: str) -> str:
+def _read(value: str, parameter: str, max_age: int = _SECRET_MAX_AGE_SECONDS) -> str:
     if not parameter:
         return value
     from aws_lambda_powertools.utilities import parameters
 
-    # Cached for a few minutes per warm container, so a rotated value is picked up.
-    return parameters.get_parameter(parameter, decrypt=True, max_age=_SECRET_MAX_AGE_SECONDS)
+    # Cached per warm container for max_age seconds, so a rotated value is picked up.
+    return parameters.get_parameter(parameter, decrypt=True, max_age=max_age)
 
 
 def api_keys(settings: Settings) -> frozenset[str]:
@@ -33,7 +46,7 @@ def api_keys(settings: Settings) -> frozenset[str]:
 
 
 def dashboard_users(settings: Settings) -> dict[str, str]:
-    """Dashboard accounts, user name to password, from "user:password,user2:password2"."""
+    """Dashboard accounts, user name to argon2 hash, from "user:<hash>,user2:<hash>"."""
     # Checked here, not in Settings: the workers share Settings and never sign anyone in.
     deployed_default = not settings.is_local and not settings.dashboard_users_parameter
     if deployed_default and settings.dashboard_users in ("", LOCAL_DASHBOARD_USERS):
@@ -41,29 +54,55 @@ def dashboard_users(settings: Settings) -> dict[str, str]:
             "DASHBOARD_USERS is the local default outside the local stage; "
             "set DASHBOARD_USERS_PARAMETER to an SSM SecureString"
         )
-    raw = _read(settings.dashboard_users, settings.dashboard_users_parameter)
-    users: dict[str, str] = {}
-    for entry in raw.split(","):
-        name, sep, password = entry.strip().partition(":")
-        if sep and name and password:
-            users[name] = password
-    if not users:
-        raise SecretNotConfigured("no dashboard user is configured (expected user:password pairs)")
+    raw = _read(settings.dashboard_users, settings.dashboard_users_parameter, USERS_MAX_AGE_SECONDS)
+    return dict(_parse_users(raw))
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_users(raw: str) -> tuple[tuple[str, str], ...]:
+    users = tuple(_USER_ENTRY.findall(raw))
+    # Anything left besides separators is an entry that is not a hash (a plain
+    # password, say): refused as a whole, and never echoed.
+    rest = _USER_ENTRY.sub("", raw).replace(",", "").strip()
+    if not users or rest:
+        raise SecretNotConfigured(
+            "dashboard users must be comma-separated user:<argon2 hash> entries; "
+            "make a hash with `python -m app.dashboard.hash_password`"
+        )
     return users
 
 
-def session_secrets(settings: Settings) -> list[str]:
-    """Keys that sign session cookies, oldest first: the last one signs, all of them verify."""
-    deployed_default = not settings.is_local and not settings.session_secret_parameter
-    if deployed_default and LOCAL_SESSION_SECRET in settings.session_secret:
+def _signing_keys(value: str, parameter: str, local_default: str, name: str, settings: Settings) -> list[str]:
+    """Keys that sign something, oldest first: the last one signs, all of them verify."""
+    if not settings.is_local and not parameter and local_default in value:
         raise SecretNotConfigured(
-            "SESSION_SECRET is the local default outside the local stage; "
-            "set SESSION_SECRET_PARAMETER to an SSM SecureString"
+            f"{name} is the local default outside the local stage; "
+            f"set {name}_PARAMETER to an SSM SecureString"
         )
-    raw = _read(settings.session_secret, settings.session_secret_parameter)
+    raw = _read(value, parameter)
     keys = [key.strip() for key in raw.split(",") if key.strip()]
     if not keys or any(len(key) < MIN_SESSION_SECRET_CHARS for key in keys):
-        raise SecretNotConfigured(
-            f"every session secret needs at least {MIN_SESSION_SECRET_CHARS} characters"
-        )
+        raise SecretNotConfigured(f"every {name} key needs at least {MIN_SESSION_SECRET_CHARS} characters")
     return keys
+
+
+def session_secrets(settings: Settings) -> list[str]:
+    """Keys that sign session cookies, oldest first."""
+    return _signing_keys(
+        settings.session_secret,
+        settings.session_secret_parameter,
+        LOCAL_SESSION_SECRET,
+        "SESSION_SECRET",
+        settings,
+    )
+
+
+def page_token_secrets(settings: Settings) -> list[str]:
+    """Keys that sign the listing's next_token, oldest first."""
+    return _signing_keys(
+        settings.page_token_secret,
+        settings.page_token_secret_parameter,
+        LOCAL_PAGE_TOKEN_SECRET,
+        "PAGE_TOKEN_SECRET",
+        settings,
+    )

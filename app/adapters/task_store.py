@@ -21,8 +21,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from app import observability
 from app.adapters import aws, page_tokens
-from app.domain.errors import InvalidTransition, StoreUnavailable, TaskNotFound
+from app.domain import rules
+from app.domain.errors import (
+    AlreadyRetried,
+    DomainError,
+    InvalidTransition,
+    StoreUnavailable,
+    TaskNotFound,
+)
 from app.domain.listing import TaskPage, TaskQuery
 from app.domain.task import Task, TaskStatus
 from app.domain.timeline import Hop, TaskEvent, created_event
@@ -108,22 +116,77 @@ def to_item(task: Task) -> dict[str, Any]:
 
 
 def from_item(item: dict[str, Any]) -> Task:
-    updated = item.get("updated_time")
+    """The task in a stored item. One that can't be read in full is still a task, marked ``unreadable``.
+
+    A listing shows every task it finds: an item written by hand, by an older
+    version or with data no encoder can write back never breaks the page.
+    """
+    data: dict[str, Any] = {}
+    unreadable = None
+    try:
+        data = _data_of(item)
+    except (DomainError, KeyError, TypeError) as exc:
+        unreadable = f"data: {exc}"
+    try:
+        updated = item.get("updated_time")
+        task = Task(
+            id=item["id"]["S"],
+            task_type=item["task_type"]["S"],
+            status=TaskStatus(item["status"]["S"]),
+            status_msg=item.get("status_msg", {}).get("S", ""),
+            data=data,
+            created_time=int(item["created_time"]["N"]),
+            created_ms=int(item["created_ms"]["N"]),
+            ttl=int(item["ttl"]["N"]),
+            updated_time=int(updated["N"]) if updated else None,
+            attempt=int(item.get("attempt", {}).get("N", "0")),
+            lease_expires=int(item.get("lease_expires", {}).get("N", "0")),
+            retry_of=item.get("retry_of", {}).get("S"),
+            retried_as=item.get("retried_as", {}).get("S"),
+            progress=int(item["progress"]["N"]) if "progress" in item else None,
+            trace=trace_from_attribute(item.get("trace")),
+            unreadable=unreadable,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        task = _salvaged(item, f"{type(exc).__name__}: {exc}")
+    if task.unreadable:
+        observability.get_logger().error(
+            "stored task unreadable", extra={"task_id": task.id, "reason": task.unreadable}
+        )
+    return task
+
+
+def _data_of(item: dict[str, Any]) -> dict[str, Any]:
+    data = rules.parse_json(item["data"]["S"])
+    if not isinstance(data, dict):
+        raise TypeError(f"stored data is a {type(data).__name__}, not an object")
+    return data
+
+
+def _salvaged(item: dict[str, Any], reason: str) -> Task:
+    """What can be read of a damaged item; a status that can't be read shows as FAILED."""
+
+    def text(name: str) -> str:
+        value = item.get(name)
+        return value.get("S", "") if isinstance(value, dict) and isinstance(value.get("S"), str) else ""
+
+    def number(name: str) -> int:
+        try:
+            return int(item[name]["N"])
+        except (KeyError, TypeError, ValueError):
+            return 0
+
+    status = text("status")
     return Task(
-        id=item["id"]["S"],
-        task_type=item["task_type"]["S"],
-        status=TaskStatus(item["status"]["S"]),
-        status_msg=item.get("status_msg", {}).get("S", ""),
-        data=json.loads(item["data"]["S"]),
-        created_time=int(item["created_time"]["N"]),
-        created_ms=int(item["created_ms"]["N"]),
-        ttl=int(item["ttl"]["N"]),
-        updated_time=int(updated["N"]) if updated else None,
-        attempt=int(item.get("attempt", {}).get("N", "0")),
-        lease_expires=int(item.get("lease_expires", {}).get("N", "0")),
-        retry_of=item.get("retry_of", {}).get("S"),
-        progress=int(item["progress"]["N"]) if "progress" in item else None,
-        trace=trace_from_attribute(item.get("trace")),
+        id=text("id") or text("pk").removeprefix("TASK#"),
+        task_type=text("task_type"),
+        status=TaskStatus(status) if status in TaskStatus.__members__ else TaskStatus.FAILED,
+        status_msg=text("status_msg"),
+        data={},
+        created_time=number("created_time"),
+        created_ms=number("created_ms"),
+        ttl=number("ttl"),
+        unreadable=reason,
     )
 
 
@@ -353,17 +416,48 @@ class TaskStore(aws.DynamoDBTable):
             raise InvalidTransition(new.id, old["status"]["S"], new.status.value) from exc
         return new
 
-    def _call(self, operation: str, **kwargs: Any) -> Any:
+    def add_retry(self, original: Task, retry: Task) -> None:
+        """Store ``retry`` and mark ``original`` retried as it, in one transaction, once.
+
+        The mark is conditional (the original is FAILED and not retried yet), so
+        of two retries of one task exactly one creates a task: the other gets
+        AlreadyRetried naming the retry that won.
+        """
+        mark = {
+            "TableName": self.table_name,
+            "Key": task_key(original.id),
+            "UpdateExpression": "SET retried_as = :retry",
+            "ConditionExpression": "#status = :failed AND attribute_not_exists(retried_as)",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {
+                ":retry": {"S": retry.id},
+                ":failed": {"S": TaskStatus.FAILED.value},
+            },
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        put = {
+            "TableName": self.table_name,
+            "Item": to_item(retry),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        items = [{"Update": mark}, {"Put": put}]
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            return getattr(self.dynamodb, operation)(**kwargs)
+            self.dynamodb.transact_write_items(TransactItems=items)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise
-            raise StoreUnavailable(f"DynamoDB {operation} failed: {exc.response['Error']['Code']}") from exc
+            code = exc.response["Error"]["Code"]
+            reason = (exc.response.get("CancellationReasons") or [{}])[0]
+            if code != "TransactionCanceledException" or reason.get("Code") != "ConditionalCheckFailed":
+                raise StoreUnavailable(f"DynamoDB transact_write_items failed: {code}") from exc
+            current = reason.get("Item")
+            if not current:
+                raise TaskNotFound(original.id) from exc
+            if "retried_as" in current:
+                raise AlreadyRetried(original.id, current["retried_as"]["S"]) from exc
+            raise InvalidTransition(original.id, current["status"]["S"], "a retry") from exc
         except BotoCoreError as exc:
-            raise StoreUnavailable(f"DynamoDB {operation} failed: {exc}") from exc
+            raise StoreUnavailable(f"DynamoDB transact_write_items failed: {exc}") from exc
 
 
 @lru_cache

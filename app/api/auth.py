@@ -17,6 +17,8 @@ from app.api.errors import error_body
 from app.settings import Settings
 
 PROTECTED_PREFIX = "/tasks"
+# The API's description is for its clients only.
+PROTECTED_PATHS = frozenset({"/openapi.json"})
 logger = logging.getLogger(__name__)
 
 
@@ -61,4 +63,4 @@ class ApiKeyMiddleware:
         root = scope.get("root_path", "")
         if root and path.startswith(root):
             path = path[len(root) :]
-        return path == PROTECTED_PREFIX or path.startswith(PROTECTED_PREFIX + "/")
+        return path == PROTECTED_PREFIX or path.startswith(PROTECTED_PREFIX + "/") or path in PROTECTED_PATHS

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from app import observability
 from app.adapters.task_store import TaskStore
@@ -26,7 +28,12 @@ def get_store(request: Request) -> TaskRepository:
     return state.store
 
 
+def get_clock(request: Request) -> Callable[[], float]:
+    return getattr(request.app.state, "clock", time.time)
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+ClockDep = Annotated[Callable[[], float], Depends(get_clock)]
 StoreDep = Annotated[TaskRepository, Depends(get_store)]
 
 
@@ -45,7 +52,7 @@ def incoming_trace(request: Request) -> TraceContext:
     )
 
 
-def correlated_task_id(task_id: str) -> str:
+def correlated_task_id(task_id: Annotated[str, Path(json_schema_extra={"format": "uuid"})]) -> str:
     """The path's task id, also set as the correlation id of every log line of the request."""
     observability.correlate(task_id)
     return task_id

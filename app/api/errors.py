@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.adapters.secrets import SecretNotConfigured
 from app.domain import errors as domain
 
 logger = logging.getLogger(__name__)
@@ -26,8 +27,11 @@ DOMAIN_STATUS: dict[type[domain.DomainError], tuple[int, str]] = {
     domain.TaskNotFound: (404, "not_found"),
     domain.InvalidTransition: (409, "invalid_transition"),
     domain.InvalidPageToken: (400, "invalid_next_token"),
+    domain.InvalidJson: (400, "invalid_json"),
     domain.DataTooLarge: (413, "data_too_large"),
     domain.InvalidTaskInput: (422, "invalid_input"),
+    domain.TooDeeplyNested: (422, "too_deeply_nested"),
+    domain.Throttled: (429, "too_many_requests"),
     domain.StoreUnavailable: (503, "store_unavailable"),
 }
 
@@ -65,14 +69,42 @@ async def _domain_error(request: Request, exc: domain.DomainError) -> JSONRespon
     if status >= 500:
         logger.error("store unavailable", exc_info=exc)
     extra = {"current_status": exc.current} if isinstance(exc, domain.InvalidTransition) else {}
-    return JSONResponse(error_body(code, str(exc), **extra), status_code=status)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, domain.Throttled) else None
+    return JSONResponse(error_body(code, str(exc), **extra), status_code=status, headers=headers)
+
+
+async def _not_configured(request: Request, exc: SecretNotConfigured) -> JSONResponse:
+    logger.error("secret not configured", exc_info=exc)
+    return JSONResponse(
+        error_body("not_configured", "This stage's secrets are not configured"), status_code=503
+    )
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     message = exc.detail if isinstance(exc.detail, str) else "Request failed"
+    headers = exc.headers
     if exc.status_code == 404 and message == "Not Found":
         message = f"No route for {request.method} {request.url.path}"
-    return JSONResponse(error_body("http_error", message), status_code=exc.status_code, headers=exc.headers)
+    if exc.status_code == 405:
+        allowed = allowed_methods(request)
+        message = f"{request.method} is not allowed here; allowed: {', '.join(allowed)}"
+        headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+    return JSONResponse(error_body("http_error", message), status_code=exc.status_code, headers=headers)
+
+
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette's own Allow names the first route's only)."""
+    from starlette.routing import Match
+
+    routes = request.app.router.routes
+    return [
+        method
+        for method in HTTP_METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    ]
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
@@ -84,5 +116,6 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(domain.DomainError, _domain_error)
+    app.add_exception_handler(SecretNotConfigured, _not_configured)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -10,9 +10,9 @@ from starlette.datastructures import FormData
 
 from app.adapters import secrets
 from app.dashboard import session as sessions
-from app.dashboard.deps import SettingsDep
+from app.dashboard.deps import SettingsDep, SignInRecordsDep
 from app.dashboard.session import Session
-from app.settings import Settings
+from app.services import sign_in
 
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
@@ -26,21 +26,18 @@ class CsrfRefused(Exception):
     """A state change without the session's CSRF token."""
 
 
-def check_credentials(settings: Settings, user: str, password: str) -> bool:
-    users = secrets.dashboard_users(settings)
-    # Compare against every account, so timing reveals neither which user
-    # exists nor how much of a password matched.
-    matched = False
-    for name, expected in users.items():
-        same_name = hmac.compare_digest(name.encode(), user.encode())
-        same_password = hmac.compare_digest(expected.encode(), password.encode())
-        matched |= same_name and same_password
-    return matched
+def get_session(request: Request, settings: SettingsDep, records: SignInRecordsDep) -> Session | None:
+    """The visitor's session; signed in only while its record is open and its user is still listed.
 
-
-async def get_session(request: Request, settings: SettingsDep) -> Session | None:
+    A plain ``def``: it reads the table, so FastAPI runs it off the event loop.
+    """
     if not hasattr(request.state, "dashboard_session"):
-        request.state.dashboard_session = sessions.read(request, settings)
+        session = sessions.read(request, settings)
+        if session is not None and session.user is not None:
+            users = secrets.dashboard_users(settings)
+            if not sign_in.is_signed_in(records, users, session.user, session.id):
+                session = session.signed_out()
+        request.state.dashboard_session = session
     return request.state.dashboard_session
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -10,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.domain import rules
-from app.domain.errors import InvalidTaskInput
+from app.domain.errors import InvalidJson, InvalidTaskInput, TooDeeplyNested
 from app.domain.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, TaskQuery
 from app.domain.task import TaskStatus
 from app.domain.task_types import TASK_TYPES
@@ -137,10 +136,6 @@ class NewTask:
     ttl: int | None
 
 
-def _no_constants(name: str) -> None:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def parse_create(form: Mapping[str, Any], now: float | None = None) -> tuple[CreateForm, NewTask | None]:
     typed = CreateForm(
         task_type=str(form.get("task_type", "")),
@@ -152,11 +147,9 @@ def parse_create(form: Mapping[str, Any], now: float | None = None) -> tuple[Cre
         errors["task_type"] = f"Choose one of {', '.join(TASK_TYPES)}"
     data: Any = None
     try:
-        data = json.loads(typed.data or "{}", parse_constant=_no_constants)
-    except json.JSONDecodeError as exc:
-        errors["data"] = f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-    except ValueError as exc:
-        errors["data"] = f"Not valid JSON: {exc}"
+        data = rules.parse_json(typed.data or "{}")
+    except (InvalidJson, TooDeeplyNested) as exc:
+        errors["data"] = str(exc)
     else:
         if not isinstance(data, dict):
             errors["data"] = 'Data must be a JSON object, like {"text": "hello"}'

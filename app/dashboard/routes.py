@@ -5,15 +5,17 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
+from app.adapters import secrets
 from app.dashboard import session as sessions
-from app.dashboard.auth import CsrfChecked, FormDep, SessionDep, SignedIn, check_credentials
-from app.dashboard.deps import CounterDep, SettingsDep, StoreDep
+from app.dashboard.auth import CsrfChecked, FormDep, SessionDep, SignedIn
+from app.dashboard.deps import CounterDep, SettingsDep, SignInRecordsDep, StoreDep
 from app.dashboard.errors import DashboardRoute
 from app.dashboard.forms import CreateForm, ListFilters, parse_create
 from app.dashboard.session import Session
 from app.dashboard.views import Urls, htmx_target, is_htmx, live_key, render
-from app.domain.errors import DataTooLarge, InvalidTaskInput, TaskNotFound
-from app.services import dashboard, tasks
+from app.domain.errors import DataTooLarge, InvalidTaskInput, TaskNotFound, Throttled
+from app.domain.sign_in import ThrottlePolicy
+from app.services import dashboard, sign_in, tasks
 
 router = APIRouter(prefix="/dashboard", route_class=DashboardRoute, include_in_schema=False)
 root_router = APIRouter(include_in_schema=False)
@@ -48,20 +50,51 @@ def login_page(request: Request, session: SessionDep, settings: SettingsDep, nex
     return response
 
 
+MAX_USER_NAME_CHARS = 128
+
+
+def _client(request: Request) -> str:
+    # API Gateway's source address (Mangum puts it in the scope), never a header a client can set.
+    return request.client.host if request.client else "unknown"
+
+
 @router.post("/login", dependencies=[CsrfChecked])
-def login(request: Request, form: FormDep, settings: SettingsDep) -> Response:
-    username, password = str(form.get("username", "")), str(form.get("password", ""))
-    next_path = str(form.get("next", ""))
-    if not check_credentials(settings, username, password):
-        context = {"next": next_path, "username": username, "error": "Wrong user name or password."}
+def login(request: Request, form: FormDep, settings: SettingsDep, records: SignInRecordsDep) -> Response:
+    username = str(form.get("username", ""))[:MAX_USER_NAME_CHARS]
+    password, next_path = str(form.get("password", "")), str(form.get("next", ""))
+    policy = ThrottlePolicy(
+        settings.sign_in_window_seconds,
+        settings.sign_in_failures_per_user,
+        settings.sign_in_failures_per_client,
+    )
+    context = {"next": next_path, "username": username, "error": "Wrong user name or password."}
+    try:
+        session_id = sign_in.sign_in(
+            records,
+            secrets.dashboard_users(settings),
+            policy,
+            username,
+            password,
+            _client(request),
+            session_seconds=settings.session_max_age_seconds,
+        )
+    except Throttled as exc:
+        headers = {"Retry-After": str(exc.retry_after)}
+        return render(request, "pages/login.html", {**context, "error": str(exc)}, 429, headers)
+    if session_id is None:
         return render(request, "pages/login.html", context, status_code=401)
     response = RedirectResponse(_safe_next(request, next_path), status_code=303)
-    sessions.write(response, Session.signed_in(username), request, settings)
+    sessions.write(response, Session.signed_in(username, session_id), request, settings)
     return response
 
 
 @router.post("/logout", name="dashboard_logout", dependencies=[CsrfChecked])
-def logout(request: Request, settings: SettingsDep) -> Response:
+def logout(
+    request: Request, session: SessionDep, settings: SettingsDep, records: SignInRecordsDep
+) -> Response:
+    if session is not None and session.user:
+        users = secrets.dashboard_users(settings)
+        sign_in.sign_out(records, users, session.user, session.id, _client(request))
     response = RedirectResponse(Urls(request)("dashboard_login"), status_code=303)
     sessions.clear(response, request, settings)
     return response

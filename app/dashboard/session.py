@@ -1,9 +1,10 @@
 """The dashboard's session: a signed cookie holding the user and the CSRF token.
 
-Nothing is kept on the server (the api Lambda holds no state between calls):
-the cookie carries ``{"u": user, "c": csrf}``, signed with the session
-secret and timestamped, so it cannot be forged or kept past its age. A
-visitor who has not signed in gets a session with a CSRF token only, so the
+The cookie carries ``{"u": user, "s": session id, "c": csrf}``, signed with
+the session secret and timestamped, so it cannot be forged or kept past its
+age. A signed-in session is also a record in the table (app/services/sign_in.py),
+checked on every request, so signing out ends it even for a copied cookie.
+A visitor who has not signed in gets a session with a CSRF token only, so the
 sign-in form itself is protected (login CSRF).
 """
 
@@ -26,15 +27,21 @@ _SALT = "dashboard-session"
 class Session:
     csrf: str
     user: str | None = None
+    # The id of the session's record in the table; only a signed-in session has one.
+    id: str = ""
 
     @classmethod
     def anonymous(cls) -> Session:
         return cls(csrf=random.token_urlsafe(32))
 
     @classmethod
-    def signed_in(cls, user: str) -> Session:
+    def signed_in(cls, user: str, session_id: str) -> Session:
         # A fresh token at sign-in: nothing issued before it stays valid after.
-        return cls(csrf=random.token_urlsafe(32), user=user)
+        return cls(csrf=random.token_urlsafe(32), user=user, id=session_id)
+
+    def signed_out(self) -> Session:
+        """The same visitor, signed in no more (a revoked or expired session, or a removed user)."""
+        return Session(csrf=self.csrf)
 
 
 def _serializer(settings: Settings):  # type: ignore[no-untyped-def]
@@ -56,8 +63,10 @@ def read(request: Request, settings: Settings) -> Session | None:
         return None
     if not isinstance(payload, dict) or not isinstance(payload.get("c"), str):
         return None
-    user = payload.get("u")
-    return Session(csrf=payload["c"], user=user if isinstance(user, str) else None)
+    user, session_id = payload.get("u"), payload.get("s")
+    if not isinstance(user, str) or not isinstance(session_id, str):
+        return Session(csrf=payload["c"])
+    return Session(csrf=payload["c"], user=user, id=session_id)
 
 
 def cookie_path(request: Request) -> str:
@@ -74,7 +83,7 @@ def is_https(request: Request, settings: Settings) -> bool:
 def write(response: Response, session: Session, request: Request, settings: Settings) -> None:
     payload: dict[str, str] = {"c": session.csrf}
     if session.user:
-        payload["u"] = session.user
+        payload["u"], payload["s"] = session.user, session.id
     response.set_cookie(
         COOKIE_NAME,
         _serializer(settings).dumps(payload),

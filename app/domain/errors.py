@@ -7,7 +7,8 @@ class DomainError(Exception):
 
 class TaskNotFound(DomainError):
     def __init__(self, task_id: str):
-        super().__init__(f"Task {task_id} not found")
+        shown = task_id if len(task_id) <= 64 else f"{task_id[:64]}..."
+        super().__init__(f"Task {shown} not found")
         self.task_id = task_id
 
 
@@ -17,6 +18,15 @@ class InvalidTransition(DomainError):
         self.task_id = task_id
         self.current = current
         self.target = target
+
+
+class AlreadyRetried(DomainError):
+    """The task was retried before: ``retry_id`` is that retry."""
+
+    def __init__(self, task_id: str, retry_id: str):
+        super().__init__(f"Task {task_id} was already retried as {retry_id}")
+        self.task_id = task_id
+        self.retry_id = retry_id
 
 
 class InvalidPageToken(DomainError):
@@ -33,6 +43,26 @@ class DataTooLarge(DomainError):
 
 class InvalidTaskInput(DomainError):
     """Input that passed the schema but breaks a rule of the domain."""
+
+
+class InvalidJson(DomainError):
+    """Not standard JSON: a syntax error, NaN or Infinity, a lone surrogate, a number out of range."""
+
+    def __init__(self, reason: str, subject: str = ""):
+        super().__init__(f"{subject} is not valid JSON: {reason}" if subject else f"Not valid JSON: {reason}")
+        self.reason = reason
+
+
+class TooDeeplyNested(DomainError):
+    """JSON nested deeper than the documented limit (objects and arrays inside objects and arrays)."""
+
+
+class Throttled(DomainError):
+    """Too many attempts: the caller may try again after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class StoreUnavailable(DomainError):

@@ -1,36 +1,134 @@
-"""Input rules of the domain that the request schema cannot know alone."""
+"""Input rules of the domain that the request schema cannot know alone.
+
+Everything a task holds must read back exactly as it was sent, through JSON
+encoders that refuse what JSON does not define: so only standard JSON is
+accepted (no NaN or Infinity, no lone surrogates), nested at most
+MAX_DATA_DEPTH levels, and a ttl within MAX_TTL_SECONDS of now.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
 
-from app.domain.errors import DataTooLarge, InvalidTaskInput
+from app.domain.errors import DataTooLarge, InvalidJson, InvalidTaskInput, TaskNotFound, TooDeeplyNested
 
 MAX_STATUS_MSG_CHARS = 1000
+# Objects and arrays inside `data`, counted from `data` itself ({} is 1 level).
+# Far below what encoders read back (pydantic stops near 255, CPython's json near 1,000).
+MAX_DATA_DEPTH = 32
+# A task lives at most a year; its ttl is refused beyond that.
+MAX_TTL_SECONDS = 365 * 24 * 3600
+TTL_FORMAT = "ttl must be epoch seconds (an integer or a string of digits)"
+# Task ids are UUIDs as uuid4() writes them; anything else names no task and never reaches the store.
+TASK_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def check_task_id(task_id: str) -> None:
+    if not TASK_ID.match(task_id):
+        raise TaskNotFound(task_id)
+
+
+def _not_a_number(name: str) -> None:
+    raise InvalidJson(f"{name} is not a JSON number")
+
+
+def _too_deep(max_depth: int, what: str) -> TooDeeplyNested:
+    return TooDeeplyNested(f"{what} nests objects and arrays more than {max_depth} levels deep")
+
+
+def parse_json(text: str | bytes, max_depth: int = MAX_DATA_DEPTH, what: str = "data") -> Any:
+    """Standard JSON only, nested at most ``max_depth`` levels: InvalidJson or TooDeeplyNested otherwise."""
+    try:
+        value = json.loads(text, parse_constant=_not_a_number)
+    except RecursionError as exc:
+        raise _too_deep(max_depth, what) from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidJson("the body is not UTF-8") from exc
+    except json.JSONDecodeError as exc:
+        raise InvalidJson(f"{exc.msg} (line {exc.lineno}, column {exc.colno})") from exc
+    except ValueError as exc:  # an integer past CPython's 4,300-digit conversion limit
+        raise InvalidJson("a number has too many digits") from exc
+    check_json_value(value, max_depth, what)
+    return value
+
+
+def parse_request_body(body: bytes) -> Any:
+    """A JSON request body: standard JSON, with room for `data` (MAX_DATA_DEPTH) inside the body's object."""
+    try:
+        return parse_json(body, MAX_DATA_DEPTH + 1, "the body")
+    except InvalidJson as exc:
+        raise InvalidJson(exc.reason, "Request body") from exc
+    except TooDeeplyNested as exc:
+        raise TooDeeplyNested(f"{exc}; data may nest at most {MAX_DATA_DEPTH} levels") from exc
+
+
+def check_json_value(value: Any, max_depth: int, what: str = "data") -> None:
+    """Refuse what a JSON encoder cannot write back: non-finite numbers, lone surrogates, deep nesting."""
+    # Iterative, so no depth can exhaust the interpreter's stack here.
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            if depth >= max_depth:
+                raise _too_deep(max_depth, what)
+            for key, child in item.items():
+                _check_text(key)
+                pending.append((child, depth + 1))
+        elif isinstance(item, list):
+            if depth >= max_depth:
+                raise _too_deep(max_depth, what)
+            pending.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str):
+            _check_text(item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise InvalidJson("a number is too large to represent (it overflows to infinity)")
+
+
+def _check_text(text: str) -> None:
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidJson(
+            f"a string holds a lone surrogate ({text[exc.start]!r}): it is not valid Unicode"
+        ) from exc
 
 
 def parse_epoch_seconds(value: Any) -> int:
-    """Accept an int or a string of digits, as the seed's clients send."""
+    """An integer (1.9e9 too: JSON has one number type) or a string of digits, as the seed's clients send."""
     if isinstance(value, bool):
-        raise InvalidTaskInput("ttl must be epoch seconds (an integer or a string of digits)")
+        raise InvalidTaskInput(TTL_FORMAT)
     if isinstance(value, int):
         return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         return int(value.strip())
-    raise InvalidTaskInput("ttl must be epoch seconds (an integer or a string of digits)")
+    raise InvalidTaskInput(TTL_FORMAT)
 
 
 def check_ttl(ttl: int, now: float) -> None:
     if ttl <= now:
         raise InvalidTaskInput(f"ttl {ttl} is in the past (now is {int(now)})")
+    if ttl > now + MAX_TTL_SECONDS:
+        shown = str(ttl) if len(str(ttl)) <= 20 else f"{str(ttl)[:20]}... ({len(str(ttl))} digits)"
+        raise InvalidTaskInput(
+            f"ttl {shown} is more than {MAX_TTL_SECONDS // 86400} days ahead "
+            f"(the latest accepted now is {int(now) + MAX_TTL_SECONDS})"
+        )
 
 
 def data_size(data: dict[str, Any]) -> int:
     return len(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode())
 
 
-def check_data_size(data: dict[str, Any], limit: int) -> None:
+def check_data(data: dict[str, Any], limit: int) -> None:
+    """Data a task can hold: standard JSON values, nested at most MAX_DATA_DEPTH, at most ``limit`` bytes."""
+    check_json_value(data, MAX_DATA_DEPTH)
     size = data_size(data)
     if size > limit:
         raise DataTooLarge(size, limit)

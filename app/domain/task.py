@@ -57,11 +57,14 @@ class Task:
     # Worker bookkeeping: which delivery attempt owns the task, and until when.
     attempt: int = 0
     lease_expires: int = 0
-    # Set on a task created by retrying a failed one.
+    # Set on a task created by retrying a failed one, and on the failed one once retried.
     retry_of: str | None = None
+    retried_as: str | None = None
     # 0-100 while a worker reports it.
     progress: int | None = None
     trace: TraceContext = dataclasses.field(default_factory=TraceContext)
+    # Why the stored item could not be read in full (its data is then shown as null); None when healthy.
+    unreadable: str | None = None
 
     def to_public(self) -> dict[str, Any]:
         """The task as the API contract shows it."""
@@ -70,13 +73,15 @@ class Task:
             "task_type": self.task_type,
             "status": self.status.value,
             "status_msg": self.status_msg,
-            "data": self.data,
+            "data": None if self.unreadable else self.data,
             "created_time": self.created_time,
             "updated_time": self.updated_time,
             "ttl": self.ttl,
             "retry_of": self.retry_of,
+            "retried_as": self.retried_as,
             "progress": self.progress,
             "trace": self.trace.to_public(),
+            "unreadable": self.unreadable,
         }
 
     def moved_to(self, status: TaskStatus, status_msg: str, now: float, **changes: Any) -> Task:
@@ -110,3 +115,7 @@ def check_retryable(task: Task) -> None:
     """Only a FAILED task can be retried; the retry is a new task linked to it."""
     if task.status is not TaskStatus.FAILED:
         raise InvalidTransition(task.id, task.status.value, "a retry (only FAILED tasks can be retried)")
+    if task.unreadable:
+        raise InvalidTransition(
+            task.id, task.status.value, f"a retry (its stored data is unreadable: {task.unreadable})"
+        )

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from app.domain import rules
 from app.domain.errors import InvalidTransition, TaskNotFound
 from app.domain.listing import TaskPage, TaskQuery
 from app.domain.task import Task, TaskStatus
@@ -59,7 +60,8 @@ def find_task(store: TaskRepository, pasted: str) -> Task:
 def refresh(store: TaskRepository, task_ids: Iterable[str]) -> dict[str, Task | None]:
     """The current state of each task; None for one that no longer exists (expired)."""
     wanted = list(dict.fromkeys(task_ids))[:MAX_IDS_PER_REQUEST]
-    found = store.get_many(wanted)
+    # Anything but a task id names no task: it is never sent to the store.
+    found = store.get_many([task_id for task_id in wanted if rules.TASK_ID.match(task_id)])
     return {task_id: found.get(task_id) for task_id in wanted}
 
 

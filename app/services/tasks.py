@@ -7,6 +7,7 @@ from typing import Any
 
 from app import observability
 from app.domain import rules
+from app.domain.errors import AlreadyRetried
 from app.domain.listing import TaskPage, TaskQuery
 from app.domain.task import Task, TaskStatus, check_retryable, check_transition, new_task
 from app.domain.timeline import Hop, event_of
@@ -27,23 +28,20 @@ def create_task(
     clock: Clock = time.time,
 ) -> Task:
     now = clock()
-    rules.check_data_size(data, max_data_bytes)
+    rules.check_data(data, max_data_bytes)
     if ttl is None:
         expires = int(now) + default_ttl_seconds
     else:
         expires = rules.parse_epoch_seconds(ttl)
         rules.check_ttl(expires, now)
     task = new_task(task_type, data, expires, now, trace=trace)
-    _add(store, task)
+    store.add(task)
+    observability.emit_metrics(task.task_type, TasksCreated=("Count", 1))
     return task
 
 
-def _add(store: TaskRepository, task: Task) -> None:
-    store.add(task)
-    observability.emit_metrics(task.task_type, TasksCreated=("Count", 1))
-
-
 def get_task(store: TaskRepository, task_id: str) -> Task:
+    rules.check_task_id(task_id)
     return store.get(task_id)
 
 
@@ -60,7 +58,7 @@ def change_status(
     clock: Clock = time.time,
 ) -> Task:
     """Move a task through the state machine; a lost race is an InvalidTransition."""
-    current = store.get(task_id)
+    current = get_task(store, task_id)
     check_transition(task_id, current.status, status)
     now = clock()
     moved = store.replace_if(current.moved_to(status, status_msg, now), expected=current)
@@ -79,13 +77,24 @@ def retry_task(
     trace: TraceContext | None = None,
     clock: Clock = time.time,
 ) -> Task:
-    """Run a FAILED task's work again, as a new task that names the original."""
-    original = store.get(task_id)
+    """Run a FAILED task's work again, as a new task that names the original.
+
+    Idempotent: a task is retried once; asking again returns that retry. The
+    mark on the original and the new task are one conditional transaction,
+    so of two concurrent retries exactly one creates a task.
+    """
+    original = get_task(store, task_id)
+    if original.retried_as:
+        return store.get(original.retried_as)
     check_retryable(original)
     now = clock()
     ttl = max(original.ttl, int(now) + default_ttl_seconds)
     retry = new_task(original.task_type, original.data, ttl, now, retry_of=original.id, trace=trace)
-    _add(store, retry)
+    try:
+        store.add_retry(original, retry)
+    except AlreadyRetried as exc:
+        return store.get(exc.retry_id)
+    observability.emit_metrics(retry.task_type, TasksCreated=("Count", 1))
     timeline.record(
         store,
         event_of(original, Hop.RETRIED, now, "api",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.domain import rules
 from app.domain.errors import StoreUnavailable
 from app.domain.timeline import TaskEvent
 from app.observability import get_logger
@@ -17,5 +18,6 @@ def record(store: TaskRepository, *events: TaskEvent) -> None:
 
 
 def task_timeline(store: TaskRepository, task_id: str) -> list[TaskEvent]:
+    rules.check_task_id(task_id)
     store.get(task_id)  # a 404 for an unknown task, not an empty timeline
     return store.events(task_id)

@@ -120,6 +120,7 @@ def test_environment_names_resources_and_parameters_only(resources):
     assert api["API_KEYS_PARAMETER"] == f"/{SERVICE}/{STAGE}/api-keys"
     assert api["DASHBOARD_USERS_PARAMETER"] == f"/{SERVICE}/{STAGE}/dashboard-users"
     assert api["SESSION_SECRET_PARAMETER"] == f"/{SERVICE}/{STAGE}/session-secret"
+    assert api["PAGE_TOKEN_SECRET_PARAMETER"] == f"/{SERVICE}/{STAGE}/page-token-secret"
     assert functions["publisher"]["Environment"]["Variables"]["TOPIC_ARN"] == {"Ref": "TasksTopic"}
 
 

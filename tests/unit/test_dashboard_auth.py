@@ -1,40 +1,77 @@
-"""Dashboard accounts and session keys: where they come from and when they are refused."""
+"""Dashboard accounts, password hashes and session keys: where they come from and when they are refused."""
+
+import subprocess
+import sys
 
 import pytest
 
-from app.adapters import secrets
+from app.adapters import passwords, secrets
 from app.dashboard import session as sessions
-from app.dashboard.auth import check_credentials
 from app.dashboard.session import Session
 from app.settings import LOCAL_DASHBOARD_USERS, Settings
+from tests.conftest import ROOT
+
+ANN = passwords.hash_password("a long password")
+BOB = passwords.hash_password("pa:ss,word")
 
 
 def settings(**values) -> Settings:
     return Settings(api_keys="k", **values)
 
 
-def test_local_default_account():
-    assert secrets.dashboard_users(settings()) == {"admin": "admin"}
-    assert LOCAL_DASHBOARD_USERS == "admin:admin"
+def test_the_local_default_account_is_admin_admin_as_a_committed_hash():
+    users = secrets.dashboard_users(settings())
+    assert list(users) == ["admin"] and users["admin"].startswith("$argon2id$")
+    assert "admin:admin" not in LOCAL_DASHBOARD_USERS
+    assert passwords.verify(users, "admin", "admin")
 
 
-def test_accounts_from_a_list():
-    users = secrets.dashboard_users(settings(dashboard_users=" ann:pa:ss , bob:x,broken, :nouser"))
-    assert users == {"ann": "pa:ss", "bob": "x"}
+def test_accounts_are_user_and_argon2_hash_entries():
+    users = secrets.dashboard_users(settings(dashboard_users=f" ann:{ANN} ,\nbob:{BOB}"))
+    assert users == {"ann": ANN, "bob": BOB}
 
 
-def test_credentials_are_checked_exactly():
-    configured = settings(dashboard_users="ann:secret,bob:other")
-    assert check_credentials(configured, "ann", "secret")
-    assert check_credentials(configured, "bob", "other")
+@pytest.mark.parametrize(
+    "configured", ["ann:secret", f"ann:{ANN},bob:plain-text", "", ",", "ann:$argon2id$broken"]
+)
+def test_a_plain_password_or_broken_hash_is_refused_and_not_echoed(configured):
+    with pytest.raises(secrets.SecretNotConfigured, match="argon2 hash") as refused:
+        secrets.dashboard_users(settings(dashboard_users=configured))
+    assert "secret" not in str(refused.value) and "plain-text" not in str(refused.value)
+
+
+def test_passwords_are_checked_exactly():
+    users = {"ann": ANN, "bob": BOB}
+    assert passwords.verify(users, "ann", "a long password")
+    assert passwords.verify(users, "bob", "pa:ss,word")
     for user, password in (
-        ("ann", "other"),
-        ("ann", "secre"),
-        ("ANN", "secret"),
+        ("ann", "pa:ss,word"),
+        ("ann", "a long passwor"),
+        ("ANN", "a long password"),
         ("", ""),
-        ("eve", "secret"),
+        ("eve", "a long password"),
+        ("ann", ANN),
     ):
-        assert not check_credentials(configured, user, password)
+        assert not passwords.verify(users, user, password)
+
+
+def test_a_stored_entry_that_is_not_a_hash_never_signs_in():
+    assert not passwords.verify({"ann": "a long password"}, "ann", "a long password")
+
+
+def test_the_hash_command_prints_an_entry_that_signs_in():
+    made = subprocess.run(
+        [sys.executable, "-m", "app.dashboard.hash_password", "carol"],
+        input="s3cret words\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    entry = made.stdout.strip()
+    assert "s3cret" not in entry and entry.startswith("carol:$argon2id$")
+    users = secrets.dashboard_users(settings(dashboard_users=entry))
+    assert passwords.verify(users, "carol", "s3cret words")
 
 
 def test_deployed_stages_refuse_the_local_defaults():
@@ -43,9 +80,14 @@ def test_deployed_stages_refuse_the_local_defaults():
         secrets.dashboard_users(deployed)
     with pytest.raises(secrets.SecretNotConfigured, match="SESSION_SECRET_PARAMETER"):
         secrets.session_secrets(deployed)
-    own = settings(stage="dev", dashboard_users="ops:long-pass", session_secret="s" * 40)
-    assert secrets.dashboard_users(own) == {"ops": "long-pass"}
+    with pytest.raises(secrets.SecretNotConfigured, match="PAGE_TOKEN_SECRET_PARAMETER"):
+        secrets.page_token_secrets(deployed)
+    own = settings(
+        stage="dev", dashboard_users=f"ops:{ANN}", session_secret="s" * 40, page_token_secret="p" * 40
+    )
+    assert secrets.dashboard_users(own) == {"ops": ANN}
     assert secrets.session_secrets(own) == ["s" * 40]
+    assert secrets.page_token_secrets(own) == ["p" * 40]
 
 
 def test_session_secrets_rotate_and_must_be_long():
@@ -54,20 +96,22 @@ def test_session_secrets_rotate_and_must_be_long():
         secrets.session_secrets(settings(session_secret="short"))
 
 
-def test_in_aws_both_come_from_ssm(monkeypatch):
+def test_in_aws_they_come_from_ssm_and_the_users_list_is_cached_a_minute_at_most(monkeypatch):
     asked = []
 
     def get_parameter(name, decrypt, max_age):
-        asked.append((name, decrypt))
-        return {"/app/dev/users": "ops:pw", "/app/dev/secret": "k" * 40}[name]
+        asked.append((name, decrypt, max_age))
+        return {"/app/dev/users": f"ops:{ANN}", "/app/dev/secret": "k" * 40}[name]
 
     monkeypatch.setattr("aws_lambda_powertools.utilities.parameters.get_parameter", get_parameter)
     deployed = settings(
         stage="dev", dashboard_users_parameter="/app/dev/users", session_secret_parameter="/app/dev/secret"
     )
-    assert secrets.dashboard_users(deployed) == {"ops": "pw"}
+    assert secrets.dashboard_users(deployed) == {"ops": ANN}
     assert secrets.session_secrets(deployed) == ["k" * 40]
-    assert asked == [("/app/dev/users", True), ("/app/dev/secret", True)]
+    assert asked[0] == ("/app/dev/users", True, secrets.USERS_MAX_AGE_SECONDS)
+    assert secrets.USERS_MAX_AGE_SECONDS <= 60
+    assert asked[1][:2] == ("/app/dev/secret", True)
 
 
 def request_with_cookie(value: str):
@@ -87,7 +131,7 @@ def signed(configured: Settings, session: Session) -> str:
 
 def test_a_session_survives_a_key_rotation_and_not_a_key_change():
     old, new = "o" * 32, "n" * 32
-    session = Session.signed_in("ann")
+    session = Session.signed_in("ann", "session-id")
     cookie = signed(settings(session_secret=old), session)
     assert sessions.read(request_with_cookie(cookie), settings(session_secret=f"{old},{new}")) == session
     assert sessions.read(request_with_cookie(cookie), settings(session_secret=new)) is None
@@ -96,5 +140,7 @@ def test_a_session_survives_a_key_rotation_and_not_a_key_change():
 
 def test_signing_in_issues_a_new_csrf_token():
     anonymous = Session.anonymous()
-    assert anonymous.user is None
-    assert Session.signed_in("ann").csrf != anonymous.csrf
+    assert anonymous.user is None and anonymous.id == ""
+    signed_in = Session.signed_in("ann", "id")
+    assert signed_in.csrf != anonymous.csrf
+    assert signed_in.signed_out() == Session(csrf=signed_in.csrf)

@@ -1,4 +1,5 @@
 import base64
+import hashlib
 import json
 
 import pytest
@@ -18,7 +19,7 @@ def test_round_trip():
 def test_token_is_opaque_url_safe_text():
     token = page_tokens.encode("by_status", KEY)
     assert TASK_ID not in token
-    assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+    assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
 
 
 @pytest.mark.parametrize(
@@ -37,12 +38,26 @@ def test_any_changed_character_is_refused():
             page_tokens.decode(flipped, "by_status", "status", "CREATED")
 
 
-def test_rewritten_body_with_fresh_checksum_must_still_be_a_valid_key():
-    body = json.dumps({"v": 1, "i": "by_status", "k": {**KEY, "list_sk": "not-a-key"}}, sort_keys=True)
-    forged = {"b": body, "c": page_tokens._checksum(body)}
-    token = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode()
+def test_a_forged_token_with_a_recomputed_checksum_is_refused():
+    """What broke the unkeyed checksum: anyone could rewrite the body and hash it again."""
+    other = {**KEY, "list_sk": f"1800000000000#{TASK_ID}"}
+    body = json.dumps({"v": 1, "i": "by_status", "k": other}, sort_keys=True, separators=(",", ":"))
+    old_style = {"b": body, "c": hashlib.sha256(body.encode()).hexdigest()[:16]}
+    token = base64.urlsafe_b64encode(json.dumps(old_style).encode()).decode().rstrip("=")
     with pytest.raises(InvalidPageToken):
         page_tokens.decode(token, "by_status", "status", "CREATED")
+    # Signed with any key but the service's: refused, however well formed.
+    signed_elsewhere = page_tokens.encode("by_status", other, keys=["attacker-key-" + "x" * 32])
+    with pytest.raises(InvalidPageToken):
+        page_tokens.decode(signed_elsewhere, "by_status", "status", "CREATED")
+
+
+def test_keys_rotate_oldest_first():
+    old, new = "o" * 32, "n" * 32
+    token = page_tokens.encode("by_status", KEY, keys=[old])
+    assert page_tokens.decode(token, "by_status", "status", "CREATED", keys=[old, new]) == KEY
+    with pytest.raises(InvalidPageToken):
+        page_tokens.decode(token, "by_status", "status", "CREATED", keys=[new])
 
 
 def test_token_of_another_query_is_refused():

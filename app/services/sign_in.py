@@ -1,0 +1,99 @@
+"""Signing in to and out of the dashboard: throttled, audited, with sessions that can be revoked.
+
+Dependencies are parameters; no AWS here. Every outcome is an audit log line
+naming the user (only a known one: an unknown name may be a password typed
+in the wrong field) and the client address, never the password.
+"""
+
+from __future__ import annotations
+
+import secrets as random
+import time
+from typing import NoReturn, Protocol
+
+from app import observability
+from app.adapters import passwords
+from app.domain.errors import Throttled
+from app.domain.sign_in import Counter, ThrottlePolicy, counters, seconds_left, session_key
+from app.services.ports import Clock
+
+
+class SignInRecords(Protocol):
+    def take(self, counter: Counter) -> bool: ...
+    def give_back(self, counter: Counter) -> None: ...
+    def open_session(self, key: str, user: str, now: float, expires: int) -> None: ...
+    def session_is_open(self, key: str, user: str, now: float) -> bool: ...
+    def close_session(self, key: str, now: float) -> None: ...
+
+
+def _audit(event: str, users: dict[str, str], user: str, client: str, warning: bool = False) -> None:
+    logger = observability.get_logger()
+    fields = {"audit": event, "user": user if user in users else "(unknown user)", "client": client}
+    (logger.warning if warning else logger.info)(f"dashboard {event.replace('_', ' ')}", extra=fields)
+
+
+def sign_in(
+    records: SignInRecords,
+    users: dict[str, str],
+    policy: ThrottlePolicy,
+    user: str,
+    password: str,
+    client: str,
+    *,
+    session_seconds: int,
+    clock: Clock = time.time,
+) -> str | None:
+    """A new session's id, or None for a wrong user name or password; Throttled past the limits."""
+    now = clock()
+    by_user, by_client = counters(policy, user, client, now)
+    # A slot is taken before the password is checked, so that guesses running
+    # at once on several instances can't pass the limit; a success gives it back.
+    if not records.take(by_user):
+        _refuse(users, user, client, now, policy, "for this user name")
+    if not records.take(by_client):
+        records.give_back(by_user)
+        _refuse(users, user, client, now, policy, "from this address")
+    if not passwords.verify(users, user, password):
+        _audit("sign_in_failed", users, user, client, warning=True)
+        return None
+    records.give_back(by_user)
+    records.give_back(by_client)
+    session_id = random.token_urlsafe(32)
+    records.open_session(session_key(session_id), user, now, int(now) + session_seconds)
+    _audit("sign_in", users, user, client)
+    return session_id
+
+
+def _refuse(
+    users: dict[str, str], user: str, client: str, now: float, policy: ThrottlePolicy, whose: str
+) -> NoReturn:
+    _audit("sign_in_throttled", users, user, client, warning=True)
+    wait = seconds_left(now, policy.window_seconds)
+    minutes = -(-wait // 60)
+    raise Throttled(
+        f"Too many failed sign-ins {whose}. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+        retry_after=wait,
+    )
+
+
+def is_signed_in(
+    records: SignInRecords, users: dict[str, str], user: str, session_id: str, clock: Clock = time.time
+) -> bool:
+    """The session is open (not signed out, not expired) and its user is still on the users list."""
+    return (
+        user in users and bool(session_id) and records.session_is_open(session_key(session_id), user, clock())
+    )
+
+
+def sign_out(
+    records: SignInRecords,
+    users: dict[str, str],
+    user: str,
+    session_id: str,
+    client: str,
+    clock: Clock = time.time,
+) -> None:
+    """Revoke the session: its cookie, even copied elsewhere, signs nobody in again."""
+    if session_id:
+        records.close_session(session_key(session_id), clock())
+    _audit("sign_out", users, user, client)

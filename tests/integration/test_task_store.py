@@ -84,14 +84,19 @@ def test_status_change_is_conditional_on_what_was_read(store):
 
 
 def race(store, task_id: str, targets: tuple[TaskStatus, ...]) -> list[str]:
-    """Start one status change per target at the same instant; return who won and who lost."""
+    """Writers that all read the same state each move it to their target at once; who won, who lost.
+
+    Every writer reads before any writes (the barrier), so each write is
+    conditional on the same state and the store must let exactly one through.
+    """
     barrier = threading.Barrier(len(targets))
     outcomes: list[str] = []
 
     def move(target: TaskStatus) -> None:
+        read = store.get(task_id)
         barrier.wait()
         try:
-            tasks.change_status(store, task_id, target, "")
+            store.replace_if(read.moved_to(target, "", 1_800_000_000), expected=read)
             outcomes.append("won")
         except InvalidTransition:
             outcomes.append("lost")

@@ -3,7 +3,8 @@
 # would, with no AWS account, no New Relic account and no credentials, then
 # lint the CloudFormation template and test it (tests/deploy).
 #
-#   bash scripts/deploy_check.sh        (make test / make deploy-check call it)
+#   bash scripts/deploy_check.sh                 (make test / make deploy-check call it)
+#   bash scripts/deploy_check.sh --package-only  (make bench: the artefacts, no checks)
 #
 # Needs Node 20.19+ with npm, a Python of the functions' runtime (3.13, with
 # pip: it compiles their bytecode) and .venv from `make` (cfn-lint, pytest).
@@ -53,6 +54,7 @@ step "osls package --stage $STAGE (prints each function's artefact and its size)
 rm -rf .serverless
 npx --no-install osls package --stage "$STAGE"
 [[ -f $TEMPLATE ]] || fail "osls package wrote no $TEMPLATE"
+[[ ${1:-} == --package-only ]] && exit 0
 
 step "cfn-lint $TEMPLATE (.cfnlintrc)"
 "$VENV_BIN/cfn-lint" "$TEMPLATE"

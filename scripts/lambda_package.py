@@ -19,6 +19,8 @@ Installed packages are cached per lock, Python and platform under
 ~/.cache/async-app-lambda (LAMBDA_PACKAGE_CACHE elsewhere). Standard library only.
 
     python3.13 scripts/lambda_package.py < plan.json     (the plugin writes the plan)
+    python3.13 scripts/lambda_package.py --site LOCK --arch x86_64 --provided boto3 ...
+        prints the folder of LOCK's packages for another CPU (scripts/bench_cold_start.py)
 """
 
 from __future__ import annotations
@@ -225,6 +227,8 @@ def distributions(folder: Path) -> dict[str, str]:
 
 
 def main() -> int:
+    if "--site" in sys.argv:
+        return print_site(sys.argv[1:])
     plan = json.load(sys.stdin)
     python_version = plan["pythonVersion"]
     if f"{sys.version_info.major}.{sys.version_info.minor}" != python_version:
@@ -236,6 +240,7 @@ def main() -> int:
         "python_version": sys.version.split()[0],
         "pyc_magic": MAGIC_NUMBER.hex(),
         "architecture": plan["architecture"],
+        "provided": plan["provided"],
         "functions": {},
     }
     for function in plan["functions"]:
@@ -255,6 +260,19 @@ def main() -> int:
     MANIFEST.parent.mkdir(exist_ok=True)
     MANIFEST.write_text(json.dumps(manifest, indent=2) + "\n")
     json.dump(manifest, sys.stdout)
+    return 0
+
+
+def print_site(argv: list[str]) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--site", type=Path, required=True)
+    parser.add_argument("--arch", required=True, choices=["arm64", "x86_64"])
+    parser.add_argument("--provided", action="append", default=[])
+    args = parser.parse_args(argv)
+    python_version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    print(installed_packages(shipped(read_lock(args.site), args.provided), python_version, args.arch))
     return 0
 
 

@@ -88,7 +88,9 @@ def local_stack(data_dir: Path) -> Iterator[Stack]:
         "LOCAL_PRINT_HOPS": "false",
         "PYTHONUNBUFFERED": "1",
     }
-    process = subprocess.Popen([sys.executable, "-m", "app.local"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.local"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL
+    )
     stack = Stack(f"http://127.0.0.1:{port}", process)
     try:
         deadline = time.monotonic() + 60

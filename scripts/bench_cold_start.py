@@ -181,16 +181,18 @@ def baseline(python: str, api_folder: Path, folder: Path, routes: int) -> Path:
     return folder
 
 
-class Emulator:
-    """The embedded AWS emulator with serverless.yml's resources, and events of real tasks in it."""
+class LocalAws:
+    """The local AWS emulator with serverless.yml's resources, and events of real tasks in it."""
 
     def __init__(self) -> None:
         from app.adapters.task_store import TaskStore
         from app.local import sls_config
+        from app.local.emulator import start_emulator
         from app.local.provision import provision
-        from app.local.runtime import emulator_clients, isolate_from_aws, start_emulator
+        from app.local.runtime import emulator_clients, isolate_from_aws
 
-        self.server, self.endpoint = start_emulator()
+        self.emulator = start_emulator()
+        self.endpoint = self.emulator.endpoint
         self.topology = sls_config.load(stage="bench")
         isolate_from_aws(self.endpoint, self.topology.region)
         self.clients = emulator_clients(self.endpoint, self.topology.region)
@@ -252,7 +254,7 @@ class Target:
     env: dict[str, str] = field(default_factory=dict)
 
 
-def targets(folders: dict[str, Path], emulator: Emulator) -> dict[str, Target]:
+def targets(folders: dict[str, Path], emulator: LocalAws) -> dict[str, Target]:
     """What to start cold: each artefact's handler and a fresh first event for it; the baseline."""
     task1 = {"duration_seconds": 0}
     return {
@@ -362,7 +364,7 @@ def main() -> None:
     manifest = json.loads(MANIFEST.read_text())
     python = runtime_python(manifest)
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # this process makes the events: its logs are noise
-    emulator = Emulator()
+    emulator = LocalAws()
     with tempfile.TemporaryDirectory() as tmp, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:
         daemon.bind(("127.0.0.1", 0))
         work = Path(tmp)
@@ -379,7 +381,7 @@ def main() -> None:
         for _ in range(args.runs):
             for name, target in chosen.items():
                 timings[name].append(cold(python, target, provided, work, env))
-        emulator.server.stop()
+        emulator.emulator.stop()
 
     print(f"Machine: {machine()}")
     swapped = "" if manifest["architecture"] == this_cpu() else f" (their compiled packages for {this_cpu()})"

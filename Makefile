@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run run-fresh test lint format unit integration e2e deploy-check screenshot bench clean
+.PHONY: run run-fresh test lint format unit integration e2e deploy-check screenshot bench lock clean
 
 run: $(VENV)/.local-deps
 	$(BIN)/python -m app.local
@@ -41,8 +41,14 @@ e2e: $(VENV)/.dev-deps browser
 deploy-check: $(VENV)/.dev-deps
 	bash scripts/deploy_check.sh
 
+# Cold start of the artefacts a deploy ships: packages them (osls package), then times them.
 bench: $(VENV)/.dev-deps
+	bash scripts/deploy_check.sh --package-only
 	$(BIN)/python scripts/bench_cold_start.py
+
+# The Lambda functions' lock files (requirements-*.txt) from pyproject.toml.
+lock: $(VENV)/.dev-deps
+	$(BIN)/python scripts/lambda_locks.py
 
 screenshot: $(VENV)/.dev-deps browser
 	$(BIN)/python scripts/screenshot.py docs/dashboard.png

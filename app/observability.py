@@ -1,25 +1,34 @@
 """Logs, traces and metrics of every function (Powertools), and New Relic when it is there.
 
-Everything is created on first use: the X-Ray SDK and the New Relic agent
-are imported only where they can send somewhere (in Lambda, with tracing on;
-with New Relic's layer or NEW_RELIC_ENABLED), so local runs and tests pay
-nothing for them and print no warnings about a missing daemon.
+Everything is created on first use: the tracing provider and the New Relic
+agent are imported only where they can send somewhere (in Lambda, with
+tracing on; with New Relic's layer or NEW_RELIC_ENABLED), so local runs and
+tests pay nothing for them and print no warnings about a missing daemon.
+
+Tracing has two providers behind the same calls, chosen by TRACING_PROVIDER
+(the default below): "xray", Powertools Tracer on the X-Ray SDK (in
+maintenance since 2026-02-25, supported until 2027-02-25), and "otel", the
+OpenTelemetry API, whose SDK and X-Ray exporter come from the ADOT Lambda
+layer. Moving to OpenTelemetry is this file's default and the layer
+(docs/deploy.md, "Tracing after the X-Ray SDK").
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools import Logger, Tracer
+    from aws_lambda_powertools import Logger
 
     from app.domain.tracing import TraceContext
 
 SERVICE_DEFAULT = "async-app"
+TRACING_PROVIDER_DEFAULT = "xray"
 NAMESPACE_DEFAULT = "AsyncApp"
 # Secrets never written to a log, even at debug level: app/log_redaction.py.
 
@@ -41,18 +50,94 @@ def get_logger() -> Logger:
 
 
 def tracing_enabled() -> bool:
-    """X-Ray needs Lambda's daemon: off locally, in tests, or when switched off."""
+    """Traces need Lambda (its X-Ray daemon, the ADOT layer): off locally, in tests, or when switched off."""
     return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")) and not _flag("POWERTOOLS_TRACE_DISABLED")
 
 
+# Searchable in X-Ray: one search (annotation.task_id = "...") finds every hop of a task.
+ANNOTATIONS = ("task_id", "task_type", "origin_trace_id")
+
+
+class XRayTracer:
+    """Powertools Tracer: segments to Lambda's X-Ray daemon."""
+
+    def __init__(self) -> None:
+        from aws_lambda_powertools import Tracer
+
+        # botocore only: every DynamoDB, SNS and SQS call becomes a subsegment, and
+        # no other library (http.client, sqlite3, ...) is imported or patched for nothing.
+        self.tracer = Tracer(service=_service(), patch_modules=("botocore",))
+
+    def wrap(self, handler: Callable[[dict[str, Any], Any], Any]) -> Callable[[dict[str, Any], Any], Any]:
+        return self.tracer.capture_lambda_handler(handler, capture_response=False)
+
+    @contextmanager
+    def span(self, name: str, annotations: dict[str, str]) -> Iterator[None]:
+        # A subsegment of its own: FastAPI runs routes on a worker thread, where
+        # X-Ray sees only Lambda's facade segment, which takes no annotations.
+        with self.tracer.provider.in_subsegment(name) as subsegment:
+            for key, value in annotations.items():
+                subsegment.put_annotation(key, value)
+            yield
+
+    def annotate(self, key: str, value: str) -> None:
+        self.tracer.put_annotation(key, value)
+
+    def metadata(self, key: str, value: Any) -> None:
+        self.tracer.put_metadata(key, value)
+
+
+class OpenTelemetryTracer:
+    """The OpenTelemetry API; the SDK, the X-Ray exporter and the handler's own span come with the ADOT layer.
+
+    Without a configured SDK the API is a no-op. Annotations become span
+    attributes, and `aws.xray.annotations` makes the exporter index them as
+    X-Ray annotations, so the same search finds every hop.
+    """
+
+    def __init__(self) -> None:
+        from opentelemetry import trace
+
+        self.trace = trace
+        self.tracer = trace.get_tracer("async-app")
+
+    def wrap(self, handler: Callable[[dict[str, Any], Any], Any]) -> Callable[[dict[str, Any], Any], Any]:
+        @functools.wraps(handler)
+        def traced(event: dict[str, Any], context: Any) -> Any:
+            attributes = {"faas.invocation_id": str(getattr(context, "aws_request_id", ""))}
+            with self.tracer.start_as_current_span(f"## {handler.__name__}", attributes=attributes):
+                return handler(event, context)
+
+        return traced
+
+    @contextmanager
+    def span(self, name: str, annotations: dict[str, str]) -> Iterator[None]:
+        attributes = {**annotations, "aws.xray.annotations": list(ANNOTATIONS)}
+        with self.tracer.start_as_current_span(name, attributes=attributes):
+            yield
+
+    def annotate(self, key: str, value: str) -> None:
+        self.trace.get_current_span().set_attribute(key, value)
+
+    def metadata(self, key: str, value: Any) -> None:
+        self.trace.get_current_span().set_attribute(key, json.dumps(value, default=str, sort_keys=True))
+
+
+PROVIDERS: dict[str, type[XRayTracer] | type[OpenTelemetryTracer]] = {
+    "xray": XRayTracer,
+    "otel": OpenTelemetryTracer,
+}
+
+
 @functools.lru_cache
-def get_tracer() -> Tracer | None:
+def get_tracer() -> XRayTracer | OpenTelemetryTracer | None:
+    """The tracing provider, made on first use; None when tracing is off."""
     if not tracing_enabled():
         return None
-    from aws_lambda_powertools import Tracer
-
-    # Patches boto3, so every DynamoDB, SNS and SQS call is a subsegment.
-    return Tracer(service=_service())
+    name = os.environ.get("TRACING_PROVIDER", TRACING_PROVIDER_DEFAULT).strip().lower()
+    if name not in PROVIDERS:
+        raise ValueError(f"TRACING_PROVIDER={name!r}: one of {sorted(PROVIDERS)}")
+    return PROVIDERS[name]()
 
 
 def _redacted(event: Any) -> Any:
@@ -80,7 +165,7 @@ def lambda_handler(handler: Callable[[dict[str, Any], Any], Any]) -> Callable[[d
             wrapped = get_logger().inject_lambda_context(run, clear_state=True)
             tracer = get_tracer()
             if tracer is not None:
-                wrapped = tracer.capture_lambda_handler(wrapped, capture_response=False)
+                wrapped = tracer.wrap(wrapped)
         return wrapped(event, context)
 
     return observed
@@ -90,30 +175,26 @@ def _task_subsegment_name(task_type: str | None) -> str:
     return f"## task {task_type or ''}".rstrip()
 
 
-def _annotate(subsegment: Any, task_id: str, task_type: str | None) -> None:
-    subsegment.put_annotation("task_id", task_id)
-    if task_type:
-        subsegment.put_annotation("task_type", task_type)
+def _task_annotations(task_id: str, task_type: str | None) -> dict[str, str]:
+    return {"task_id": task_id, **({"task_type": task_type} if task_type else {})}
 
 
 def correlate(task_id: str, task_type: str | None = None) -> None:
-    """Tie the rest of this invocation to one task: log correlation id, an annotated X-Ray subsegment."""
+    """Tie the rest of this invocation to one task: log correlation id, an annotated span."""
     get_logger().set_correlation_id(task_id)
     tracer = get_tracer()
     if tracer is not None:
-        # A subsegment of its own: FastAPI runs routes on a worker thread, where
-        # X-Ray sees only Lambda's facade segment, which takes no annotations.
-        with tracer.provider.in_subsegment(_task_subsegment_name(task_type)) as subsegment:
-            _annotate(subsegment, task_id, task_type)
+        with tracer.span(_task_subsegment_name(task_type), _task_annotations(task_id, task_type)):
+            pass
 
 
 @contextmanager
 def correlated(task_id: str, task_type: str | None = None) -> Iterator[None]:
     """Correlate one record of a batch, and let go of it afterwards.
 
-    With tracing on, the record gets a subsegment of its own annotated with
-    the task: a batch holds several tasks, and one segment's annotations
-    could name only one of them.
+    With tracing on, the record gets a span of its own annotated with the
+    task: a batch holds several tasks, and one segment's annotations could
+    name only one of them.
     """
     logger = get_logger()
     logger.set_correlation_id(task_id)
@@ -122,8 +203,7 @@ def correlated(task_id: str, task_type: str | None = None) -> Iterator[None]:
         if tracer is None:
             yield
         else:
-            with tracer.provider.in_subsegment(_task_subsegment_name(task_type)) as subsegment:
-                _annotate(subsegment, task_id, task_type)
+            with tracer.span(_task_subsegment_name(task_type), _task_annotations(task_id, task_type)):
                 yield
     finally:
         logger.set_correlation_id(None)
@@ -138,8 +218,8 @@ def record_origin_trace(trace: TraceContext) -> None:
     tracer = get_tracer()
     if tracer is not None:
         if trace.xray_root:
-            tracer.put_annotation("origin_trace_id", trace.xray_root)
-        tracer.put_metadata("origin_trace", trace.to_public())
+            tracer.annotate("origin_trace_id", trace.xray_root)
+        tracer.metadata("origin_trace", trace.to_public())
 
 
 def emit_metrics(task_type: str, **metrics: tuple[str, float]) -> None:

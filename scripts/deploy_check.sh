@@ -3,9 +3,11 @@
 # would, with no AWS account, no New Relic account and no credentials, then
 # lint the CloudFormation template and test it (tests/deploy).
 #
-#   bash scripts/deploy_check.sh        (make test / make deploy-check call it)
+#   bash scripts/deploy_check.sh                 (make test / make deploy-check call it)
+#   bash scripts/deploy_check.sh --package-only  (make bench: the artefacts, no checks)
 #
-# Needs Node 20.19+ with npm, and .venv from `make` (cfn-lint, pytest).
+# Needs Node 20.19+ with npm, a Python of the functions' runtime (3.13, with
+# pip: it compiles their bytecode) and .venv from `make` (cfn-lint, pytest).
 # Never reaches AWS: the AWS variables below are dummies, and `osls package`
 # makes no AWS call. Exits non-zero on the first failure.
 set -euo pipefail
@@ -31,7 +33,6 @@ export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_M
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_PROFILE AWS_ENDPOINT_URL
 unset NEW_RELIC_ACCOUNT_ID NEW_RELIC_API_KEY NEW_RELIC_LAYER_ARN
 export SLS_TELEMETRY_DISABLED=1 SLS_NOTIFICATIONS_MODE=off
-export LAMBDA_PYTHON_BIN=$VENV_BIN/python
 
 step "npm ci (osls and plugins, pinned by package-lock.json)"
 # npm ci wipes node_modules; skip it when node_modules was installed from this
@@ -45,13 +46,15 @@ else
     echo "$lock_hash" >"$stamp"
 fi
 
-step "requirements for Lambda from pyproject.toml"
-"$VENV_BIN/python" scripts/lambda_requirements.py
+runtime=$(sed -n 's/^  runtime: python//p' serverless.yml)
+step "Python $runtime for the artefacts' packages and bytecode (LAMBDA_PYTHON_BIN, PATH, pyenv, uv)"
+node scripts/serverless-lambda-python.js "$runtime" || fail "no Python $runtime: see docs/deploy.md"
 
-step "osls package --stage $STAGE"
+step "osls package --stage $STAGE (prints each function's artefact and its size)"
 rm -rf .serverless
 npx --no-install osls package --stage "$STAGE"
 [[ -f $TEMPLATE ]] || fail "osls package wrote no $TEMPLATE"
+[[ ${1:-} == --package-only ]] && exit 0
 
 step "cfn-lint $TEMPLATE (.cfnlintrc)"
 "$VENV_BIN/cfn-lint" "$TEMPLATE"

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from app.local.sls_config import CloudFormationLoader
-from tests.deploy.packaged import ARTIFACT, ROOT, STATE, TEMPLATE, packaged
+from tests.deploy.packaged import MANIFEST, ROOT, STATE, TEMPLATE, packaged
 
 
 @pytest.fixture(scope="session")
@@ -35,9 +35,19 @@ def state() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def artifact_names() -> list[str]:
-    with zipfile.ZipFile(packaged(ARTIFACT)) as archive:
-        return archive.namelist()
+def manifest() -> dict[str, Any]:
+    """What scripts/lambda_package.py built: per function its package, lock, artefact, size, packages."""
+    return json.loads(packaged(MANIFEST).read_text())
+
+
+@pytest.fixture(scope="session")
+def artifacts(manifest: dict[str, Any]) -> dict[str, list[str]]:
+    """function name -> the names in its artefact."""
+    names = {}
+    for function, built in manifest["functions"].items():
+        with zipfile.ZipFile(packaged(ROOT / built["artifact"])) as archive:
+            names[function] = archive.namelist()
+    return names
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,9 @@
 """Where the packaged deployment is, and small helpers to read it.
 
 scripts/deploy_check.sh runs `osls package --stage ci`, which leaves the
-CloudFormation template, the service state and the code artifact in
-.serverless/; the tests in this folder read them.
+CloudFormation template, the service state, one code artefact per function
+and the packaging manifest (scripts/lambda_package.py) in .serverless/; the
+tests in this folder read them.
 """
 
 from __future__ import annotations
@@ -18,8 +19,13 @@ STAGE = "ci"
 PACKAGE_DIR = ROOT / ".serverless"
 TEMPLATE = PACKAGE_DIR / "cloudformation-template-update-stack.json"
 STATE = PACKAGE_DIR / "serverless-state.json"
-ARTIFACT = PACKAGE_DIR / "async-app.zip"
-SOURCES = (ROOT / "serverless.yml", ROOT / "pyproject.toml")
+MANIFEST = PACKAGE_DIR / "lambda-python.json"
+SOURCES = (
+    ROOT / "serverless.yml",
+    ROOT / "pyproject.toml",
+    *ROOT.glob("requirements-*.txt"),
+    ROOT / "scripts" / "lambda_package.py",
+)
 CHECK_COMMAND = "bash scripts/deploy_check.sh"
 
 
@@ -38,7 +44,7 @@ def packaged(path: Path) -> Path:
         missing(f"{path.relative_to(ROOT)} does not exist")
     newest_source = max(source.stat().st_mtime for source in SOURCES)
     if path.stat().st_mtime < newest_source:
-        missing(f"{path.relative_to(ROOT)} is older than serverless.yml or pyproject.toml")
+        missing(f"{path.relative_to(ROOT)} is older than one of {[s.name for s in SOURCES]}")
     return path
 
 

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     # Signs the listing's next_token (comma-separated, oldest first, to rotate).
     page_token_secret: str = LOCAL_PAGE_TOKEN_SECRET
     page_token_secret_parameter: str = ""
+    # The reconciler sends a task to its workers again once it has stood still
+    # this long (CREATED and not picked up, or IN_PROGRESS and not held).
+    # serverless.yml sets 300 in AWS: above the task queues' visibility timeout.
+    reconcile_after_seconds: int = 60
 
     # Dashboard sign-in: comma-separated "user:<argon2 hash>" entries (make a
     # hash with `python -m app.dashboard.hash_password`), and the key that

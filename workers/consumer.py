@@ -17,8 +17,8 @@ from typing import Any
 
 from app import observability
 from app.adapters import task_store
-from app.domain.claims import ClaimOutcome, decide_claim
-from app.domain.errors import InvalidTransition, TaskNotFound
+from app.domain.claims import ClaimDecision, ClaimOutcome, decide_claim
+from app.domain.errors import InvalidTransition
 from app.domain.messages import TaskMessage
 from app.domain.task import Task, TaskStatus
 from app.domain.timeline import Hop, TaskEvent, event_of
@@ -31,6 +31,9 @@ from app.settings import get_settings
 # so a lease never outlives the invocation that holds it by much.
 LEASE_MARGIN_SECONDS = 2
 DEFAULT_LEASE_SECONDS = 30
+# A record is started only if its task type's longest run, plus this, fits in
+# what is left of the invocation: Lambda would stop it mid-run otherwise.
+START_MARGIN_SECONDS = 2
 
 
 class TaskFailure(Exception):
@@ -39,6 +42,10 @@ class TaskFailure(Exception):
 
 class TaskBusy(Exception):
     """Another attempt holds the task; this delivery comes back later."""
+
+
+class NotEnoughTime(Exception):
+    """Not started: what is left of the invocation can't cover the task's longest run; it comes back."""
 
 
 class SimulatedCrash(Exception):
@@ -164,45 +171,52 @@ def process_message(
         delivery = Delivery(delivery)
     message = delivery.message
     logger = observability.get_logger()
-    try:
-        task = store.get(message.task_id)
-    except TaskNotFound:
-        # Expired by TTL or deleted: nothing left to run.
-        logger.warning("task of message not found")
-        return "missing"
-    source = f"worker {task.task_type}"
     now = clock()
+    lease_expires = int(now + lease_seconds) + 1
     count = delivery.receive_count
-    delivered = event_of(
-        task, Hop.DELIVERED, now, source, status=task.status.value, attempt=count, message=f"delivery {count}"
-    )
-    decision = decide_claim(task, now)
-    if decision.outcome is ClaimOutcome.FINISHED:
-        logger.info("duplicate delivery of a finished task")
-        timeline.record(store, delivered)
-        return "duplicate"
-    if decision.outcome is ClaimOutcome.BUSY:
-        timeline.record(store, delivered)
-        raise TaskBusy(f"task {task.id} is held by attempt {task.attempt} until {task.lease_expires}")
+    first = store.claim_first_attempt(message.task_id, message.task_type, now, lease_expires)
+    if first.claimed is not None:
+        # The common case, in one write: the task was CREATED and attempt 1 is ours.
+        claimed = first.claimed
+        decision = ClaimDecision(ClaimOutcome.START, 1)
+        status_before = TaskStatus.CREATED.value
+        note = claimed.status_msg
+    else:
+        task = first.current
+        if task is None:
+            # Expired by TTL or deleted: nothing left to run.
+            logger.warning("task of message not found")
+            return "missing"
+        delivered = _delivered(task, task.status.value, now, count)
+        decision = decide_claim(task, now)
+        if decision.outcome is ClaimOutcome.FINISHED:
+            logger.info("duplicate delivery of a finished task")
+            timeline.record(store, delivered)
+            return "duplicate"
+        if decision.outcome is ClaimOutcome.BUSY:
+            timeline.record(store, delivered)
+            raise TaskBusy(f"task {task.id} is held by attempt {task.attempt} until {task.lease_expires}")
+        resumed = decision.outcome is ClaimOutcome.RESUME
+        note = f"attempt {decision.attempt} " + ("resumed the task" if resumed else "started")
+        claimed = task.moved_to(
+            TaskStatus.IN_PROGRESS, note, now, attempt=decision.attempt, lease_expires=lease_expires
+        )
+        try:
+            store.replace_if(claimed, expected=task)
+        except InvalidTransition as exc:
+            timeline.record(store, delivered)
+            raise TaskBusy(f"task {task.id} was claimed by another delivery") from exc
+        status_before = task.status.value
     resumed = decision.outcome is ClaimOutcome.RESUME
-    note = f"attempt {decision.attempt} " + ("resumed the task" if resumed else "started")
-    claimed = task.moved_to(
-        TaskStatus.IN_PROGRESS,
-        note,
-        now,
-        attempt=decision.attempt,
-        lease_expires=int(now + lease_seconds) + 1,
-    )
-    try:
-        store.replace_if(claimed, expected=task)
-    except InvalidTransition as exc:
-        timeline.record(store, delivered)
-        raise TaskBusy(f"task {task.id} was claimed by another delivery") from exc
+    source = f"worker {claimed.task_type}"
+    delivered = _delivered(claimed, status_before, now, count)
     logger.info(note, extra={"attempt": decision.attempt})
     attempt = _Attempt(store, claimed, clock, source, pending=[delivered])
     attempt.event(Hop.RESUMED if resumed else Hop.STARTED, status=TaskStatus.IN_PROGRESS.value, message=note)
     if not resumed:
-        observability.emit_metrics(task.task_type, QueueWait=("Milliseconds", now * 1000 - task.created_ms))
+        observability.emit_metrics(
+            claimed.task_type, QueueWait=("Milliseconds", now * 1000 - claimed.created_ms)
+        )
 
     try:
         crash_attempts = claimed.data.get("crash_attempts", 0)
@@ -217,6 +231,19 @@ def process_message(
         attempt.crashed(crash)
         raise
     return attempt.finish(TaskStatus.COMPLETED, result)
+
+
+def _delivered(task: Task, status: str, now: float, count: int) -> TaskEvent:
+    """The delivery's event: which delivery of its message, and the status it found."""
+    return event_of(
+        task,
+        Hop.DELIVERED,
+        now,
+        f"worker {task.task_type}",
+        status=status,
+        attempt=count,
+        message=f"delivery {count}",
+    )
 
 
 def lease_seconds_for(context: Any) -> float:
@@ -235,8 +262,20 @@ def delivery_of(record: Any) -> Delivery:
     )
 
 
-def make_handler(task_type: str, run: Run) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The Lambda handler of the worker for ``task_type``."""
+def has_time_for(context: Any, max_run_seconds: float) -> bool:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return remaining is None or remaining() / 1000 >= max_run_seconds + START_MARGIN_SECONDS
+
+
+def make_handler(
+    task_type: str, run: Run, *, max_run_seconds: float
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The Lambda handler of the worker for ``task_type``; ``run`` takes ``max_run_seconds`` at most.
+
+    serverless.yml gives the function a timeout that fits a full batch of
+    such runs (tests/unit/test_serverless_topology.py checks it); should a
+    batch still run late, the records left are not started but come back.
+    """
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         from aws_lambda_powertools.utilities.batch import (
@@ -246,7 +285,6 @@ def make_handler(task_type: str, run: Run) -> Callable[[dict[str, Any], Any], di
         )
 
         store = task_store.for_table(get_settings().table_name)
-        lease = lease_seconds_for(context)
 
         def record_handler(record: Any) -> str:
             delivery = delivery_of(record)
@@ -256,6 +294,11 @@ def make_handler(task_type: str, run: Run) -> Callable[[dict[str, Any], Any], di
                 observability.accept_newrelic_headers(delivery.trace.newrelic)
                 if message.task_type != task_type:
                     raise TaskFailure(f"{task_type} worker got a {message.task_type} task")
+                if not has_time_for(context, max_run_seconds):
+                    observability.get_logger().warning("not started: too little time left in this invocation")
+                    raise NotEnoughTime(f"{task_type} needs up to {max_run_seconds} s")
+                # Per record: a lease never outlives the invocation that holds it.
+                lease = lease_seconds_for(context)
                 return process_message(store, delivery, run, lease_seconds=lease)
 
         return process_partial_response(
@@ -266,4 +309,5 @@ def make_handler(task_type: str, run: Run) -> Callable[[dict[str, Any], Any], di
         )
 
     handler.__name__ = f"{task_type.lower()}_handler"
+    handler.max_run_seconds = max_run_seconds  # type: ignore[attr-defined]
     return observability.lambda_handler(handler)

@@ -1,4 +1,4 @@
-"""Messages that exhausted their retries: their tasks end FAILED, saying why."""
+"""Messages that ran out of deliveries: their tasks end FAILED saying why, or are sent again."""
 
 from __future__ import annotations
 
@@ -7,59 +7,50 @@ from collections.abc import Callable
 from typing import Any
 
 from app import observability
-from app.adapters import task_store
+from app.adapters import aws, task_store
 from app.domain import rules
-from app.domain.errors import InvalidTransition, TaskNotFound
+from app.domain.errors import TaskNotFound
 from app.domain.messages import MalformedMessage, TaskMessage
-from app.domain.task import TaskStatus
-from app.domain.timeline import Hop, event_of
-from app.services import timeline
+from app.domain.recovery import MAX_REDISPATCHES
+from app.domain.task import Task
+from app.domain.timeline import Hop
+from app.services import recovery
 from app.services.ports import TaskRepository
 from app.settings import get_settings
+from workers.publisher import publish_tasks
 
-MAX_WRITE_RACES = 3
 SOURCE = "dead letters"
 
 
-def fail_exhausted(
-    store: TaskRepository, message: TaskMessage, clock: Callable[[], float] = time.time
+def handle_exhausted(
+    store: TaskRepository,
+    message: TaskMessage,
+    publish: recovery.Publish,
+    clock: Callable[[], float] = time.time,
 ) -> str:
-    for _ in range(MAX_WRITE_RACES):
-        try:
-            task = store.get(message.task_id)
-        except TaskNotFound:
-            return "missing"
-        if task.status.is_terminal:
-            return "already_finished"
-        reason = (
-            f"gave up after {task.attempt} attempt(s)"
-            if task.attempt
-            else "gave up: no worker could start it"
-        )
-        if task.status_msg:
-            reason += f"; last: {task.status_msg}"
-        now = clock()
-        try:
-            store.replace_if(task.moved_to(TaskStatus.FAILED, reason, now, lease_expires=0), task)
-        except InvalidTransition:
-            continue  # a worker wrote meanwhile: read again
-        observability.get_logger().warning("task failed: retries exhausted", extra={"reason": reason})
-        timeline.record(
-            store,
-            event_of(task, Hop.DEAD_LETTERED, now, SOURCE, attempt=task.attempt
-            ),
-            event_of(task, Hop.FAILED, now, SOURCE,
-                status=TaskStatus.FAILED.value, attempt=task.attempt, message=reason,
-            ),
-        )  # fmt: skip
-        observability.emit_metrics(
-            task.task_type,
-            TasksFailed=("Count", 1),
-            TasksDeadLettered=("Count", 1),
-            EndToEndTime=("Milliseconds", now * 1000 - task.created_ms),
-        )
-        return "failed"
-    raise RuntimeError(f"task {message.task_id} kept changing; will retry")
+    """A message that ran out of deliveries: its task ends FAILED, is sent again, or is left to its attempt.
+
+    Deliveries are spent on busy tasks and lost attempts too, so running out
+    of them is not the same as running out of attempts (app/domain/recovery.py).
+    """
+    try:
+        task = store.get(message.task_id)
+    except TaskNotFound:
+        return "missing"
+    outcome = recovery.recover(
+        store,
+        task,
+        clock(),
+        publish,
+        source=SOURCE,
+        first_events=(Hop.DEAD_LETTERED,),
+        max_redispatches=MAX_REDISPATCHES,
+    )
+    if outcome == "failed":
+        observability.emit_metrics(task.task_type, TasksDeadLettered=("Count", 1))
+    if outcome == "moved_meanwhile":
+        raise RuntimeError(f"task {message.task_id} changed while it was recovered; will retry")
+    return outcome
 
 
 def _drop(record: Any, reason: str) -> str:
@@ -74,7 +65,11 @@ def _drop(record: Any, reason: str) -> str:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
-    store = task_store.for_table(get_settings().table_name)
+    settings = get_settings()
+    store = task_store.for_table(settings.table_name)
+
+    def publish(tasks: list[Task]) -> list[Task]:
+        return publish_tasks(tasks, settings.topic_arn, aws.client("sns"))[0]
 
     def record_handler(record: Any) -> str:
         # An undeliverable message (not a task message, or naming no possible
@@ -87,7 +82,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if not rules.TASK_ID.match(message.task_id):
             return _drop(record, "its task_id is not a task id")
         with observability.correlated(message.task_id, message.task_type):
-            return fail_exhausted(store, message)
+            return handle_exhausted(store, message, publish)
 
     return process_partial_response(
         event=event,

@@ -16,7 +16,8 @@ from typing import Any
 from app import observability
 from app.adapters import aws, task_store
 from app.domain.messages import TaskMessage
-from app.domain.timeline import Hop, TaskEvent, event_of
+from app.domain.task import Task
+from app.domain.timeline import Hop, event_of
 from app.services import timeline
 from app.services.ports import TaskRepository
 from app.settings import get_settings
@@ -24,17 +25,49 @@ from app.settings import get_settings
 SNS_BATCH_LIMIT = 10
 
 
-def _entry(record: dict[str, Any], entry_id: str) -> tuple[dict[str, Any], TaskEvent]:
-    image = record["dynamodb"]["NewImage"]
-    task = task_store.from_item(image)
+def _entry(task: Task, entry_id: str) -> dict[str, Any]:
     message = TaskMessage(task_id=task.id, task_type=task.task_type)
     attributes = {
         "task_type": {"DataType": "String", "StringValue": task.task_type},
         "task_id": {"DataType": "String", "StringValue": task.id},
         **task.trace.to_message_attributes(),
     }
-    published = event_of(task, Hop.PUBLISHED, time.time(), "publisher", status=task.status.value)
-    return {"Id": entry_id, "Message": message.to_json(), "MessageAttributes": attributes}, published
+    return {"Id": entry_id, "Message": message.to_json(), "MessageAttributes": attributes}
+
+
+def publish_tasks(tasks: list[Task], topic_arn: str, sns: Any) -> tuple[list[Task], list[Task]]:
+    """Send each task to the queue of its type, through the topic; return (published, not published).
+
+    The publisher does this for new tasks; the reconciler and the dead-letter
+    handler for tasks they send again.
+    """
+    logger = observability.get_logger()
+    published: list[Task] = []
+    refused: list[Task] = []
+    for start in range(0, len(tasks), SNS_BATCH_LIMIT):
+        by_id = {
+            f"t{start + offset}": task for offset, task in enumerate(tasks[start : start + SNS_BATCH_LIMIT])
+        }
+        try:
+            response = sns.publish_batch(
+                TopicArn=topic_arn,
+                PublishBatchRequestEntries=[_entry(task, entry_id) for entry_id, task in by_id.items()],
+            )
+        except Exception:
+            logger.exception("SNS publish_batch failed", extra={"entries": len(by_id)})
+            refused.extend(by_id.values())
+            continue
+        for failure in response.get("Failed", []):
+            task = by_id[failure["Id"]]
+            with observability.correlated(task.id):
+                logger.error("SNS refused the task", extra={"failure": failure})
+            refused.append(task)
+        for success in response.get("Successful", []):
+            task = by_id[success["Id"]]
+            with observability.correlated(task.id):
+                logger.info("task published", extra={"sns_message_id": success.get("MessageId")})
+            published.append(task)
+    return published, refused
 
 
 def publish_records(
@@ -43,41 +76,31 @@ def publish_records(
     """Publish the tasks of ``records``; return the Lambda partial batch response."""
     logger = observability.get_logger()
     failed: list[str] = []
-    entries: list[tuple[str, dict[str, Any], TaskEvent]] = []
+    sequences: dict[str, str] = {}
+    tasks: list[Task] = []
     for record in records:
         sequence = record["dynamodb"]["SequenceNumber"]
         try:
-            entry, published = _entry(record, f"r{len(entries)}")
+            task = task_store.from_item(record["dynamodb"]["NewImage"])
         except (KeyError, TypeError, ValueError):
             logger.error("stream record is not a task", extra={"sequence_number": sequence})
             failed.append(sequence)
             continue
-        entries.append((sequence, entry, published))
-
-    events: list[TaskEvent] = []
-    for start in range(0, len(entries), SNS_BATCH_LIMIT):
-        chunk = entries[start : start + SNS_BATCH_LIMIT]
-        by_id = {entry["Id"]: (sequence, published) for sequence, entry, published in chunk}
-        try:
-            response = sns.publish_batch(
-                TopicArn=topic_arn, PublishBatchRequestEntries=[entry for _, entry, _ in chunk]
-            )
-        except Exception:
-            logger.exception("SNS publish_batch failed", extra={"entries": len(chunk)})
-            failed.extend(sequence for sequence, _ in by_id.values())
-            continue
-        for failure in response.get("Failed", []):
-            sequence, published = by_id[failure["Id"]]
-            with observability.correlated(published.task_id):
-                logger.error("SNS refused the task", extra={"failure": failure})
-            failed.append(sequence)
-        for success in response.get("Successful", []):
-            _, published = by_id[success["Id"]]
-            with observability.correlated(published.task_id):
-                logger.info("task published", extra={"sns_message_id": success.get("MessageId")})
-            events.append(published)
-    if store is not None and events:
-        timeline.record(store, *events)
+        sequences[task.id] = sequence
+        tasks.append(task)
+    published, refused = publish_tasks(tasks, topic_arn, sns)
+    failed.extend(sequences[task.id] for task in refused)
+    if store is not None and published:
+        now = time.time()
+        timeline.record(
+            store,
+            *(
+                event_of(task, Hop.PUBLISHED, now, "publisher", status=task.status.value)
+                for task in published
+            ),
+        )
+    # Lambda retries from the first failure, in stream order.
+    failed.sort(key=int)
     return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in failed]}
 
 

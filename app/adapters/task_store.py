@@ -24,6 +24,7 @@ from typing import Any
 from app import observability
 from app.adapters import aws, page_tokens
 from app.domain import rules
+from app.domain.claims import FirstClaim
 from app.domain.errors import (
     AlreadyRetried,
     DomainError,
@@ -112,6 +113,8 @@ def to_item(task: Task) -> dict[str, Any]:
         item["trace"] = {"M": trace}
     if task.progress is not None:
         item["progress"] = {"N": str(task.progress)}
+    if task.redispatches:
+        item["redispatches"] = {"N": str(task.redispatches)}
     return item
 
 
@@ -144,6 +147,7 @@ def from_item(item: dict[str, Any]) -> Task:
             retry_of=item.get("retry_of", {}).get("S"),
             retried_as=item.get("retried_as", {}).get("S"),
             progress=int(item["progress"]["N"]) if "progress" in item else None,
+            redispatches=int(item.get("redispatches", {}).get("N", "0")),
             trace=trace_from_attribute(item.get("trace")),
             unreadable=unreadable,
         )
@@ -387,6 +391,7 @@ class TaskStore(aws.DynamoDBTable):
             ":ttl": {"N": str(new.ttl)},
             ":expected_status": {"S": expected.status.value},
             ":expected_attempt": {"N": str(expected.attempt)},
+            ":expected_redispatches": {"N": str(expected.redispatches)},
         }
         update = (
             "SET #status = :status, status_msg = :msg, type_status = :type_status, "
@@ -398,13 +403,21 @@ class TaskStore(aws.DynamoDBTable):
         if new.progress is not None:
             update += ", progress = :progress"
             values[":progress"] = {"N": str(new.progress)}
+        if new.redispatches != expected.redispatches:
+            update += ", redispatches = :redispatches"
+            values[":redispatches"] = {"N": str(new.redispatches)}
+        # Of two writers that read the same state (a worker's claim, a reconciler's
+        # re-send, an API move), one wins; a task without redispatches has no attribute.
+        condition = "#status = :expected_status AND attempt = :expected_attempt AND " + (
+            "(attribute_not_exists(redispatches) OR redispatches = :expected_redispatches)"
+        )
         try:
             self._call(
                 "update_item",
                 TableName=self.table_name,
                 Key=task_key(new.id),
                 UpdateExpression=update,
-                ConditionExpression="#status = :expected_status AND attempt = :expected_attempt",
+                ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -415,6 +428,44 @@ class TaskStore(aws.DynamoDBTable):
                 raise TaskNotFound(new.id) from exc
             raise InvalidTransition(new.id, old["status"]["S"], new.status.value) from exc
         return new
+
+    def claim_first_attempt(self, task_id: str, task_type: str, now: float, lease_expires: int) -> FirstClaim:
+        """Start attempt 1 of a task still CREATED, in one conditional write that also reads it.
+
+        A worker's first delivery of a task is the common case: this claims it
+        without reading it first. Otherwise nothing is written and the task as
+        it stands comes back (None if it no longer exists), for the worker to
+        decide what this delivery is (a duplicate, a busy task, a resume).
+        """
+        in_progress = TaskStatus.IN_PROGRESS.value
+        try:
+            response = self._call(
+                "update_item",
+                TableName=self.table_name,
+                Key=task_key(task_id),
+                UpdateExpression=(
+                    "SET #status = :in_progress, status_msg = :msg, type_status = :type_status, "
+                    "attempt = :one, lease_expires = :lease, updated_time = :now"
+                ),
+                ConditionExpression="#status = :created AND attempt = :zero",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":in_progress": {"S": in_progress},
+                    ":msg": {"S": "attempt 1 started"},
+                    ":type_status": {"S": f"{task_type}#{in_progress}"},
+                    ":one": {"N": "1"},
+                    ":zero": {"N": "0"},
+                    ":lease": {"N": str(lease_expires)},
+                    ":now": {"N": str(int(now))},
+                    ":created": {"S": TaskStatus.CREATED.value},
+                },
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except self.dynamodb.exceptions.ConditionalCheckFailedException as exc:
+            old = exc.response.get("Item")
+            return FirstClaim(claimed=None, current=from_item(old) if old else None)
+        return FirstClaim(claimed=from_item(response["Attributes"]), current=None)
 
     def add_retry(self, original: Task, retry: Task) -> None:
         """Store ``retry`` and mark ``original`` retried as it, in one transaction, once.

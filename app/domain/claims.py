@@ -34,3 +34,14 @@ def decide_claim(task: Task, now: float) -> ClaimDecision:
     if task.lease_expires > now:
         return ClaimDecision(ClaimOutcome.BUSY, task.attempt)
     return ClaimDecision(ClaimOutcome.RESUME, task.attempt + 1)
+
+
+@dataclass(frozen=True)
+class FirstClaim:
+    """What a worker's first claim of a task found: the task it started, or the task as it was.
+
+    ``current`` is None when the task no longer exists (expired by TTL).
+    """
+
+    claimed: Task | None
+    current: Task | None

@@ -62,6 +62,8 @@ class Task:
     retried_as: str | None = None
     # 0-100 while a worker reports it.
     progress: int | None = None
+    # How many times the task was sent to its workers again (app/domain/recovery.py).
+    redispatches: int = 0
     trace: TraceContext = dataclasses.field(default_factory=TraceContext)
     # Why the stored item could not be read in full (its data is then shown as null); None when healthy.
     unreadable: str | None = None

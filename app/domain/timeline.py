@@ -22,6 +22,7 @@ class Hop(enum.StrEnum):
     STATUS_CHANGED = "status_changed"
     RETRIED = "retried"
     DEAD_LETTERED = "dead_lettered"
+    REDISPATCHED = "redispatched"
 
 
 @dataclass(frozen=True)

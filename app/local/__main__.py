@@ -35,6 +35,9 @@ def main() -> int:
         worker_concurrency=int(os.environ.get("LOCAL_WORKER_CONCURRENCY", "2")),
         print_hops=os.environ.get("LOCAL_PRINT_HOPS", "true").lower() not in ("0", "false", "no", "off"),
         ttl_sweep_seconds=float(os.environ.get("LOCAL_TTL_SWEEP_SECONDS", DEFAULT_TTL_SWEEP_SECONDS)),
+        schedule_seconds_override=float(schedules)
+        if (schedules := os.environ.get("LOCAL_SCHEDULE_SECONDS"))
+        else None,
     ).start()
     try:
         settings = get_settings()

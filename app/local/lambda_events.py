@@ -70,6 +70,22 @@ def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str
     }
 
 
+def scheduled_event(region: str, rule_name: str, now: float | None = None) -> dict[str, Any]:
+    """An EventBridge scheduled event, as a schedule rule delivers it."""
+    moment = time.gmtime(time.time() if now is None else now)
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "000000000000",
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", moment),
+        "region": region,
+        "resources": [f"arn:aws:events:{region}:000000000000:rule/{rule_name}"],
+        "detail": {},
+    }
+
+
 def function_arn(region: str, function_name: str) -> str:
     return f"arn:aws:lambda:{region}:000000000000:function:{function_name}"
 

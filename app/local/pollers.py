@@ -28,8 +28,14 @@ from typing import Any
 
 from app.local import timeouts
 from app.local.filter_patterns import matches_any
-from app.local.lambda_events import LambdaContext, dynamodb_stream_record, function_arn, sqs_record
-from app.local.sls_config import SqsFunction, StreamFunction
+from app.local.lambda_events import (
+    LambdaContext,
+    dynamodb_stream_record,
+    function_arn,
+    scheduled_event,
+    sqs_record,
+)
+from app.local.sls_config import ScheduledFunction, SqsFunction, StreamFunction
 
 logger = logging.getLogger("app.local")
 
@@ -96,7 +102,9 @@ def _failed_identifiers(response: Any) -> list[str] | None:
     return identifiers
 
 
-def _describe_failure(function: StreamFunction | SqsFunction, outcome: timeouts.Outcome) -> str:
+def _describe_failure(
+    function: StreamFunction | SqsFunction | ScheduledFunction, outcome: timeouts.Outcome
+) -> str:
     """A failed invocation as Lambda reports it: a timeout, or the function's error."""
     if outcome.timed_out:
         logger.error("%s timed out after %d s", function.name, function.timeout)
@@ -118,14 +126,16 @@ class PollerContext:
 
 
 class _Poller:
-    def __init__(self, function: StreamFunction | SqsFunction, context: PollerContext):
+    def __init__(self, function: StreamFunction | SqsFunction | ScheduledFunction, context: PollerContext):
         self.handler = import_handler(function.handler)
         self.sqs = context.clients["sqs"]
         self.region = context.region
         self.stop = context.stop
         self.report = context.report
 
-    def _call(self, event: dict[str, Any], function: StreamFunction | SqsFunction) -> timeouts.Outcome:
+    def _call(
+        self, event: dict[str, Any], function: StreamFunction | SqsFunction | ScheduledFunction
+    ) -> timeouts.Outcome:
         context = LambdaContext(function.name, function.timeout, self.region)
         return timeouts.invoke(self.handler, event, context, function.timeout, name=f"invoke-{function.name}")
 
@@ -147,8 +157,9 @@ class StreamPoller(_Poller):
 
     def run(self) -> None:
         iterators = self._shard_iterators()
-        pending: list[dict[str, Any]] = []
-        oldest_pending = 0.0
+        # Lambda batches each shard's records on their own.
+        pending: dict[str, list[dict[str, Any]]] = {}
+        oldest_pending: dict[str, float] = {}
         idle = 0.0
         while not self.stop.is_set():
             self.woken.clear()
@@ -163,14 +174,18 @@ class StreamPoller(_Poller):
                     received = True
                     record = dynamodb_stream_record(raw, self.stream_arn, self.region)
                     if matches_any(self.function.filter_patterns, record):
-                        if not pending:
-                            oldest_pending = time.monotonic()
-                        pending.append(record)
-            window_over = time.monotonic() - oldest_pending >= self.function.batching_window
-            while pending and (len(pending) >= self.function.batch_size or window_over):
-                batch, pending = pending[: self.function.batch_size], pending[self.function.batch_size :]
-                self._deliver(batch)
-                oldest_pending = time.monotonic()
+                        waiting = pending.setdefault(shard_id, [])
+                        if not waiting:
+                            oldest_pending[shard_id] = time.monotonic()
+                        waiting.append(record)
+            size = self.function.batch_size
+            for shard_id, waiting in pending.items():
+                window_over = time.monotonic() - oldest_pending[shard_id] >= self.function.batching_window
+                while waiting and (len(waiting) >= size or window_over):
+                    batch = waiting[:size]
+                    del waiting[:size]
+                    self._deliver(shard_id, batch)
+                    oldest_pending[shard_id] = time.monotonic()
             if received:
                 idle = 0.0
             else:
@@ -188,7 +203,7 @@ class StreamPoller(_Poller):
             for shard in shards
         }
 
-    def _deliver(self, batch: list[dict[str, Any]]) -> None:
+    def _deliver(self, shard_id: str, batch: list[dict[str, Any]]) -> None:
         retries = 0
         while batch and not self.stop.is_set():
             function_error, first_failed = self._invoke(batch)
@@ -197,12 +212,12 @@ class StreamPoller(_Poller):
             batch = batch[first_failed:]
             if function_error and self.function.bisect_on_error and len(batch) > 1:
                 middle = len(batch) // 2
-                self._deliver(batch[:middle])
-                self._deliver(batch[middle:])
+                self._deliver(shard_id, batch[:middle])
+                self._deliver(shard_id, batch[middle:])
                 return
             retries += 1
             if 0 <= self.function.maximum_retry_attempts < retries:
-                self._send_to_on_failure(batch)
+                self._send_to_on_failure(shard_id, batch)
                 return
             self.stop.wait(min(0.1 * 2**retries, 5.0))
 
@@ -235,7 +250,7 @@ class StreamPoller(_Poller):
         )
         return error is not None, first_failed
 
-    def _send_to_on_failure(self, batch: list[dict[str, Any]]) -> None:
+    def _send_to_on_failure(self, shard_id: str, batch: list[dict[str, Any]]) -> None:
         logger.error("%s gave up on %d stream records", self.function.name, len(batch))
         if not self.on_failure_queue_url:
             return
@@ -250,7 +265,7 @@ class StreamPoller(_Poller):
                         "functionArn": function_arn(self.region, self.function.name),
                     },
                     "DDBStreamBatchInfo": {
-                        "shardId": "local",
+                        "shardId": shard_id,
                         "startSequenceNumber": batch[0]["dynamodb"]["SequenceNumber"],
                         "endSequenceNumber": batch[-1]["dynamodb"]["SequenceNumber"],
                         "batchSize": len(batch),
@@ -328,3 +343,29 @@ class SqsPoller(_Poller):
                 timed_out=outcome.timed_out,
             )
         )
+
+
+class SchedulePoller(_Poller):
+    """EventBridge's part: invokes a scheduled function every ``period`` seconds."""
+
+    def __init__(self, function: ScheduledFunction, context: PollerContext, period: float | None = None):
+        super().__init__(function, context)
+        self.function = function
+        self.period = period or function.rate_seconds
+
+    def run(self) -> None:
+        while not self.stop.wait(self.period):
+            started = time.monotonic()
+            outcome = self._call(scheduled_event(self.region, self.function.rule_name), self.function)
+            failed = outcome.timed_out or outcome.error is not None
+            self.report(
+                Invocation(
+                    function=self.function.name,
+                    source="schedule",
+                    task_ids=[],
+                    failed=int(failed),
+                    error=_describe_failure(self.function, outcome) if failed else None,
+                    elapsed_ms=(time.monotonic() - started) * 1000,
+                    timed_out=outcome.timed_out,
+                )
+            )

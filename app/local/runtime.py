@@ -18,7 +18,15 @@ from typing import Any
 from app.local import sls_config
 from app.local.console import TIMELINE_PRINTER
 from app.local.emulator import DEFAULT_TTL_SWEEP_SECONDS, Emulator, start_emulator
-from app.local.pollers import Invocation, PollerContext, Reporter, SqsPoller, StreamPoller, WriteSignal
+from app.local.pollers import (
+    Invocation,
+    PollerContext,
+    Reporter,
+    SchedulePoller,
+    SqsPoller,
+    StreamPoller,
+    WriteSignal,
+)
 from app.local.provision import LocalResources, provision
 
 DUMMY_CREDENTIALS = {
@@ -130,6 +138,7 @@ class LocalRuntime:
         worker_concurrency: int = 2,
         print_hops: bool = True,
         ttl_sweep_seconds: float = DEFAULT_TTL_SWEEP_SECONDS,
+        schedule_seconds_override: float | None = None,
         report: Reporter = print_invocation,
     ):
         self.topology = sls_config.load(serverless_path)
@@ -138,6 +147,7 @@ class LocalRuntime:
         self.worker_concurrency = worker_concurrency
         self.print_hops = print_hops
         self.ttl_sweep_seconds = ttl_sweep_seconds
+        self.schedule_seconds_override = schedule_seconds_override
         self.report = report
         self.stop_event = threading.Event()
         self.writes = WriteSignal()
@@ -197,6 +207,8 @@ class LocalRuntime:
                         context,
                     )
                 )
+        for scheduled in self.topology.scheduled_functions:
+            pollers.append(SchedulePoller(scheduled, context, self.schedule_seconds_override))
         for poller in pollers:
             thread = threading.Thread(target=poller.run, name=f"poller-{poller.function.name}", daemon=True)
             thread.start()

@@ -92,6 +92,15 @@ class SqsFunction:
 
 
 @dataclass(frozen=True)
+class ScheduledFunction:
+    name: str
+    handler: str
+    timeout: int
+    rate_seconds: int
+    rule_name: str
+
+
+@dataclass(frozen=True)
 class Topology:
     service: str
     stage: str
@@ -102,6 +111,7 @@ class Topology:
     subscriptions: list[SubscriptionSpec]
     stream_functions: list[StreamFunction]
     sqs_functions: list[SqsFunction]
+    scheduled_functions: list[ScheduledFunction] = field(default_factory=list)
     function_environment: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -270,15 +280,45 @@ def _subscription(logical_id: str, props: dict[str, Any]) -> SubscriptionSpec:
     )
 
 
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def rate_seconds(expression: str) -> int:
+    """Seconds between runs of an EventBridge rate expression, e.g. "rate(5 minutes)"."""
+    match = _RATE.match(expression.strip())
+    if match is None:
+        raise ValueError(f"the local runtime runs rate(...) schedules only, not {expression!r}")
+    count, unit = int(match.group(1)), match.group(2)
+    if count < 1 or (count == 1) != (not unit.endswith("s")):
+        raise ValueError(f"not a valid rate expression: {expression!r}")
+    return count * _UNIT_SECONDS[unit.rstrip("s")]
+
+
+def _schedules(name: str, spec: dict[str, Any], timeout: int, event: Any) -> list[ScheduledFunction]:
+    schedule = event["schedule"]
+    settings = schedule if isinstance(schedule, dict) else {"rate": schedule}
+    if not settings.get("enabled", True):
+        return []
+    rates = settings["rate"] if isinstance(settings["rate"], list) else [settings["rate"]]
+    return [
+        ScheduledFunction(name, spec["handler"], timeout, rate_seconds(rate), f"{name}-schedule-{index + 1}")
+        for index, rate in enumerate(rates)
+    ]
+
+
 def _functions(
     functions: dict[str, Any], default_timeout: int
-) -> tuple[list[StreamFunction], list[SqsFunction]]:
+) -> tuple[list[StreamFunction], list[SqsFunction], list[ScheduledFunction]]:
     streams: list[StreamFunction] = []
     queues: list[SqsFunction] = []
+    scheduled: list[ScheduledFunction] = []
     for name, spec in functions.items():
         timeout = int(spec.get("timeout", default_timeout))
         for event in spec.get("events", []):
-            if "stream" in event:
+            if "schedule" in event:
+                scheduled.extend(_schedules(name, spec, timeout, event))
+            elif "stream" in event:
                 stream = event["stream"]
                 on_failure = (stream.get("destinations") or {}).get("onFailure")
                 streams.append(
@@ -316,7 +356,7 @@ def _functions(
                         == "ReportBatchItemFailures",
                     )
                 )
-    return streams, queues
+    return streams, queues, scheduled
 
 
 def load(path: str | Path = DEFAULT_PATH, stage: str = LOCAL_STAGE) -> Topology:
@@ -324,7 +364,7 @@ def load(path: str | Path = DEFAULT_PATH, stage: str = LOCAL_STAGE) -> Topology:
     provider = document["provider"]
     resources = document["resources"]["Resources"]
     functions = document.get("functions", {})
-    streams, queues = _functions(functions, int(provider.get("timeout", DEFAULT_FUNCTION_TIMEOUT)))
+    streams, queues, scheduled = _functions(functions, int(provider.get("timeout", DEFAULT_FUNCTION_TIMEOUT)))
     return Topology(
         service=document["service"],
         stage=stage,
@@ -344,6 +384,7 @@ def load(path: str | Path = DEFAULT_PATH, stage: str = LOCAL_STAGE) -> Topology:
         ],
         stream_functions=streams,
         sqs_functions=queues,
+        scheduled_functions=scheduled,
         function_environment={
             name: {**provider.get("environment", {}), **spec.get("environment", {})}
             for name, spec in functions.items()

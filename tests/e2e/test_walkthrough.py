@@ -69,7 +69,7 @@ def test_a_task_that_always_crashes_ends_failed_through_the_dlq(live_stack):
     location = post(live_stack, body).headers["location"]
     done = wait_until(lambda: finished(live_stack, location), timeout=45, what="the DLQ handler to fail it")
     assert done["status"] == "FAILED"
-    assert done["status_msg"].startswith("gave up after 3 attempt(s)")
+    assert done["status_msg"].startswith("gave up after 5 attempt(s)")
 
 
 def test_console_shows_each_hop(live_stack):

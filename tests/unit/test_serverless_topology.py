@@ -25,7 +25,8 @@ def test_every_task_type_has_a_worker_queue_dlq_and_subscription(topology):
         assert worker.report_batch_item_failures
         queue = topology.queues[worker.queue_logical_id]
         assert queue.dead_letter_logical_id in topology.queues
-        assert queue.max_receive_count and queue.max_receive_count <= 5
+        # Room for a crash or two and busy deliveries before a task is given up on.
+        assert queue.max_receive_count and queue.max_receive_count >= 5
         # AWS advises six times the function timeout for SQS event sources.
         assert queue.visibility_timeout >= 6 * worker.timeout
         subscription = subscriptions[worker.queue_logical_id]
@@ -98,3 +99,14 @@ def test_resolver_handles_fallbacks_and_unknown_sources(tmp_path):
     document = sls_config._read(copy, "local")
     assert document["custom"]["secret"] == "${ssm:/x/y}"
     assert document["custom"]["fallback"] == "dflt"
+
+
+def test_each_worker_timeout_fits_a_full_batch_of_its_longest_runs(topology):
+    from workers.consumer import START_MARGIN_SECONDS
+
+    workers = {function.name: function for function in topology.sqs_functions}
+    for task_type in TASK_TYPES:
+        worker = workers[task_type.lower()]
+        handler = importlib.import_module(worker_module(task_type)).handler
+        needed = worker.batch_size * (handler.max_run_seconds + START_MARGIN_SECONDS)
+        assert worker.timeout >= needed, f"{worker.name}: {worker.batch_size} runs need {needed} s"

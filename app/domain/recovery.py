@@ -1,0 +1,85 @@
+"""What to do with a task that nothing is moving: send it again, fail it, or leave it.
+
+Two places ask. The reconciler, every minute, about tasks that have stood
+still too long (CREATED and never picked up, or IN_PROGRESS with no attempt
+holding them); the dead-letter handler, about a task whose message ran out
+of deliveries. The answer is the same rule for both:
+
+- a finished task, or one an attempt holds (its lease is live), is left alone;
+- one that has had its share of real attempts ends FAILED, saying why;
+- the dead-letter handler also fails one whose messages keep running out of
+  deliveries without a worker finishing it (sent again too often);
+- any other is sent to its workers again (a new message).
+
+A message waiting in a long queue looks just like a lost one, so the
+reconciler waits longer before each new send of the same task (doubling)
+and never fails a task for being sent again: duplicates are harmless, as
+workers claim tasks idempotently, and a task that truly can't be started
+ends in the dead-letter queue, where the limit applies.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from app.domain.task import Task, TaskStatus
+
+# Real attempts a task gets; the task queues' maxReceiveCount is the same number
+# (tests/unit/test_serverless_topology.py), so a message and its task give up together.
+MAX_ATTEMPTS = 5
+# Messages a task may be sent again in all, after its first.
+MAX_REDISPATCHES = 3
+
+
+class Recovery(enum.Enum):
+    LEAVE = "leave"
+    REDISPATCH = "redispatch"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class RecoveryDecision:
+    action: Recovery
+    reason: str
+
+
+def decide_recovery(
+    task: Task, now: float, *, max_attempts: int = MAX_ATTEMPTS, max_redispatches: int | None = None
+) -> RecoveryDecision:
+    """What to do with ``task``, which no message is known to be moving (no limit on sends if None)."""
+    if task.status.is_terminal:
+        return RecoveryDecision(Recovery.LEAVE, f"already {task.status.value}")
+    if task.status is TaskStatus.IN_PROGRESS and task.lease_expires > now:
+        return RecoveryDecision(Recovery.LEAVE, f"attempt {task.attempt} holds it until {task.lease_expires}")
+    last = f"; last: {task.status_msg}" if task.status_msg else ""
+    if task.attempt >= max_attempts:
+        return RecoveryDecision(Recovery.FAIL, f"gave up after {task.attempt} attempt(s){last}")
+    if max_redispatches is not None and task.redispatches >= max_redispatches:
+        started = f"{task.attempt} attempt(s)" if task.attempt else "no worker could start it"
+        return RecoveryDecision(
+            Recovery.FAIL, f"gave up after sending it {task.redispatches + 1} times: {started}{last}"
+        )
+    if task.status is TaskStatus.CREATED:
+        return RecoveryDecision(Recovery.REDISPATCH, "no worker picked it up")
+    return RecoveryDecision(Recovery.REDISPATCH, f"attempt {task.attempt} stopped without finishing")
+
+
+# However often a task was sent again, the reconciler looks at it at least this often.
+MAX_WAIT_SECONDS = 24 * 3600
+
+
+def is_stale(task: Task, now: float, stale_after_seconds: float) -> bool:
+    """Has ``task`` stood still longer than the normal path would take to move it?
+
+    Stood still: not written since (its creation, or its last send); no lease
+    held if IN_PROGRESS (a crashed attempt's message comes back after the
+    queue's visibility timeout: the threshold is above it). Each send doubles
+    the wait before the next.
+    """
+    if task.status not in (TaskStatus.CREATED, TaskStatus.IN_PROGRESS):
+        return False
+    if task.status is TaskStatus.IN_PROGRESS and task.lease_expires > now:
+        return False
+    wait = min(MAX_WAIT_SECONDS, stale_after_seconds * 2**task.redispatches)
+    return (task.updated_time or task.created_time) <= now - wait

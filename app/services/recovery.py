@@ -1,0 +1,81 @@
+"""Recovering a task that nothing is moving: the rule of app/domain/recovery.py, carried out.
+
+Every write is conditional on the task as it was read (``replace_if``), so a
+worker that claims the task meanwhile wins and the recovery is dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from app import observability
+from app.domain.errors import InvalidTransition
+from app.domain.recovery import Recovery, decide_recovery
+from app.domain.task import Task, TaskStatus
+from app.domain.timeline import Hop, TaskEvent, event_of
+from app.services import timeline
+from app.services.ports import TaskRepository
+
+# Sends tasks to their workers again; returns those that were sent.
+Publish = Callable[[list[Task]], list[Task]]
+
+
+def recover(
+    store: TaskRepository,
+    task: Task,
+    now: float,
+    publish: Publish,
+    *,
+    source: str,
+    first_events: tuple[Hop, ...] = (),
+    max_redispatches: int | None = None,
+) -> str:
+    """Leave, send again or fail ``task``; record what was done on its timeline. Returns the outcome.
+
+    ``first_events`` are hops to record before the outcome's own (the
+    dead-letter handler's "dead_lettered").
+    """
+    logger = observability.get_logger()
+    decision = decide_recovery(task, now, max_redispatches=max_redispatches)
+    noted: list[TaskEvent] = [event_of(task, hop, now, source, attempt=task.attempt) for hop in first_events]
+    if decision.action is Recovery.LEAVE:
+        logger.info("task left alone", extra={"reason": decision.reason})
+        if noted:
+            timeline.record(store, *noted)
+        return "left"
+    try:
+        if decision.action is Recovery.FAIL:
+            store.replace_if(task.moved_to(TaskStatus.FAILED, decision.reason, now, lease_expires=0), task)
+        else:
+            sent = task.moved_to(
+                task.status,
+                f"sent to its workers again ({source}): {decision.reason}",
+                now,
+                lease_expires=0,
+                redispatches=task.redispatches + 1,
+            )
+            store.replace_if(sent, task)
+    except InvalidTransition:
+        logger.info("task moved meanwhile; left to whoever moved it")
+        return "moved_meanwhile"
+    if decision.action is Recovery.FAIL:
+        logger.warning("task failed by recovery", extra={"reason": decision.reason})
+        noted.append(event_of(task, Hop.FAILED, now, source, status=TaskStatus.FAILED.value,
+                              attempt=task.attempt, message=decision.reason))  # fmt: skip
+        timeline.record(store, *noted)
+        observability.emit_metrics(
+            task.task_type,
+            TasksFailed=("Count", 1),
+            EndToEndTime=("Milliseconds", now * 1000 - task.created_ms),
+        )
+        return "failed"
+    published = publish([sent])
+    message = f"sent again ({task.redispatches + 1}): {decision.reason}"
+    if not published:
+        message += "; the send failed, the next run tries again"
+    noted.append(event_of(task, Hop.REDISPATCHED, now, source, status=task.status.value,
+                          attempt=task.attempt, message=message))  # fmt: skip
+    timeline.record(store, *noted)
+    observability.emit_metrics(task.task_type, TasksRedispatched=("Count", 1))
+    logger.warning("task sent to its workers again", extra={"reason": decision.reason})
+    return "redispatched" if published else "redispatch_failed"

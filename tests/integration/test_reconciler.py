@@ -1,0 +1,146 @@
+"""No task stands still: the reconciler and the dead-letter handler against the emulator."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+
+import pytest
+
+from app.domain.recovery import MAX_ATTEMPTS
+from app.domain.task import TaskStatus
+from app.domain.timeline import Hop
+from app.local.lambda_events import scheduled_event
+from tests.factories import a_task
+from tests.integration.test_dead_letters_and_retry import dlq_record
+from tests.integration.test_handlers import Context
+
+pytestmark = pytest.mark.integration
+HOUR_AGO = time.time() - 3600
+
+
+def stored(deployed, status: TaskStatus, **changes):
+    task = dataclasses.replace(a_task(now=HOUR_AGO), status=status, **changes)
+    deployed.store.add(task)
+    return task
+
+
+def queued_task_ids(deployed) -> list[str]:
+    return [json.loads(message["body"])["task_id"] for message in deployed.receive("Task1Queue")]
+
+
+def hops(deployed, task_id: str) -> list[Hop]:
+    return [event.hop for event in deployed.store.events(task_id)]
+
+
+def run_schedule(monkeypatch, after_seconds: int = 60) -> dict:
+    from app.settings import get_settings
+    from workers.reconciler import handler
+
+    monkeypatch.setenv("RECONCILE_AFTER_SECONDS", str(after_seconds))
+    get_settings.cache_clear()
+    return handler(scheduled_event("eu-west-1", "reconciler-schedule-1"), Context())
+
+
+def test_a_task_never_picked_up_is_sent_to_its_workers_again(deployed, monkeypatch):
+    stuck = stored(deployed, TaskStatus.CREATED)
+    fresh = a_task()  # created just now: the normal path has time left
+    deployed.store.add(fresh)
+    assert run_schedule(monkeypatch) == {"redispatched": 1}
+    assert queued_task_ids(deployed) == [stuck.id]
+    again = deployed.store.get(stuck.id)
+    assert (again.status, again.redispatches) == (TaskStatus.CREATED, 1)
+    assert again.status_msg == "sent to its workers again (reconciler): no worker picked it up"
+    assert hops(deployed, stuck.id) == [Hop.CREATED, Hop.REDISPATCHED]
+    # It waits twice as long before the next send.
+    assert run_schedule(monkeypatch) == {}
+    assert deployed.store.get(fresh.id).redispatches == 0
+
+
+def test_an_attempt_that_stopped_without_finishing_is_resumed_from_a_new_message(deployed, monkeypatch):
+    from workers.task1 import handler as task1
+
+    stopped = stored(
+        deployed, TaskStatus.IN_PROGRESS, attempt=1, lease_expires=int(HOUR_AGO) + 30,
+        updated_time=int(HOUR_AGO) + 1, status_msg="attempt 1 started", data={"duration_seconds": 0},
+    )  # fmt: skip
+    assert run_schedule(monkeypatch) == {"redispatched": 1}
+    (message,) = deployed.receive("Task1Queue")
+    assert task1({"Records": [message]}, Context()) == {"batchItemFailures": []}
+    done = deployed.store.get(stopped.id)
+    assert (done.status, done.attempt) == (TaskStatus.COMPLETED, 2)
+    assert hops(deployed, stopped.id)[-4:] == [Hop.REDISPATCHED, Hop.DELIVERED, Hop.RESUMED, Hop.COMPLETED]
+
+
+def test_a_task_out_of_attempts_ends_failed_saying_why(deployed, monkeypatch):
+    spent = stored(
+        deployed, TaskStatus.IN_PROGRESS, attempt=MAX_ATTEMPTS, lease_expires=0,
+        updated_time=int(HOUR_AGO), status_msg="attempt 5 crashed: RuntimeError: boom",
+    )  # fmt: skip
+    assert run_schedule(monkeypatch) == {"failed": 1}
+    failed = deployed.store.get(spent.id)
+    assert failed.status is TaskStatus.FAILED
+    assert failed.status_msg == "gave up after 5 attempt(s); last: attempt 5 crashed: RuntimeError: boom"
+    assert hops(deployed, spent.id)[-1] is Hop.FAILED
+    assert queued_task_ids(deployed) == []
+
+
+def test_a_task_an_attempt_holds_is_left_to_it(deployed, monkeypatch):
+    held = stored(
+        deployed, TaskStatus.IN_PROGRESS, attempt=1, lease_expires=int(time.time()) + 300,
+        updated_time=int(HOUR_AGO),
+    )  # fmt: skip
+    assert run_schedule(monkeypatch) == {}
+    assert deployed.store.get(held.id) == held
+
+
+def test_the_tasks_of_stream_records_the_publisher_gave_up_on_are_sent_again(deployed, monkeypatch):
+    from workers.reconciler import handler
+
+    task = a_task()
+    deployed.store.add(task)
+    (record,) = [
+        r for r in deployed.stream_records() if r["dynamodb"]["Keys"]["pk"]["S"] == f"TASK#{task.id}"
+    ]
+    shard = deployed.clients["dynamodbstreams"].describe_stream(StreamArn=deployed.resources.stream_arn)
+    sequence = record["dynamodb"]["SequenceNumber"]
+    failure = {  # the shape of Lambda's on-failure record for a stream event source
+        "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": 6},
+        "DDBStreamBatchInfo": {
+            "shardId": shard["StreamDescription"]["Shards"][0]["ShardId"],
+            "startSequenceNumber": sequence,
+            "endSequenceNumber": sequence,
+            "batchSize": 1,
+            "streamArn": deployed.resources.stream_arn,
+        },
+    }
+    response = handler({"Records": [dlq_record(json.dumps(failure), "failure-1")]}, Context())
+    assert response == {"batchItemFailures": []}
+    assert queued_task_ids(deployed) == [task.id]
+    assert deployed.store.get(task.id).redispatches == 1
+
+
+def dead_letter(deployed, task) -> dict:
+    from workers.dead_letters import handler
+
+    body = json.dumps({"task_id": task.id, "task_type": task.task_type})
+    return handler({"Records": [dlq_record(body, f"dl-{task.id}")]}, Context())
+
+
+def test_a_dead_letter_never_fails_a_task_whose_lease_is_live(deployed):
+    held = stored(deployed, TaskStatus.IN_PROGRESS, attempt=2, lease_expires=int(time.time()) + 300)
+    assert dead_letter(deployed, held) == {"batchItemFailures": []}
+    assert deployed.store.get(held.id).status is TaskStatus.IN_PROGRESS
+    assert hops(deployed, held.id) == [Hop.CREATED, Hop.DEAD_LETTERED]
+
+
+def test_a_dead_letter_sends_again_a_task_with_attempts_left_and_fails_one_without(deployed):
+    short = stored(deployed, TaskStatus.IN_PROGRESS, attempt=2, lease_expires=0, status_msg="busy twice")
+    spent = stored(deployed, TaskStatus.IN_PROGRESS, attempt=MAX_ATTEMPTS, lease_expires=0)
+    dead_letter(deployed, short)
+    dead_letter(deployed, spent)
+    assert deployed.store.get(short.id).redispatches == 1
+    assert queued_task_ids(deployed) == [short.id]
+    assert deployed.store.get(spent.id).status is TaskStatus.FAILED
+    assert hops(deployed, spent.id)[-2:] == [Hop.DEAD_LETTERED, Hop.FAILED]

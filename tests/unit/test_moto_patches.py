@@ -1,0 +1,272 @@
+"""The patches to moto's internals (app/local/moto_patches) keep moto's answers, at a page's cost.
+
+moto is used in-process here, its backend called directly: the indexed Query
+is compared with moto's own on the same tables (hypothesis draws the items,
+the writes and the queries); transactions, stream retention and queue
+attributes are checked against what DynamoDB and SQS promise.
+"""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.local import moto_patches
+
+moto_patches.apply()
+
+from moto.dynamodb.exceptions import TransactionCanceledException  # noqa: E402 (after the patches)
+from moto.dynamodb.models import dynamodb_backends  # noqa: E402
+from moto.dynamodb.models.table import Table  # noqa: E402
+
+ACCOUNT, REGION = "123456789012", "eu-west-1"
+GSIS = [
+    {
+        "IndexName": "by_group",
+        "KeySchema": [
+            {"AttributeName": "group", "KeyType": "HASH"},
+            {"AttributeName": "order", "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "ALL"},
+    },
+    {
+        "IndexName": "by_kind",
+        "KeySchema": [
+            {"AttributeName": "kind", "KeyType": "HASH"},
+            {"AttributeName": "order", "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "KEYS_ONLY"},
+    },
+]
+
+
+def backend() -> Any:
+    return dynamodb_backends[ACCOUNT][REGION]
+
+
+def new_table(stream: bool = True) -> str:
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    backend().create_table(
+        name,
+        schema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        throughput=None,
+        attr=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "group", "kind", "order")],
+        global_indexes=GSIS,
+        indexes=[],
+        streams={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"} if stream else None,
+        billing_mode="PAY_PER_REQUEST",
+        sse_specification=None,
+        tags=[],
+        deletion_protection_enabled=False,
+        warm_throughput=None,
+    )
+    return name
+
+
+@contextmanager
+def moto_own_query():
+    """Table.query as moto ships it, for the duration."""
+    patched = Table.query
+    Table.query = patched.__wrapped__  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Table.query = patched  # type: ignore[method-assign]
+
+
+def query(table_name: str, index: str | None, partition: str, condition: tuple | None, limit, start, forward):
+    hash_attr = {"by_group": "group", "by_kind": "kind", None: "pk"}[index]
+    range_attr = "sk" if index is None else "order"
+    comparison, values = condition or (None, [])
+    items, scanned, last = backend().query(
+        table_name,
+        {"S": partition},
+        comparison,
+        values,
+        limit,
+        start,
+        forward,
+        None,
+        index_name=index,
+        hash_key_conditions=[(hash_attr, {"S": partition})],
+        range_key_conditions=[(range_attr, comparison, values)] if comparison else None,
+    )
+    shown_last = {name: value.to_json() for name, value in last.items()} if last else None
+    return [item.to_json() for item in items], scanned, shown_last
+
+
+values = st.sampled_from(["a", "ab", "abc", "b", "ba", "c", "m", "z", "é"])
+items = st.fixed_dictionaries(
+    {"pk": st.sampled_from(["p1", "p2", "p3"]), "sk": values},
+    optional={"group": st.sampled_from(["g1", "g2"]), "kind": st.sampled_from(["k1", "k2"]), "order": values},
+)
+conditions = st.one_of(
+    st.none(),
+    st.tuples(st.sampled_from(["=", "<", "<=", ">", ">=", "BEGINS_WITH"]), values.map(lambda v: [{"S": v}])),
+    st.tuples(st.just("BETWEEN"), st.tuples(values, values).map(lambda p: [{"S": min(p)}, {"S": max(p)}])),
+)
+
+
+@settings(max_examples=500, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    writes=st.lists(st.tuples(st.sampled_from(["put", "delete"]), items), min_size=1, max_size=40),
+    index=st.sampled_from([None, "by_group", "by_kind"]),
+    partition=st.sampled_from(["p1", "p2", "g1", "g2", "k1", "k2"]),
+    condition=conditions,
+    limit=st.one_of(st.none(), st.integers(1, 6)),
+    forward=st.booleans(),
+)
+def test_indexed_query_answers_as_moto_does_page_by_page(writes, index, partition, condition, limit, forward):
+    table_name = new_table(stream=False)
+    for kind, attrs in writes:
+        item = {name: {"S": value} for name, value in attrs.items()}
+        if kind == "put":
+            backend().put_item(table_name, item)
+        else:
+            backend().delete_item(table_name, {"pk": item["pk"], "sk": item["sk"]})
+    start = None
+    for _ in range(50):  # every page, following LastEvaluatedKey
+        ours = query(table_name, index, partition, condition, limit, start, forward)
+        with moto_own_query():
+            theirs = query(table_name, index, partition, condition, limit, start, forward)
+        assert ours == theirs
+        if ours[2] is None:
+            break
+        start = ours[2]
+
+
+def test_indexed_query_examines_only_the_page():
+    table_name = new_table(stream=False)
+    for number in range(2000):
+        backend().put_item(
+            table_name,
+            {
+                "pk": {"S": f"p{number}"},
+                "sk": {"S": "x"},
+                "group": {"S": "g"},
+                "order": {"S": f"{number:05d}"},
+            },
+        )
+    table = backend().get_table(table_name)
+    looked_at: list[int] = []
+    original_get = table.get_item
+
+    def counting_get(*args: Any, **kwargs: Any) -> Any:
+        looked_at.append(1)
+        return original_get(*args, **kwargs)
+
+    table.get_item = counting_get
+    items, scanned, last = query(table_name, "by_group", "g", ("<", [{"S": "01000"}]), 21, None, False)
+    assert scanned == 21 and len(items) == 21 and last is not None
+    assert [item["Attributes"]["order"]["S"] for item in items][:2] == ["00999", "00998"]
+    assert len(looked_at) <= 22  # the page and the one after it, not the table
+
+
+def put(table_name: str, pk: str, **attrs: str) -> dict[str, Any]:
+    return {"Put": {"TableName": table_name, "Item": {"pk": {"S": pk}, "sk": {"S": "s"}, **{
+        name: {"S": value} for name, value in attrs.items()}}}}  # fmt: skip
+
+
+def stream_length(table_name: str) -> int:
+    return len(backend().get_table(table_name).stream_shard.items)
+
+
+def test_a_transaction_whose_condition_fails_writes_nothing():
+    table_name = new_table()
+    backend().put_item(table_name, {"pk": {"S": "taken"}, "sk": {"S": "s"}})
+    before = stream_length(table_name)
+    guarded = put(table_name, "taken", kind="k1")
+    guarded["Put"]["ConditionExpression"] = "attribute_not_exists(pk)"
+    with pytest.raises(TransactionCanceledException) as refused:
+        backend().transact_write_items([put(table_name, "new", kind="k1"), guarded])
+    assert "ConditionalCheckFailed" in refused.value.message
+    table = backend().get_table(table_name)
+    assert table.get_item(*backend().get_keys_value(table, {"pk": {"S": "new"}, "sk": {"S": "s"}})) is None
+    assert stream_length(table_name) == before
+
+
+def test_a_transaction_that_fails_midway_is_rolled_back_with_its_stream_records_and_index_entries():
+    table_name = new_table()
+    backend().put_item(
+        table_name, {"pk": {"S": "old"}, "sk": {"S": "s"}, "group": {"S": "g"}, "order": {"S": "1"}}
+    )
+    query(table_name, "by_group", "g", None, None, None, True)  # the index is built
+    before = stream_length(table_name)
+    breaking = {"Update": {"TableName": table_name, "Key": {"pk": {"S": "old"}, "sk": {"S": "s"}},
+                           "UpdateExpression": "SET order = order + :one",  # a string plus a number
+                           "ExpressionAttributeValues": {":one": {"N": "1"}}}}  # fmt: skip
+    with pytest.raises(Exception):  # noqa: B017 (moto's own error for the bad update)
+        backend().transact_write_items([put(table_name, "fresh", group="g", order="2"), breaking])
+    assert stream_length(table_name) == before
+    listed = query(table_name, "by_group", "g", None, None, None, True)[0]
+    assert [item["Attributes"]["pk"]["S"] for item in listed] == ["old"]
+
+
+def test_a_successful_transaction_applies_every_write_once():
+    table_name = new_table()
+    backend().transact_write_items(
+        [put(table_name, "a", group="g", order="1"), put(table_name, "b", group="g", order="2")]
+    )
+    listed = query(table_name, "by_group", "g", None, None, None, True)[0]
+    assert [item["Attributes"]["pk"]["S"] for item in listed] == ["a", "b"]
+    assert stream_length(table_name) == 2
+
+
+def test_the_stream_keeps_its_newest_records_and_reads_on_from_a_trimmed_position(monkeypatch):
+    from app.local.moto_patches import stream_retention
+
+    monkeypatch.setattr(stream_retention, "STREAM_RECORDS_KEPT", 10)
+    monkeypatch.setattr(stream_retention, "_TRIM_CHUNK", 5)
+    table_name = new_table()
+    for number in range(40):
+        backend().put_item(table_name, {"pk": {"S": f"p{number}"}, "sk": {"S": "s"}})
+    shard = backend().get_table(table_name).stream_shard
+    assert len(shard.items) < 15
+    oldest = shard.starting_sequence_number
+    records = shard.get(oldest - 20, 100)  # a position already trimmed
+    assert records[0]["dynamodb"]["SequenceNumber"] == str(oldest)
+    assert records[-1]["dynamodb"]["Keys"]["pk"] == {"S": "p39"}
+
+
+def test_shard_iterators_expire_instead_of_piling_up(monkeypatch):
+    from app.local.moto_patches import stream_retention
+
+    iterators = stream_retention.ExpiringIterators()
+    clock = iter([0.0, 1.0, 2.0, 2000.0])
+    monkeypatch.setattr(stream_retention.time, "monotonic", lambda: next(clock))
+    for name in ("a", "b", "c"):
+        iterators[name] = name
+    iterators["d"] = "d"  # 2000 s later: the others are past their 15 minutes
+    assert list(iterators) == ["d"]
+
+
+def test_a_send_reads_no_message_count_and_attributes_are_all_listed():
+    from moto.sqs.models import sqs_backends
+
+    sqs = sqs_backends[ACCOUNT][REGION]
+    queue = sqs.create_queue(f"q-{uuid.uuid4().hex[:8]}")
+    for number in range(3):
+        sqs.send_message(queue.name, f"m{number}")
+    counted: list[int] = []
+    original = type(queue).messages
+
+    type(queue).messages = property(lambda q: counted.append(1) or original.fget(q))  # type: ignore[assignment]
+    try:
+        sqs.send_message(queue.name, "one more")
+        assert counted == []
+        attributes = dict(queue.attributes)
+    finally:
+        type(queue).messages = original  # type: ignore[assignment]
+    assert attributes["ApproximateNumberOfMessages"] == 4
+    assert "QueueArn" in attributes and "VisibilityTimeout" in attributes
+
+
+def test_the_pin_is_checked():
+    import moto
+
+    assert moto.__version__ == moto_patches.PINNED_MOTO_VERSION

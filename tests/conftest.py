@@ -39,11 +39,14 @@ def wait_until(
     raise AssertionError(f"timed out after {timeout} s waiting for {what}; last value: {last!r}")
 
 
-@dataclass(frozen=True)
+@dataclass
 class LiveStack:
+    """``python -m app.local`` (what ``make run`` starts) in a process group of its own."""
+
     base_url: str
     api_key: str
     log_path: Path
+    process: subprocess.Popen | None = None
 
     @property
     def headers(self) -> dict[str, str]:
@@ -52,16 +55,29 @@ class LiveStack:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def stop(self, stop_signal: int = signal.SIGTERM, timeout: float = 30) -> int:
+        """Stop it as a user would (SIGTERM, or SIGINT for Ctrl-C); its exit code."""
+        assert self.process is not None
+        self.process.send_signal(stop_signal)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"app.local did not stop:\n{self.log()[-3000:]}") from None
 
-@pytest.fixture(scope="session")
-def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
-    """``python -m app.local`` (what ``make run`` starts) on a free port, stopped with SIGTERM."""
+    def kill(self) -> None:
+        """kill -9 of the whole stack, emulator included: a crash."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+
+def start_stack(folder: Path, **settings: str) -> LiveStack:
+    """A local stack on a free port, its data in ``folder``/data and its log in ``folder``/app.log."""
     import httpx
 
     port = free_port()
     api_key = "e2e-test-key"
-    folder = tmp_path_factory.mktemp("live-stack")
-    log_path = folder / "app.log"
     env = {
         **os.environ,
         "PORT": str(port),
@@ -70,12 +86,19 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         "PYTHONUNBUFFERED": "1",
         # Failed deliveries come back after 2 s instead of serverless.yml's 180 s.
         "LOCAL_VISIBILITY_TIMEOUT_SECONDS": "2",
+        **settings,
     }
-    with log_path.open("w") as log:
+    log_path = folder / "app.log"
+    with log_path.open("a") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "app.local"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "app.local"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
-    stack = LiveStack(f"http://127.0.0.1:{port}", api_key, log_path)
+    stack = LiveStack(f"http://127.0.0.1:{port}", api_key, log_path, process)
 
     def healthy() -> bool:
         if process.poll() is not None:
@@ -87,12 +110,19 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
 
     try:
         wait_until(healthy, timeout=60, interval=0.2, what="the local stack to answer /health")
+    except BaseException:
+        if process.poll() is None:
+            stack.kill()
+        raise
+    return stack
+
+
+@pytest.fixture(scope="session")
+def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
+    """The local stack the e2e tests share, stopped with SIGTERM at the end."""
+    stack = start_stack(tmp_path_factory.mktemp("live-stack"))
+    try:
         yield stack
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            code = process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise AssertionError(f"app.local did not stop on SIGTERM:\n{stack.log()[-3000:]}") from None
+        code = stack.stop()
         assert code == 0, f"app.local exited with {code} on SIGTERM:\n{stack.log()[-3000:]}"

@@ -1,0 +1,19 @@
+"""Workers for the Lambda-limits tests: their runs take what the task's data says."""
+
+from __future__ import annotations
+
+import time
+
+from workers.consumer import TaskRun, make_handler
+
+RUN_SECONDS = 1.0
+
+
+def sleep_as_told(task: TaskRun) -> str:
+    time.sleep(task.data["sleep"])
+    task.report_progress(100, "slept")
+    return f"slept {task.data['sleep']} s"
+
+
+# Declares runs of up to a second, so a 3 s invocation starts only one of them.
+one_second_runs = make_handler("TASK1", sleep_as_told, max_run_seconds=RUN_SECONDS)

@@ -48,7 +48,9 @@ def test_after_ctrl_c_and_a_restart_every_task_is_there_and_in_flight_ones_finis
         finished = create(stack, {"duration_seconds": 0}, 3)
         wait_until(lambda: all_completed(stack, finished), timeout=30, what="the quick tasks")
         running = create(stack, {"duration_seconds": 4}, 2)
-        wait_until(lambda: "IN_PROGRESS" in states(stack, running).values(), timeout=30, what="a running task")
+        wait_until(
+            lambda: "IN_PROGRESS" in states(stack, running).values(), timeout=30, what="a running task"
+        )
     finally:
         assert stack.stop(signal.SIGINT) == 0, stack.log()[-3000:]
     assert "stopped." in stack.log()
@@ -72,7 +74,9 @@ def test_after_a_kill_9_no_accepted_task_is_lost_or_stuck(tmp_path):
     try:
         before = states(stack, accepted)
         assert None not in before.values(), before  # every 202 was kept
-        wait_until(lambda: all_completed(stack, accepted), timeout=120, interval=0.5, what="every task to finish")
+        wait_until(
+            lambda: all_completed(stack, accepted), timeout=120, interval=0.5, what="every task to finish"
+        )
         with httpx.Client(base_url=stack.base_url, headers=stack.headers) as client:
             events = client.get(f"/tasks/{accepted[-1]}/events").json()["events"]
         assert "redispatched" in [event["hop"] for event in events]

@@ -85,5 +85,8 @@ def test_console_shows_each_hop(live_stack):
     # Hops print as they are written; two hops can be written out of order
     # (publisher and worker run concurrently), so order them by their time.
     hop_names = [line.split()[3] for line in sorted(lines)]
-    assert hop_names == ["created", "published", "delivered", "started", "progress", "completed"], lines
+    # On a loaded machine the 1 s run can outlast the 2 s visibility timeout: a
+    # second delivery then finds the task busy and prints a "delivered" of its own.
+    first_of_each = list(dict.fromkeys(hop_names))
+    assert first_of_each == ["created", "published", "delivered", "started", "progress", "completed"], lines
     assert all(" ms " in line for line in lines)

@@ -40,6 +40,7 @@ def apply() -> None:
             fast_json,
             instance_tracking,
             query_index,
+            simple_updates,
             sqs_costs,
             stream_retention,
             transactions,
@@ -47,6 +48,8 @@ def apply() -> None:
         )
 
         instance_tracking.apply()
+        # Before the change hooks, which wrap whichever update_item is there.
+        simple_updates.apply()
         change_hooks.apply()
         transactions.apply()
         query_index.apply()

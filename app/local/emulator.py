@@ -1,6 +1,6 @@
 """The embedded AWS emulator, in a process of its own.
 
-moto server on loopback, with the patches that keep it honest at scale
+moto's server application on loopback (served by waitress), with the patches that keep it honest at scale
 (app/local/moto_patches), DynamoDB tables kept on disk when a data folder is
 given (app/local/persistence.py) and TTL deletions (app/local/ttl.py). A
 process of its own: it gets the second core, and the handlers' process never
@@ -27,6 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_TTL_SWEEP_SECONDS = 60.0
+# Each long poll (an SQS receive waits up to a second) holds a thread: room for
+# every poller, the handlers' calls and a test suite's clients.
+SERVER_THREADS = 64
+SERVER_CONNECTIONS = 1000
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 60.0
 _PR_SET_PDEATHSIG = 1
@@ -118,28 +122,40 @@ def serve(ready_fd: int, data_dir: Path | None, ttl_sweep_seconds: float, parent
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent(parent)
 
-    from moto.server import ThreadedMotoServer
+    import waitress
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from app.local import moto_patches
     from app.local.persistence import DataDirInUse, TableStore
     from app.local.ttl import TtlSweeper
 
     moto_patches.apply()
-    # moto would log every request; the runtime reports hops instead.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # The server would log its queue of waiting requests; the runtime reports hops instead.
+    logging.getLogger("waitress").setLevel(logging.ERROR)
     try:
         store = TableStore(data_dir).start() if data_dir else None
     except DataDirInUse as exc:
         print(f"  {exc}: stop it first, or set LOCAL_DATA_DIR to another folder", file=sys.stderr)
         sys.exit(2)
     sweeper = TtlSweeper(ttl_sweep_seconds).start()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    _, port = server.get_host_and_port()
-    os.write(ready_fd, f"{port}\n".encode())
+    # moto's app served by waitress rather than moto's werkzeug server: werkzeug
+    # closes the connection after every request (a new TCP connection, and a new
+    # thread, per AWS call); waitress keeps them open: a third less CPU per call.
+    server = waitress.create_server(
+        DomainDispatcherApplication(create_backend_app),
+        host="127.0.0.1",
+        port=0,
+        threads=SERVER_THREADS,
+        connection_limit=SERVER_CONNECTIONS,
+        clear_untrusted_proxy_headers=True,
+        ident="async-app-emulator",
+    )
+    serving = threading.Thread(target=server.run, name="emulator-server", daemon=True)
+    serving.start()
+    os.write(ready_fd, f"{server.effective_port}\n".encode())
     os.close(ready_fd)
     stopping.wait()
-    server.stop()
+    server.close()
     sweeper.stop()
     if store is not None:
         store.close()

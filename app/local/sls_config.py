@@ -168,16 +168,21 @@ class _Resolver:
         return node
 
     def _resolve_string(self, text: str) -> Any:
-        for _ in range(20):  # nested variables resolve from the inside out
-            match = _VARIABLE.search(text)
+        start = 0
+        for _ in range(100):  # nested variables resolve from the inside out
+            match = _VARIABLE.search(text, start)
             if match is None:
                 return text
             value = self._variable(match.group(1))
             if value is _UNRESOLVED:
-                return text
+                # Kept as text (CloudFormation's own ${AWS::Region} in a !Sub, say);
+                # the variables after it are still resolved.
+                start = match.end()
+                continue
             if match.group(0) == text and not isinstance(value, str):
                 return value
             text = text[: match.start()] + str(value) + text[match.end() :]
+            start = match.start()
         raise ValueError(f"variables nest too deep in {text!r}")
 
     def _variable(self, expression: str) -> Any:
@@ -224,6 +229,11 @@ def _read(path: Path, stage: str) -> dict[str, Any]:
     document = yaml.load(path.read_text(), Loader=CloudFormationLoader)
     region = _Resolver(document, stage, None).resolve(document["provider"].get("region", "us-east-1"))
     return _Resolver(document, stage, region).resolve(document)
+
+
+def read(path: str | Path = DEFAULT_PATH, stage: str = LOCAL_STAGE) -> dict[str, Any]:
+    """serverless.yml as a whole, its variables resolved for ``stage``; CloudFormation's tags kept."""
+    return _read(Path(path), stage)
 
 
 def _resources_of_type(resources: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:

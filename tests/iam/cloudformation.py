@@ -144,5 +144,8 @@ def describe(node: Any) -> str:
         if name == "Fn::Sub":
             return f"!Sub {argument if isinstance(argument, str) else argument[0]!r}"
         if name == "Fn::Join":
-            return "!Join " + "".join(describe(part) for part in argument[1])
+            parts = ", ".join(
+                describe(part) if isinstance(part, dict) else repr(part) for part in argument[1]
+            )
+            return f"!Join [{argument[0]!r}, [{parts}]]"
     return str(node)

@@ -5,8 +5,8 @@ serverless.yml stays the one place where the table, queues, subscriptions,
 filter patterns and batch settings are declared.
 
 Only the variables this project uses are resolved (${self:...}, ${sls:stage},
-${opt:...}, ${aws:region}); any other source (ssm, param, env) is kept as text
-unless a fallback literal follows it.
+${opt:...}, ${aws:region}, ${param:...} from `params`); any other source (ssm,
+env) is kept as text unless a fallback literal follows it.
 """
 
 from __future__ import annotations
@@ -201,6 +201,14 @@ class _Resolver:
             return self.stage
         if source in ("opt:region", "aws:region", "self:provider.region"):
             return self.region if self.region else _UNRESOLVED
+        if source.startswith("param:"):
+            # The framework's params: this stage's value, else the default one.
+            params = self.document.get("params") or {}
+            for scope in (self.stage, "default"):
+                values = params.get(scope) or {}
+                if source.removeprefix("param:") in values:
+                    return self.resolve(values[source.removeprefix("param:")])
+            return _UNRESOLVED
         if source.startswith("self:"):
             node: Any = self.document
             for part in source.removeprefix("self:").split("."):
@@ -375,6 +383,14 @@ def load(path: str | Path = DEFAULT_PATH, stage: str = LOCAL_STAGE) -> Topology:
     resources = document["resources"]["Resources"]
     functions = document.get("functions", {})
     streams, queues, scheduled = _functions(functions, int(provider.get("timeout", DEFAULT_FUNCTION_TIMEOUT)))
+    # The pipeline's topics and queue subscriptions. Others (the alarms' topic
+    # and its email subscription) only AWS uses; nothing local needs them.
+    subscriptions = [
+        _subscription(logical_id, props)
+        for logical_id, props in _resources_of_type(resources, "AWS::SNS::Subscription").items()
+        if props.get("Protocol") == "sqs"
+    ]
+    delivering = {subscription.topic_logical_id for subscription in subscriptions}
     return Topology(
         service=document["service"],
         stage=stage,
@@ -383,15 +399,13 @@ def load(path: str | Path = DEFAULT_PATH, stage: str = LOCAL_STAGE) -> Topology:
         topics={
             logical_id: TopicSpec(logical_id, props["TopicName"])
             for logical_id, props in _resources_of_type(resources, "AWS::SNS::Topic").items()
+            if logical_id in delivering
         },
         queues={
             logical_id: _queue(logical_id, props)
             for logical_id, props in _resources_of_type(resources, "AWS::SQS::Queue").items()
         },
-        subscriptions=[
-            _subscription(logical_id, props)
-            for logical_id, props in _resources_of_type(resources, "AWS::SNS::Subscription").items()
-        ],
+        subscriptions=subscriptions,
         stream_functions=streams,
         sqs_functions=queues,
         scheduled_functions=scheduled,

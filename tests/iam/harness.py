@@ -21,7 +21,8 @@ from typing import Any
 import httpx
 
 from app.local import sls_config
-from app.local.pollers import Invocation, PollerContext, SqsPoller, StreamPoller
+from app.local.lambda_events import LambdaContext
+from app.local.pollers import Invocation, PollerContext, SqsPoller, StreamPoller, import_handler
 from app.local.runtime import emulator_clients
 from tests.iam.api_gateway import ApiGatewayTransport
 from tests.iam.cloudformation import Deployment, evaluate
@@ -91,6 +92,16 @@ class Stage:
             handler, deployed_name(self.document, "api"), self.provisioned.topology.region, source_ip
         )
         return httpx.Client(transport=transport, base_url=f"https://{API_HOST}/{self.name}")
+
+    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        """Call ``function``'s handler once, as Lambda would (a schedule's event, say)."""
+        spec = self.document["functions"][function]
+        context = LambdaContext(
+            deployed_name(self.document, function),
+            int(spec.get("timeout", self.document["provider"].get("timeout", 6))),
+            self.provisioned.topology.region,
+        )
+        return import_handler(spec["handler"])(event, context)
 
     @contextmanager
     def lambda_service(self, function: str, **overrides: Any) -> Iterator[list[Invocation]]:

@@ -3,7 +3,12 @@
 One module per function (or family of functions); each registers its
 scenarios with ``@scenario("functionName")``. tests/integration/test_iam.py
 fails for a function of serverless.yml without one, so a new function comes
-with its scenarios: add a module here.
+with its scenarios: add a module here. A scenario gets a Stage
+(tests/iam/harness.py) and drives the function the way AWS does:
+``stage.api()`` for the api, ``stage.lambda_service(name)`` for a function fed
+by a stream or queue, ``stage.invoke(name, event)`` for one on a schedule.
+Set up and check with the stage's own clients (``stage.store``,
+``stage.provisioned.clients``): their calls are not the function's.
 """
 
 from __future__ import annotations

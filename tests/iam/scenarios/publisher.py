@@ -42,3 +42,10 @@ def a_record_sns_refuses_goes_to_the_on_failure_queue(stage: Stage) -> None:
     with stage.lambda_service("publisher", maximum_retry_attempts=0) as invocations:
         wait_until(parked, what="the record on the on-failure queue")
     assert any(invocation.failed for invocation in invocations)
+
+
+@scenario("publisher")
+def a_record_that_is_no_task_is_reported_failed(stage: Stage) -> None:
+    broken = {"eventName": "INSERT", "dynamodb": {"SequenceNumber": "42", "NewImage": {}}}
+    response = stage.invoke("publisher", {"Records": [broken]})
+    assert response == {"batchItemFailures": [{"itemIdentifier": "42"}]}

@@ -24,6 +24,13 @@ SAMPLE_DATA: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 }
 
 
+def sample_data(task_type: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    assert task_type in SAMPLE_DATA, (
+        f"{__name__}.SAMPLE_DATA: give {task_type} data that completes and data that fails"
+    )
+    return SAMPLE_DATA[task_type]
+
+
 def send(stage: Stage, queue: str, task_id: str, task_type: str) -> None:
     """The message as SNS's raw delivery puts it on the queue: attributes included."""
     attributes = {name: {"DataType": "String", "StringValue": value} for name, value in
@@ -44,7 +51,7 @@ def deliveries_end_as_they_should(stage: Stage, task_type: str) -> None:
     """Completes with progress, fails, crashes then resumes, a duplicate, a vanished task, a busy one."""
     function = task_type.lower()
     queue = queue_of(stage, function)
-    completes, fails = SAMPLE_DATA[task_type]
+    completes, fails = sample_data(task_type)
     done, failed, crashing, finished = (
         a_task(task_type, completes),
         a_task(task_type, fails),
@@ -87,7 +94,7 @@ def deliveries_end_as_they_should(stage: Stage, task_type: str) -> None:
 def lease_lost(stage: Stage, task_type: str) -> None:
     """An attempt whose task was taken over meanwhile: its result is dropped, its events still recorded."""
     store = task_store.for_table(get_settings().table_name)  # the function's own store and client
-    task = a_task(task_type, SAMPLE_DATA[task_type][0])
+    task = a_task(task_type, sample_data(task_type)[0])
     stage.store.add(task)
 
     def taken_over(run: TaskRun) -> str:

@@ -18,6 +18,7 @@ RESERVED = {
     "api": "apiReservedConcurrency",
     "publisher": "publisherReservedConcurrency",
     "deadLetters": "deadLettersReservedConcurrency",
+    "reconciler": "reconcilerReservedConcurrency",
 }
 # Lambda keeps this much of an account's concurrency unreserved.
 UNRESERVED_MINIMUM = 100

@@ -5,8 +5,8 @@ serverless.yml stays the one place where the table, queues, subscriptions,
 filter patterns and batch settings are declared.
 
 Only the variables this project uses are resolved (${self:...}, ${sls:stage},
-${opt:...}, ${aws:region}); any other source (ssm, param, env) is kept as text
-unless a fallback literal follows it.
+${opt:...}, ${aws:region}, ${param:...} from `params`); any other source (ssm,
+env) is kept as text unless a fallback literal follows it.
 """
 
 from __future__ import annotations
@@ -168,16 +168,21 @@ class _Resolver:
         return node
 
     def _resolve_string(self, text: str) -> Any:
-        for _ in range(20):  # nested variables resolve from the inside out
-            match = _VARIABLE.search(text)
+        start = 0
+        for _ in range(100):  # nested variables resolve from the inside out
+            match = _VARIABLE.search(text, start)
             if match is None:
                 return text
             value = self._variable(match.group(1))
             if value is _UNRESOLVED:
-                return text
+                # Kept as text (CloudFormation's own ${AWS::Region} in a !Sub, say);
+                # the variables after it are still resolved.
+                start = match.end()
+                continue
             if match.group(0) == text and not isinstance(value, str):
                 return value
             text = text[: match.start()] + str(value) + text[match.end() :]
+            start = match.start()
         raise ValueError(f"variables nest too deep in {text!r}")
 
     def _variable(self, expression: str) -> Any:
@@ -196,6 +201,14 @@ class _Resolver:
             return self.stage
         if source in ("opt:region", "aws:region", "self:provider.region"):
             return self.region if self.region else _UNRESOLVED
+        if source.startswith("param:"):
+            # The framework's params: this stage's value, else the default one.
+            params = self.document.get("params") or {}
+            for scope in (self.stage, "default"):
+                values = params.get(scope) or {}
+                if source.removeprefix("param:") in values:
+                    return self.resolve(values[source.removeprefix("param:")])
+            return _UNRESOLVED
         if source.startswith("self:"):
             node: Any = self.document
             for part in source.removeprefix("self:").split("."):
@@ -224,6 +237,11 @@ def _read(path: Path, stage: str) -> dict[str, Any]:
     document = yaml.load(path.read_text(), Loader=CloudFormationLoader)
     region = _Resolver(document, stage, None).resolve(document["provider"].get("region", "us-east-1"))
     return _Resolver(document, stage, region).resolve(document)
+
+
+def read(path: str | Path = DEFAULT_PATH, stage: str = LOCAL_STAGE) -> dict[str, Any]:
+    """serverless.yml as a whole, its variables resolved for ``stage``; CloudFormation's tags kept."""
+    return _read(Path(path), stage)
 
 
 def _resources_of_type(resources: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
@@ -365,6 +383,14 @@ def load(path: str | Path = DEFAULT_PATH, stage: str = LOCAL_STAGE) -> Topology:
     resources = document["resources"]["Resources"]
     functions = document.get("functions", {})
     streams, queues, scheduled = _functions(functions, int(provider.get("timeout", DEFAULT_FUNCTION_TIMEOUT)))
+    # The pipeline's topics and queue subscriptions. Others (the alarms' topic
+    # and its email subscription) only AWS uses; nothing local needs them.
+    subscriptions = [
+        _subscription(logical_id, props)
+        for logical_id, props in _resources_of_type(resources, "AWS::SNS::Subscription").items()
+        if props.get("Protocol") == "sqs"
+    ]
+    delivering = {subscription.topic_logical_id for subscription in subscriptions}
     return Topology(
         service=document["service"],
         stage=stage,
@@ -373,15 +399,13 @@ def load(path: str | Path = DEFAULT_PATH, stage: str = LOCAL_STAGE) -> Topology:
         topics={
             logical_id: TopicSpec(logical_id, props["TopicName"])
             for logical_id, props in _resources_of_type(resources, "AWS::SNS::Topic").items()
+            if logical_id in delivering
         },
         queues={
             logical_id: _queue(logical_id, props)
             for logical_id, props in _resources_of_type(resources, "AWS::SQS::Queue").items()
         },
-        subscriptions=[
-            _subscription(logical_id, props)
-            for logical_id, props in _resources_of_type(resources, "AWS::SNS::Subscription").items()
-        ],
+        subscriptions=subscriptions,
         stream_functions=streams,
         sqs_functions=queues,
         scheduled_functions=scheduled,

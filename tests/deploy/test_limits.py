@@ -1,0 +1,139 @@
+"""Traffic limits in the packaged template: stage throttling, reserved concurrency, API Gateway's answers."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from app.api.errors import DOMAIN_STATUS
+from app.domain.errors import Throttled
+from tests.deploy.limits import documented_params, params, reliability_section
+from tests.deploy.packaged import function_logical_id, mappings_of, of_type, referenced
+
+pytestmark = pytest.mark.deploy
+
+RESERVED = {
+    "api": "apiReservedConcurrency",
+    "publisher": "publisherReservedConcurrency",
+    "deadLetters": "deadLettersReservedConcurrency",
+    "reconciler": "reconcilerReservedConcurrency",
+}
+# Lambda keeps this much of an account's concurrency unreserved.
+UNRESERVED_MINIMUM = 100
+
+
+def reserved_param(function: str) -> str:
+    return RESERVED.get(function, "workerReservedConcurrency")
+
+
+def test_the_stage_is_throttled_at_the_documented_rate_and_burst(resources, declared):
+    (deployment,) = of_type(resources, "AWS::ApiGateway::Deployment").values()
+    stage = deployment["Properties"]["StageDescription"]
+    assert stage["ThrottlingRateLimit"] == params(declared)["apiRateLimit"]
+    assert stage["ThrottlingBurstLimit"] == params(declared)["apiBurstLimit"]
+    assert 0 < stage["ThrottlingRateLimit"] <= stage["ThrottlingBurstLimit"]
+
+
+def test_every_function_has_its_reserved_concurrency(resources, declared):
+    total = 0
+    for name in declared["functions"]:
+        properties = resources[function_logical_id(name)]["Properties"]
+        reserved = properties.get("ReservedConcurrentExecutions")
+        assert reserved == params(declared)[reserved_param(name)], (
+            f"{name}: reservedConcurrency: ${{param:{reserved_param(name)}}} (or a param of its own, "
+            "in tests/deploy/test_limits.py's RESERVED), so that no flood takes its concurrency"
+        )
+        total += reserved
+    documented = re.search(r"account limit of (\d+)", reliability_section())
+    assert documented and int(documented.group(1)) == total + UNRESERVED_MINIMUM, (
+        f"README: reserving {total} needs an account limit of {total + UNRESERVED_MINIMUM}"
+    )
+
+
+def test_no_queue_mapping_receives_more_than_its_function_may_run(resources, declared):
+    """A receive Lambda can't invoke for is a throttle, which counts towards maxReceiveCount."""
+    for name in declared["functions"]:
+        reserved = resources[function_logical_id(name)]["Properties"]["ReservedConcurrentExecutions"]
+        queue_mappings = [
+            m for m in mappings_of(resources, name)
+            if resources[referenced(m["EventSourceArn"])]["Type"] == "AWS::SQS::Queue"
+        ]  # fmt: skip
+        caps = [m.get("ScalingConfig", {}).get("MaximumConcurrency") for m in queue_mappings]
+        assert None not in caps, f"{name}: every sqs event needs maximumConcurrency"
+        assert sum(caps) <= reserved, (
+            f"{name}: its queue mappings may run {sum(caps)} at once, {reserved} reserved"
+        )
+
+
+def _gateway_responses(resources):
+    return {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in of_type(resources, "AWS::ApiGateway::GatewayResponse").values()
+    }
+
+
+def _rendered(template: str) -> dict:
+    """The body API Gateway sends, with its message variable given a value that needs escaping."""
+    return json.loads(template.replace("$context.error.messageString", json.dumps('Missing "token"')))
+
+
+@pytest.mark.parametrize(
+    "kind", ["THROTTLED", "REQUEST_TOO_LARGE", "INTEGRATION_FAILURE", "DEFAULT_4XX", "DEFAULT_5XX"]
+)
+def test_api_gateways_own_answers_are_json_in_the_apis_error_shape(resources, kind):
+    response = _gateway_responses(resources)[kind]
+    (media_type,) = response["ResponseTemplates"]
+    body = _rendered(response["ResponseTemplates"][media_type])
+    assert media_type == "application/json"
+    assert set(body) == {"error", "message"} and re.fullmatch(r"[a-z_]+", body["error"])
+
+
+def test_throttled_and_oversized_say_what_the_app_says(resources):
+    responses = _gateway_responses(resources)
+    throttled = responses["THROTTLED"]
+    assert (
+        int(throttled["StatusCode"]),
+        _rendered(throttled["ResponseTemplates"]["application/json"])["error"],
+    ) == DOMAIN_STATUS[Throttled]
+    retry_after = throttled["ResponseParameters"]["gatewayresponse.header.Retry-After"]
+    assert re.fullmatch(r"'[1-9]\d*'", retry_after), "a static header value is quoted: '1'"
+    unavailable = responses["INTEGRATION_FAILURE"]  # the api function out of concurrency
+    assert int(unavailable["StatusCode"]) == 503
+    assert re.fullmatch(
+        r"'[1-9]\d*'", unavailable["ResponseParameters"]["gatewayresponse.header.Retry-After"]
+    )
+    too_large = responses["REQUEST_TOO_LARGE"]
+    assert int(too_large["StatusCode"]) == 413
+    assert _rendered(too_large["ResponseTemplates"]["application/json"])["error"] == "request_too_large"
+
+
+def test_every_deployment_includes_the_gateway_responses(resources):
+    responses = set(of_type(resources, "AWS::ApiGateway::GatewayResponse"))
+    for deployment in of_type(resources, "AWS::ApiGateway::Deployment").values():
+        assert responses <= set(deployment["DependsOn"])
+
+
+def test_every_param_is_documented_with_its_default(declared):
+    documented = documented_params()
+    for name, value in params(declared).items():
+        assert name in documented, f"docs/deploy.md: a row for `{name}`"
+        assert documented[name] == ("''" if value == "" else str(value)), (
+            f"docs/deploy.md: `{name}` is {value!r}"
+        )
+    assert set(documented) <= set(params(declared)) | {"stage", "region"}, (
+        "docs/deploy.md documents a param serverless.yml lacks"
+    )
+
+
+def test_the_readme_gives_every_limit_and_threshold_with_its_number(declared):
+    section = reliability_section()
+    for name, value in params(declared).items():
+        if value == "":
+            continue
+        rows = [line for line in section.splitlines() if f"`{name}`" in line]
+        assert rows, f"README's Reliability and security: a row naming `{name}`"
+        assert any(re.search(rf"\b{value}\b", row) for row in rows), (
+            f"README: `{name}` with its default {value}"
+        )

@@ -1,0 +1,156 @@
+"""The api function: every JSON route and every dashboard route, through API Gateway's event.
+
+It runs as deployed: a non-local stage, so the API keys, dashboard users and
+signing keys come from SSM SecureStrings (put there by the test, as an
+operator would).
+"""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from app.adapters.passwords import hash_password
+from app.domain.task import TaskStatus
+from app.services import tasks
+from tests.factories import a_task
+from tests.iam.harness import Stage
+from tests.iam.scenarios import scenario
+
+API_KEY = "iam-scenario-key"
+ANN, BOB = "ann", "bob"
+ANN_PASSWORD, BOB_PASSWORD = "ann-password-1", "bob-password-2"
+KEY = {"x-api-key": API_KEY}
+HTMX = {"HX-Request": "true"}
+
+
+def configure_secrets(stage: Stage) -> None:
+    """The four SecureStrings serverless.yml names for the api, as docs/deploy.md has them put."""
+    environment = stage.environment("api")
+    users = {ANN: ANN_PASSWORD, BOB: BOB_PASSWORD}
+    values = {
+        "API_KEYS_PARAMETER": API_KEY,
+        "DASHBOARD_USERS_PARAMETER": ",".join(f"{user}:{hash_password(pw)}" for user, pw in users.items()),
+        "SESSION_SECRET_PARAMETER": "iam-scenario-session-secret-0123456789abcdef",
+        "PAGE_TOKEN_SECRET_PARAMETER": "iam-scenario-page-token-secret-0123456789ab",
+    }
+    for variable, value in values.items():
+        stage.setup_ssm.put_parameter(
+            Name=environment[variable], Value=value, Type="SecureString", Overwrite=True
+        )
+
+
+def expect(response: httpx.Response, status: int) -> httpx.Response:
+    assert response.status_code == status, (
+        f"{response.request.method} {response.request.url}: {response.text}"
+    )
+    return response
+
+
+def failed_task(stage: Stage, task_type: str = "TASK1") -> str:
+    """A FAILED task, put there with the test's own clients."""
+    task = a_task(task_type)
+    stage.store.add(task)
+    for status in (TaskStatus.IN_PROGRESS, TaskStatus.FAILED):
+        tasks.change_status(stage.store, task.id, status, "it broke")
+    return task.id
+
+
+@scenario("api")
+def json_api(stage: Stage) -> None:
+    configure_secrets(stage)
+    api = stage.api()
+    expect(api.get("/health"), 200)
+    expect(api.get("/tasks"), 401)
+    expect(api.get("/openapi.json", headers=KEY), 200)
+    ids = [
+        expect(api.post("/tasks", json={"task_type": task_type, "data": {"n": n}}, headers=KEY), 202).json()[
+            "id"
+        ]
+        for n, task_type in enumerate(["TASK1", "TASK2", "TASK1"])
+    ]
+    for query in (
+        {},
+        {"status": "CREATED"},
+        {"task_type": "TASK1"},
+        {"status": "CREATED", "task_type": "TASK1"},
+    ):
+        first = expect(api.get("/tasks", params={**query, "limit": 1}, headers=KEY), 200).json()
+        assert first["next_token"], query
+        params = {**query, "limit": 1, "next_token": first["next_token"]}
+        expect(api.get("/tasks", params=params, headers=KEY), 200)
+    expect(api.get("/tasks", params={"created_from": 0, "created_to": 9_999_999_999}, headers=KEY), 200)
+    expect(api.get(f"/tasks/{ids[0]}", headers=KEY), 200)
+    expect(api.get(f"/tasks/{ids[0]}/events", headers=KEY), 200)
+    expect(api.get("/tasks/00000000-0000-4000-8000-000000000000", headers=KEY), 404)
+    patch = {"status": "FAILED", "status_msg": "cancelled"}
+    expect(api.patch(f"/tasks/{ids[1]}", json=patch, headers=KEY), 200)
+    expect(api.patch(f"/tasks/{ids[1]}", json=patch, headers=KEY), 409)
+    retry = expect(api.post(f"/tasks/{ids[1]}/retry", headers=KEY), 202).json()
+    assert expect(api.post(f"/tasks/{ids[1]}/retry", headers=KEY), 202).json() == retry
+    expect(api.post(f"/tasks/{ids[0]}/retry", headers=KEY), 409)
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def sign_in(api: httpx.Client, user: str, password: str) -> httpx.Response:
+    token = csrf_of(expect(api.get("/dashboard/login"), 200).text)
+    return api.post("/dashboard/login", data={"username": user, "password": password, "csrf_token": token})
+
+
+@scenario("api")
+def dashboard_sign_in_throttling_and_sessions(stage: Stage) -> None:
+    configure_secrets(stage)
+    api = stage.api(source_ip="198.51.100.31")
+    expect(api.get("/dashboard"), 303)  # to sign in
+    for _ in range(5):
+        expect(sign_in(api, ANN, "wrong"), 401)
+    expect(sign_in(api, ANN, ANN_PASSWORD), 429)  # past the per-user limit
+    expect(sign_in(api, BOB, BOB_PASSWORD), 303)  # gives its counted attempt back
+    expect(api.get("/dashboard/login"), 303)  # signed in already
+    csrf = csrf_of(expect(api.get("/dashboard"), 200).text)
+    copied = dict(api.cookies)
+    expect(api.post("/dashboard/logout", data={"csrf_token": csrf}), 303)
+    # The copied cookie's session is revoked in the table.
+    stale = stage.api(source_ip="198.51.100.31")
+    stale.cookies.update(copied)
+    expect(stale.get("/dashboard"), 303)
+
+
+@scenario("api")
+def dashboard_pages(stage: Stage) -> None:
+    configure_secrets(stage)
+    api = stage.api(source_ip="198.51.100.32")
+    expect(api.get("/"), 307)
+    expect(sign_in(api, BOB, BOB_PASSWORD), 303)
+    csrf = csrf_of(expect(api.get("/dashboard"), 200).text)
+    form_headers = {"x-csrf-token": csrf}
+    created = {"task_type": "TASK1", "data": '{"n": 1}', "csrf_token": csrf}
+    expect(api.post("/dashboard/tasks", data=created), 303)
+    expect(api.post("/dashboard/tasks", data=created, headers=HTMX), 200)
+    expect(api.post("/dashboard/tasks", data={**created, "data": "[1]"}, headers=HTMX), 422)
+    for query in ({"status": "CREATED"}, {"task_type": "TASK1"}, {"status": "CREATED", "task_type": "TASK1"}):
+        expect(api.get("/dashboard", params=query), 200)
+        expect(api.get("/dashboard", params=query, headers={**HTMX, "HX-Target": "results"}), 200)
+    token = expect(api.get("/tasks", params={"limit": 1}, headers=KEY), 200).json()["next_token"]
+    expect(api.get("/dashboard/rows", params={"limit": 1, "next_token": token}), 200)
+
+    failed = [failed_task(stage) for _ in range(4)]
+    running = a_task()
+    stage.store.add(running)
+    # Live rows: one BatchGetItem for every in-flight row; a moved one brings the counts.
+    live = [f"{running.id}|IN_PROGRESS::", f"{failed[0]}|FAILED::"]
+    expect(api.get("/dashboard/live", params={"live": live}), 200)
+    expect(api.get("/dashboard/find", params={"id": failed[0]}), 303)
+    expect(api.get("/dashboard/find", params={"id": "not-a-task"}), 404)
+    expect(api.get(f"/dashboard/tasks/{failed[0]}"), 200)
+    expect(api.get(f"/dashboard/tasks/{failed[0]}", headers={**HTMX, "HX-Target": "task-detail"}), 200)
+    expect(api.get(f"/dashboard/tasks/{failed[0]}/retry"), 200)
+    expect(api.post(f"/dashboard/tasks/{failed[0]}/retry", data={"csrf_token": csrf}), 303)
+    row = {**HTMX, **form_headers, "HX-Target": f"task-{failed[1]}"}
+    expect(api.post(f"/dashboard/tasks/{failed[1]}/retry", headers=row), 200)
+    bulk = {"ids": [failed[2], failed[3], running.id]}
+    expect(api.post("/dashboard/retry", data=bulk, headers={**HTMX, **form_headers}), 200)

@@ -1,0 +1,51 @@
+"""The publisher, fed by Lambda's stream event source: new tasks to SNS, failures to the on-failure queue."""
+
+from __future__ import annotations
+
+from app.domain.timeline import Hop
+from tests.conftest import wait_until
+from tests.factories import a_task
+from tests.iam.harness import Stage
+from tests.iam.scenarios import scenario
+
+
+def published(stage: Stage, task_id: str) -> bool:
+    return any(event.hop is Hop.PUBLISHED for event in stage.store.events(task_id))
+
+
+@scenario("publisher")
+def new_tasks_are_published_and_their_hop_recorded(stage: Stage) -> None:
+    new = [a_task("TASK1"), a_task("TASK2")]
+    with stage.lambda_service("publisher"):
+        for task in new:
+            stage.store.add(task)
+        wait_until(lambda: all(published(stage, task.id) for task in new), what="tasks published")
+
+
+@scenario("publisher")
+def a_record_sns_refuses_goes_to_the_on_failure_queue(stage: Stage) -> None:
+    # A task item without a task type: SNS refuses the batch (an empty
+    # attribute value), the record is reported as failed, and after its
+    # retries (none here, to be quick) Lambda sends it to the on-failure queue.
+    task = a_task()
+    stage.store.dynamodb.put_item(
+        TableName=stage.provisioned.resources.table_name,
+        Item={"pk": {"S": f"TASK#{task.id}"}, "sk": {"S": "TASK"}, "id": {"S": task.id}},
+    )
+    sqs = stage.provisioned.clients["sqs"]
+    queue = stage.provisioned.queue_url("PublisherFailureQueue")
+
+    def parked() -> bool:
+        attributes = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"])
+        return int(attributes["Attributes"]["ApproximateNumberOfMessages"]) > 0
+
+    with stage.lambda_service("publisher", maximum_retry_attempts=0) as invocations:
+        wait_until(parked, what="the record on the on-failure queue")
+    assert any(invocation.failed for invocation in invocations)
+
+
+@scenario("publisher")
+def a_record_that_is_no_task_is_reported_failed(stage: Stage) -> None:
+    broken = {"eventName": "INSERT", "dynamodb": {"SequenceNumber": "42", "NewImage": {}}}
+    response = stage.invoke("publisher", {"Records": [broken]})
+    assert response == {"batchItemFailures": [{"itemIdentifier": "42"}]}

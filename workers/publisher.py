@@ -88,10 +88,12 @@ def publish_records(
             continue
         sequences[task.id] = sequence
         tasks.append(task)
+    # The hop's time is when the tasks were sent: a worker can receive one
+    # before publish_batch has returned here.
+    now = time.time()
     published, refused = publish_tasks(tasks, topic_arn, sns)
     failed.extend(sequences[task.id] for task in refused)
     if store is not None and published:
-        now = time.time()
         timeline.record(
             store,
             *(

@@ -37,10 +37,13 @@ class Settings(BaseSettings):
     # Signs the listing's next_token (comma-separated, oldest first, to rotate).
     page_token_secret: str = LOCAL_PAGE_TOKEN_SECRET
     page_token_secret_parameter: str = ""
+    # The rate of new tasks the listing indexes' keys are sharded for
+    # (app/domain/sharding.py): one shard each up to 400 tasks/s.
+    target_tasks_per_second: int = 100
     # The reconciler sends a task to its workers again once it has stood still
     # this long (CREATED and not picked up, or IN_PROGRESS and not held).
     # serverless.yml sets 300 in AWS: above the task queues' visibility timeout.
-    reconcile_after_seconds: int = 60
+    reconcile_after_seconds: int = 120
 
     # Dashboard sign-in: comma-separated "user:<argon2 hash>" entries (make a
     # hash with `python -m app.dashboard.hash_password`), and the key that

@@ -1,10 +1,11 @@
-"""Opaque paging tokens around DynamoDB's LastEvaluatedKey.
+"""Opaque paging tokens: where the next page of one listing starts.
 
-A token names the index it was issued for and is signed with the page-token
-key (HMAC, itsdangerous), so it can't be forged or altered: decoding checks
-the signature, then the index and the shape of every key, so a malformed,
-tampered or foreign token is refused with a clear error instead of reaching
-DynamoDB.
+A listing reads every shard of an index and merges them, so its position is
+not a DynamoDB LastEvaluatedKey but the sort key of the last task returned
+(``<created ms>#<id>``), valid in every shard. The token carries it with the
+listing it was issued for (index, filters, range), signed with the
+page-token key (HMAC, itsdangerous): a malformed, tampered, forged or
+foreign token is refused with a clear error instead of reaching DynamoDB.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from typing import Any
 
 from app.domain.errors import InvalidPageToken
 
-_VERSION = 2
+_VERSION = 3
 _SALT = "page-token"
-_SORT_KEY = re.compile(r"^\d{13}#[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+SORT_KEY = re.compile(r"^\d{13}#[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def _serializer(keys: list[str] | None) -> Any:
@@ -31,31 +32,22 @@ def _serializer(keys: list[str] | None) -> Any:
     return URLSafeSerializer(keys, salt=_SALT)
 
 
-def encode(index: str, last_key: dict[str, str], keys: list[str] | None = None) -> str:
-    return _serializer(keys).dumps({"v": _VERSION, "i": index, "k": last_key})
+def encode(listing: str, cursor: str, keys: list[str] | None = None) -> str:
+    """A token for the page of ``listing`` that starts below ``cursor``."""
+    return _serializer(keys).dumps({"v": _VERSION, "l": listing, "c": cursor})
 
 
-def decode(
-    token: str, index: str, partition_attr: str, partition_value: str, keys: list[str] | None = None
-) -> dict[str, str]:
-    """The start key for ``index``, or InvalidPageToken."""
+def decode(token: str, listing: str, keys: list[str] | None = None) -> str:
+    """The cursor a token carries for ``listing``, or InvalidPageToken."""
     from itsdangerous import BadData
 
     try:
         inner = _serializer(keys).loads(token)
     except (BadData, UnicodeError, ValueError) as exc:
         raise InvalidPageToken() from exc
-    if not isinstance(inner, dict) or inner.get("v") != _VERSION or inner.get("i") != index:
+    if not isinstance(inner, dict) or inner.get("v") != _VERSION or inner.get("l") != listing:
         raise InvalidPageToken()
-    key = inner.get("k")
-    expected_attrs = {"pk", "sk", partition_attr, "list_sk"}
-    if not isinstance(key, dict) or set(key) != expected_attrs:
+    cursor = inner.get("c")
+    if not isinstance(cursor, str) or not SORT_KEY.match(cursor):
         raise InvalidPageToken()
-    if not all(isinstance(value, str) for value in key.values()):
-        raise InvalidPageToken()
-    if key[partition_attr] != partition_value or not _SORT_KEY.match(key["list_sk"]):
-        raise InvalidPageToken()
-    task_id = key["list_sk"].split("#", 1)[1]
-    if key["pk"] != f"TASK#{task_id}" or key["sk"] != "TASK":
-        raise InvalidPageToken()
-    return key
+    return cursor

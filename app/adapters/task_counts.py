@@ -13,8 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from app.adapters import aws
-from app.adapters.task_store import BY_STATUS, BY_TYPE_STATUS
+from app.adapters.task_listing import BY_STATUS, BY_TYPE_STATUS
 from app.domain.errors import StoreUnavailable
+from app.domain.sharding import ShardCounts
 from app.domain.task import TaskStatus
 from app.services.dashboard import StatusCount
 
@@ -22,9 +23,16 @@ DEFAULT_CAP = 1000
 
 
 class TaskCounts(aws.DynamoDBTable):
-    def __init__(self, table_name: str, dynamodb: Any = None, cap: int = DEFAULT_CAP):
+    def __init__(
+        self, table_name: str, dynamodb: Any = None, cap: int = DEFAULT_CAP, shards: ShardCounts | None = None
+    ):
         super().__init__(table_name, dynamodb)
         self.cap = cap
+        if shards is None:
+            from app.settings import get_settings
+
+            shards = ShardCounts.for_rate(get_settings().target_tasks_per_second)
+        self.shards = shards
 
     def by_status(self, task_type: str | None = None) -> list[StatusCount]:
         """Counts for every status, of one task type or of all."""
@@ -32,9 +40,18 @@ class TaskCounts(aws.DynamoDBTable):
 
     def _count(self, status: TaskStatus, task_type: str | None) -> StatusCount:
         if task_type:
-            index, value = BY_TYPE_STATUS, f"{task_type}#{status.value}"
+            index, prefix = BY_TYPE_STATUS, f"{task_type}#{status.value}"
         else:
-            index, value = BY_STATUS, status.value
+            index, prefix = BY_STATUS, status.value
+        counted = 0
+        for shard in range(self.shards.of(index.name)):
+            found = self._count_partition(index, index.partition(prefix, shard), self.cap + 1 - counted)
+            counted += found
+            if counted > self.cap:
+                return StatusCount(status, self.cap, capped=True)
+        return StatusCount(status, counted)
+
+    def _count_partition(self, index: Any, value: str, cap: int) -> int:
         request: dict[str, Any] = {
             "TableName": self.table_name,
             "IndexName": index.name,
@@ -44,16 +61,15 @@ class TaskCounts(aws.DynamoDBTable):
             "Select": "COUNT",
         }
         counted = 0
-        while True:
+        while counted < cap:
             # One item past the cap tells "exactly the cap" from "more than that".
-            request["Limit"] = self.cap + 1 - counted
+            request["Limit"] = cap - counted
             response = self._query(request)
             counted += response.get("Count", 0)
-            if counted > self.cap:
-                return StatusCount(status, self.cap, capped=True)
             if "LastEvaluatedKey" not in response:
-                return StatusCount(status, counted)
+                break
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return counted
 
     def _query(self, request: dict[str, Any]) -> dict[str, Any]:
         from botocore.exceptions import BotoCoreError, ClientError

@@ -3,13 +3,9 @@
 Key design (single table, chosen for what is coming):
   task item     pk=TASK#<id>  sk=TASK
   timeline      pk=TASK#<id>  sk=EVENT#...   (beside the task, never inside it)
-Listing GSIs, all sorted by list_sk = <created ms, 13 digits>#<id> so newest
-first is a reverse Query and a created-time range is a key condition:
-  by_created      list_pk ("TASK" on every task)
-  by_status       status
-  by_type         task_type
-  by_type_status  type_status ("<type>#<status>")
-Only task items carry these attributes, so timeline items stay out of them.
+The task item also carries the partition keys of the write-sharded listing
+indexes (app/adapters/task_listing.py); timeline and other items carry none
+of them, so they stay out of every index.
 """
 
 from __future__ import annotations
@@ -17,12 +13,11 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from app import observability
-from app.adapters import aws, page_tokens
+from app.adapters import aws, task_listing
 from app.domain import rules
 from app.domain.claims import FirstClaim
 from app.domain.errors import (
@@ -33,50 +28,22 @@ from app.domain.errors import (
     TaskNotFound,
 )
 from app.domain.listing import TaskPage, TaskQuery
+from app.domain.sharding import ShardCounts
 from app.domain.task import Task, TaskStatus
 from app.domain.timeline import Hop, TaskEvent, created_event
 from app.domain.tracing import TraceContext
 
 TASK_SK = "TASK"
 EVENT_PREFIX = "EVENT#"
-ALL_TASKS = "TASK"
 BATCH_WRITE_LIMIT = 25
 BATCH_GET_LIMIT = 100
-
-
-@dataclass(frozen=True)
-class ListingIndex:
-    name: str
-    partition_attr: str
-
-
-BY_CREATED = ListingIndex("by_created", "list_pk")
-BY_STATUS = ListingIndex("by_status", "status")
-BY_TYPE = ListingIndex("by_type", "task_type")
-BY_TYPE_STATUS = ListingIndex("by_type_status", "type_status")
-LISTING_INDEXES = (BY_CREATED, BY_STATUS, BY_TYPE, BY_TYPE_STATUS)
 
 
 def task_key(task_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"TASK#{task_id}"}, "sk": {"S": TASK_SK}}
 
 
-def list_sort_key(created_ms: int, task_id: str) -> str:
-    return f"{created_ms:013d}#{task_id}"
-
-
-def choose_index(query: TaskQuery) -> tuple[ListingIndex, str]:
-    """The index that serves ``query`` exactly, and its partition value."""
-    if query.status and query.task_type:
-        return BY_TYPE_STATUS, f"{query.task_type}#{query.status.value}"
-    if query.status:
-        return BY_STATUS, query.status.value
-    if query.task_type:
-        return BY_TYPE, query.task_type
-    return BY_CREATED, ALL_TASKS
-
-
-def to_item(task: Task) -> dict[str, Any]:
+def to_item(task: Task, shards: ShardCounts) -> dict[str, Any]:
     item: dict[str, Any] = {
         **task_key(task.id),
         "id": {"S": task.id},
@@ -91,9 +58,8 @@ def to_item(task: Task) -> dict[str, Any]:
         "ttl": {"N": str(task.ttl)},
         "attempt": {"N": str(task.attempt)},
         "lease_expires": {"N": str(task.lease_expires)},
-        "list_pk": {"S": ALL_TASKS},
-        "list_sk": {"S": list_sort_key(task.created_ms, task.id)},
-        "type_status": {"S": f"{task.task_type}#{task.status.value}"},
+        "list_sk": {"S": task_listing.list_sort_key(task.created_ms, task.id)},
+        **task_listing.index_keys(task.id, task.task_type, task.status.value, shards),
     }
     if task.updated_time is not None:
         item["updated_time"] = {"N": str(task.updated_time)}
@@ -258,12 +224,25 @@ def _event_from_fields(task_id: str, expires: int, fields: dict[str, Any]) -> Ta
 class TaskStore(aws.DynamoDBTable):
     """Tasks in DynamoDB; every state change is a conditional write."""
 
+    def __init__(self, table_name: str, dynamodb: Any = None, shards: ShardCounts | None = None):
+        super().__init__(table_name, dynamodb)
+        self._shards = shards
+
+    @property
+    def shards(self) -> ShardCounts:
+        """The listing indexes' shard counts: given, or from the target rate in the settings."""
+        if self._shards is None:
+            from app.settings import get_settings
+
+            self._shards = ShardCounts.for_rate(get_settings().target_tasks_per_second)
+        return self._shards
+
     def add(self, task: Task) -> None:
         """Store a new task. Its "created" event is the task item itself (see ``events``)."""
         self._call(
             "put_item",
             TableName=self.table_name,
-            Item=to_item(task),
+            Item=to_item(task, self.shards),
             ConditionExpression="attribute_not_exists(pk)",
         )
 
@@ -341,38 +320,25 @@ class TaskStore(aws.DynamoDBTable):
         return found
 
     def list(self, query: TaskQuery, page_token: str | None = None) -> TaskPage:
-        index, partition_value = choose_index(query)
-        key_condition = "#p = :p"
-        values: dict[str, Any] = {":p": {"S": partition_value}}
-        if query.created_from is not None or query.created_to is not None:
-            low = (query.created_from or 0) * 1000
-            high = (query.created_to if query.created_to is not None else 9_999_999_999) * 1000 + 999
-            key_condition += " AND list_sk BETWEEN :low AND :high"
-            values[":low"] = {"S": f"{low:013d}"}
-            values[":high"] = {"S": f"{high:013d}~"}
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "IndexName": index.name,
-            "KeyConditionExpression": key_condition,
-            "ExpressionAttributeNames": {"#p": index.partition_attr},
-            "ExpressionAttributeValues": values,
-            "ScanIndexForward": False,
-            # One extra item tells whether another page exists, so the last
-            # page never carries a token that leads to an empty page.
-            "Limit": query.limit + 1,
-        }
-        if page_token:
-            start = page_tokens.decode(page_token, index.name, index.partition_attr, partition_value)
-            request["ExclusiveStartKey"] = {name: {"S": value} for name, value in start.items()}
-        response = self._call("query", **request)
-        items = response.get("Items", [])
-        tasks = [from_item(item) for item in items[: query.limit]]
-        next_token = None
-        if len(items) > query.limit:
-            last = items[query.limit - 1]
-            last_key = {name: last[name]["S"] for name in ("pk", "sk", index.partition_attr, "list_sk")}
-            next_token = page_tokens.encode(index.name, last_key)
-        return TaskPage(tasks=tasks, next_token=next_token)
+        """A page of ``query``, newest first: every shard of one index, merged; the tasks in one read."""
+        listed = task_listing.ShardedListing(self._call, self.table_name, self.shards).page(query, page_token)
+        found = self.get_many(listed.task_ids)
+        # A task expired (TTL) between the index read and this one is simply not listed.
+        tasks = [found[task_id] for task_id in listed.task_ids if task_id in found]
+        return TaskPage(tasks=tasks, next_token=listed.next_token)
+
+    def _status_keys_update(
+        self, task_id: str, task_type: str, status: TaskStatus, names: dict[str, str], values: dict[str, Any]
+    ) -> str:
+        """The SET actions that move a task to ``status`` in the listing indexes (names and values added)."""
+        actions = ""
+        for number, (attribute, value) in enumerate(
+            task_listing.status_keys(task_id, task_type, status.value, self.shards).items()
+        ):
+            names[f"#k{number}"] = attribute
+            values[f":k{number}"] = value
+            actions += f", #k{number} = :k{number}"
+        return actions
 
     def replace_if(self, new: Task, expected: Task) -> Task:
         """Write ``new`` only if the stored task still has ``expected``'s status and attempt.
@@ -385,7 +351,6 @@ class TaskStore(aws.DynamoDBTable):
         values: dict[str, Any] = {
             ":status": {"S": new.status.value},
             ":msg": {"S": new.status_msg},
-            ":type_status": {"S": f"{new.task_type}#{new.status.value}"},
             ":attempt": {"N": str(new.attempt)},
             ":lease": {"N": str(new.lease_expires)},
             ":ttl": {"N": str(new.ttl)},
@@ -393,10 +358,11 @@ class TaskStore(aws.DynamoDBTable):
             ":expected_attempt": {"N": str(expected.attempt)},
             ":expected_redispatches": {"N": str(expected.redispatches)},
         }
-        update = (
-            "SET #status = :status, status_msg = :msg, type_status = :type_status, "
-            "attempt = :attempt, lease_expires = :lease, #ttl = :ttl"
-        )
+        update = "SET #status = :status, status_msg = :msg, attempt = :attempt, lease_expires = :lease"
+        update += ", #ttl = :ttl"
+        if new.status is not expected.status:
+            # Only a status change moves the task in the listing indexes.
+            update += self._status_keys_update(new.id, new.task_type, new.status, names, values)
         if new.updated_time is not None:
             update += ", updated_time = :updated"
             values[":updated"] = {"N": str(new.updated_time)}
@@ -437,28 +403,29 @@ class TaskStore(aws.DynamoDBTable):
         it stands comes back (None if it no longer exists), for the worker to
         decide what this delivery is (a duplicate, a busy task, a resume).
         """
-        in_progress = TaskStatus.IN_PROGRESS.value
+        names = {"#status": "status"}
+        values: dict[str, Any] = {
+            ":in_progress": {"S": TaskStatus.IN_PROGRESS.value},
+            ":msg": {"S": "attempt 1 started"},
+            ":one": {"N": "1"},
+            ":zero": {"N": "0"},
+            ":lease": {"N": str(lease_expires)},
+            ":now": {"N": str(int(now))},
+            ":created": {"S": TaskStatus.CREATED.value},
+        }
+        update = "SET #status = :in_progress, status_msg = :msg, attempt = :one, lease_expires = :lease, "
+        update += "updated_time = :now" + self._status_keys_update(
+            task_id, task_type, TaskStatus.IN_PROGRESS, names, values
+        )
         try:
             response = self._call(
                 "update_item",
                 TableName=self.table_name,
                 Key=task_key(task_id),
-                UpdateExpression=(
-                    "SET #status = :in_progress, status_msg = :msg, type_status = :type_status, "
-                    "attempt = :one, lease_expires = :lease, updated_time = :now"
-                ),
+                UpdateExpression=update,
                 ConditionExpression="#status = :created AND attempt = :zero",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":in_progress": {"S": in_progress},
-                    ":msg": {"S": "attempt 1 started"},
-                    ":type_status": {"S": f"{task_type}#{in_progress}"},
-                    ":one": {"N": "1"},
-                    ":zero": {"N": "0"},
-                    ":lease": {"N": str(lease_expires)},
-                    ":now": {"N": str(int(now))},
-                    ":created": {"S": TaskStatus.CREATED.value},
-                },
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
@@ -488,7 +455,7 @@ class TaskStore(aws.DynamoDBTable):
         }
         put = {
             "TableName": self.table_name,
-            "Item": to_item(retry),
+            "Item": to_item(retry, self.shards),
             "ConditionExpression": "attribute_not_exists(pk)",
         }
         items = [{"Update": mark}, {"Put": put}]

@@ -23,7 +23,7 @@ from tests.integration.test_dashboard import HTMX, csrf_of
 pytestmark = pytest.mark.integration
 ANN, BOB = "ann-password-1", "bob-password-2"
 ANN_HASH, BOB_HASH = hash_password(ANN), hash_password(BOB)
-LISTING_ATTRIBUTES = {"list_pk", "list_sk", "status", "task_type", "type_status"}
+LISTING_ATTRIBUTES = {"list_sk", "created_pk", "type_pk", "status_pk", "type_status_pk"}
 
 
 @pytest.fixture

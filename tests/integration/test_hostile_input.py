@@ -16,6 +16,7 @@ from app.adapters.task_store import TaskStore, to_item
 from app.api.errors import register_error_handlers
 from app.domain import rules
 from app.domain.errors import Throttled
+from app.domain.sharding import ShardCounts
 from app.domain.task import TaskStatus
 from app.main import create_app
 from app.services import tasks
@@ -202,7 +203,7 @@ def test_a_stored_task_that_cannot_be_read_is_listed_with_a_marker_and_logged(
     client, provisioned, log_lines, damage
 ):
     task = a_task(data={"ok": True})
-    item = to_item(task)
+    item = to_item(task, ShardCounts())
     DAMAGED[damage](item)
     provisioned.clients["dynamodb"].put_item(TableName=provisioned.resources.table_name, Item=item)
     healthy = client.post("/tasks", json={"task_type": "TASK1", "data": {"fine": 1}}, headers=KEY).json()[
@@ -223,7 +224,7 @@ def test_a_stored_task_that_cannot_be_read_is_listed_with_a_marker_and_logged(
 
 def test_an_unreadable_task_can_still_be_failed_but_not_retried(client, provisioned):
     task = a_task()
-    item = to_item(task)
+    item = to_item(task, ShardCounts())
     item["data"]["S"] = '{"x": "\\ud800"}'
     provisioned.clients["dynamodb"].put_item(TableName=provisioned.resources.table_name, Item=item)
     failed = client.patch(
@@ -271,7 +272,7 @@ def test_the_dashboard_shows_an_unreadable_task_with_its_reason(settings, provis
     from tests.integration.test_dashboard import make_client, sign_in
 
     task = a_task()
-    item = to_item(task)
+    item = to_item(task, ShardCounts())
     item["data"]["S"] = "{broken"
     provisioned.clients["dynamodb"].put_item(TableName=provisioned.resources.table_name, Item=item)
     dashboard = make_client(settings, provisioned)

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
 from app.adapters import page_tokens
-from app.adapters.task_store import choose_index
+from app.adapters.task_listing import listing_id
 from app.domain.listing import TaskQuery
 from app.domain.task import TaskStatus
 from app.main import create_app
@@ -55,15 +55,19 @@ def issued_next_tokens(context, case):
         return case
     if "next_token" in case.query:
         status = case.query.get("status")
+        created_from, created_to = case.query.get("created_from"), case.query.get("created_to")
         query = TaskQuery(
-            status=TaskStatus(status) if status else None, task_type=case.query.get("task_type")
+            status=TaskStatus(status) if status else None,
+            task_type=case.query.get("task_type"),
+            created_from=int(created_from) if created_from is not None else None,
+            created_to=int(created_to) if created_to is not None else None,
         )
-        index, partition_value = choose_index(query)
-        task_id = str(uuid.uuid4())
-        key = {"pk": f"TASK#{task_id}", "sk": "TASK", "list_sk": f"{int(FROZEN_NOW * 1000):013d}#{task_id}"}
-        case.query["next_token"] = page_tokens.encode(
-            index.name, {**key, index.partition_attr: partition_value}
-        )
+        # Inside the range, when there is one: a cursor outside it is refused.
+        second = FROZEN_NOW if created_to is None else max(0, min(int(created_to), 9_999_999_999))
+        if created_from is not None:
+            second = max(second, int(created_from))
+        cursor = f"{int(second * 1000):013d}#{uuid.uuid4()}"
+        case.query["next_token"] = page_tokens.encode(listing_id(query), cursor)
     return case
 
 

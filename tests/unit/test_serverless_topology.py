@@ -70,17 +70,17 @@ def test_environment_names_the_provisioned_resources(topology):
         assert env[function.name]["TABLE_NAME"] == topology.table.name
 
 
-def test_listing_indexes_match_the_store():
-    from app.adapters.task_store import LISTING_INDEXES
+def test_listing_indexes_match_the_store_and_project_keys_only():
+    from app.adapters.task_listing import LISTING_INDEXES
 
-    indexes = {
-        index["IndexName"]: index["KeySchema"] for index in sls_config.load().table.global_secondary_indexes
-    }
+    indexes = {index["IndexName"]: index for index in sls_config.load().table.global_secondary_indexes}
     for index in LISTING_INDEXES:
-        assert indexes[index.name] == [
+        assert indexes[index.name]["KeySchema"] == [
             {"AttributeName": index.partition_attr, "KeyType": "HASH"},
             {"AttributeName": "list_sk", "KeyType": "RANGE"},
         ]
+    # No index carries a task's data or rewrites an entry for a progress or message update.
+    assert {index["Projection"]["ProjectionType"] for index in indexes.values()} == {"KEYS_ONLY"}
 
 
 def test_names_follow_the_stage():

@@ -1,0 +1,94 @@
+"""Newest first across the shards of a listing index, examining at most page + 2 x shards entries.
+
+Every shard is sorted newest first by its sort key (``<created ms>#<id>``,
+unique, so ties are broken by id). The merge reads each shard's head in one
+parallel round, ``ceil(page / shards) + 1`` entries each, which is the whole
+budget but ``shards`` entries. An entry is *safe* once no shard can still
+hold a newer unread one: it is at least as new as every open shard's
+frontier (the oldest entry read from it). The page is the safe entries,
+newest first.
+
+When the first round leaves the page short, up to ``EXTRA_ROUNDS`` more reads
+go to the shard whose frontier is newest (the bottleneck), bounded below by
+the next-newest frontier: every entry such a read returns is safe, so the
+budget goes only to entries the page takes. A page may still come out short
+of ``page`` entries, never with a gap: the cursor is the last entry returned,
+valid across shards, and the next page starts below it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+EXTRA_ROUNDS = 4
+
+
+@dataclass(frozen=True)
+class ShardRead:
+    """Entries one read of one shard returned, newest first, and whether it stopped at its limit."""
+
+    keys: list[str]
+    limited: bool
+
+
+# read(shard, below, above, limit): entries of ``shard`` strictly below ``below``
+# (None: from the newest) and strictly above ``above`` (None: to the oldest).
+Read = Callable[[int, str | None, str | None, int], ShardRead]
+# Runs one read per shard, concurrently where it can; results in shard order.
+ReadAll = Callable[[list[tuple[int, str | None, str | None, int]]], list[ShardRead]]
+
+
+@dataclass(frozen=True)
+class MergedPage:
+    keys: list[str]
+    # The cursor for the next page (the last key), or None when nothing is left.
+    next_below: str | None
+    examined: int
+
+
+def first_read_size(page: int, shards: int) -> int:
+    return page + 1 if shards == 1 else math.ceil(page / shards) + 1
+
+
+def merge_newest(shards: int, page: int, below: str | None, read_all: ReadAll) -> MergedPage:
+    """The newest ``page`` entries below ``below`` across ``shards`` shards."""
+    budget = page + 2 * shards
+    size = first_read_size(page, shards)
+    reads = read_all([(shard, below, None, size) for shard in range(shards)])
+    keys: list[str] = []
+    frontier: dict[int, str] = {}  # open shards only: the oldest entry read (or a bound below it)
+    for shard, read in enumerate(reads):
+        keys.extend(read.keys)
+        if read.limited and read.keys:
+            frontier[shard] = read.keys[-1]
+    examined = sum(len(read.keys) for read in reads)
+
+    def safe() -> list[str]:
+        threshold = max(frontier.values(), default=None)
+        return sorted((key for key in keys if threshold is None or key >= threshold), reverse=True)
+
+    for _ in range(EXTRA_ROUNDS):
+        ready = safe()
+        need = page + 1 - len(ready)
+        if need <= 0 or not frontier or examined >= budget:
+            break
+        bottleneck = max(frontier, key=lambda shard: frontier[shard])
+        others = [key for shard, key in frontier.items() if shard != bottleneck]
+        above = max(others) if others else None
+        limit = min(need, budget - examined)
+        (read,) = read_all([(bottleneck, frontier[bottleneck], above, limit)])
+        keys.extend(read.keys)
+        examined += len(read.keys)
+        if read.limited:
+            frontier[bottleneck] = read.keys[-1]
+        elif above is not None:
+            # Nothing left above ``above``: whatever the shard still holds is older.
+            frontier[bottleneck] = above
+        else:
+            del frontier[bottleneck]  # read to its end
+    ready = safe()
+    chosen = ready[:page]
+    more = len(ready) > page or bool(frontier)
+    return MergedPage(chosen, chosen[-1] if more and chosen else None, examined)

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # The rate of new tasks the listing indexes' keys are sharded for
     # (app/domain/sharding.py): one shard each up to 400 tasks/s.
     target_tasks_per_second: int = 100
+    # Copies of each task-count item the changes function spreads its writes
+    # over (summed on read): one takes 10,000 tasks/s (docs/deploy.md).
+    counter_shards: int = 1
     # The reconciler sends a task to its workers again once it has stood still
     # this long (CREATED and not picked up, or IN_PROGRESS and not held).
     # serverless.yml sets 300 in AWS: above the task queues' visibility timeout.

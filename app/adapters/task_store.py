@@ -81,6 +81,9 @@ def to_item(task: Task, shards: ShardCounts) -> dict[str, Any]:
         item["progress"] = {"N": str(task.progress)}
     if task.redispatches:
         item["redispatches"] = {"N": str(task.redispatches)}
+    for name in ("started_ms", "finished_ms"):
+        if getattr(task, name) is not None:
+            item[name] = {"N": str(getattr(task, name))}
     return item
 
 
@@ -114,6 +117,8 @@ def from_item(item: dict[str, Any]) -> Task:
             retried_as=item.get("retried_as", {}).get("S"),
             progress=int(item["progress"]["N"]) if "progress" in item else None,
             redispatches=int(item.get("redispatches", {}).get("N", "0")),
+            started_ms=int(item["started_ms"]["N"]) if "started_ms" in item else None,
+            finished_ms=int(item["finished_ms"]["N"]) if "finished_ms" in item else None,
             trace=trace_from_attribute(item.get("trace")),
             unreadable=unreadable,
         )
@@ -369,6 +374,10 @@ class TaskStore(aws.DynamoDBTable):
         if new.progress is not None:
             update += ", progress = :progress"
             values[":progress"] = {"N": str(new.progress)}
+        for name in ("started_ms", "finished_ms"):
+            if getattr(new, name) is not None and getattr(new, name) != getattr(expected, name):
+                update += f", {name} = :{name}"
+                values[f":{name}"] = {"N": str(getattr(new, name))}
         if new.redispatches != expected.redispatches:
             update += ", redispatches = :redispatches"
             values[":redispatches"] = {"N": str(new.redispatches)}
@@ -411,10 +420,11 @@ class TaskStore(aws.DynamoDBTable):
             ":zero": {"N": "0"},
             ":lease": {"N": str(lease_expires)},
             ":now": {"N": str(int(now))},
+            ":now_ms": {"N": str(int(now * 1000))},
             ":created": {"S": TaskStatus.CREATED.value},
         }
         update = "SET #status = :in_progress, status_msg = :msg, attempt = :one, lease_expires = :lease, "
-        update += "updated_time = :now" + self._status_keys_update(
+        update += "updated_time = :now, started_ms = :now_ms" + self._status_keys_update(
             task_id, task_type, TaskStatus.IN_PROGRESS, names, values
         )
         try:

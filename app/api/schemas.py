@@ -77,6 +77,8 @@ class TaskOut(BaseModel):
     retry_of: str | None = Field(description="The task this one retries")
     retried_as: str | None = Field(description="The retry of this task, once retried")
     progress: int | None = Field(ge=0, le=100)
+    started_ms: int | None = Field(description="When a worker first started it (epoch milliseconds)")
+    finished_ms: int | None = Field(description="When it reached a final status (epoch milliseconds)")
     trace: TraceOut
     unreadable: str | None = Field(
         description="Why the stored task could not be read in full (its data is then null); "

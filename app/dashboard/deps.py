@@ -14,9 +14,11 @@ from app.services.sign_in import SignInRecords
 def get_counter(request: Request) -> StatusCounter:
     state = request.app.state
     if state.counter is None:
-        from app.adapters.task_counts import TaskCounts
+        from app.adapters.aggregates import TaskAggregates
 
-        state.counter = TaskCounts(state.settings.table_name)
+        # The same client as the store's, where it has one (the tests' emulator).
+        client = getattr(state.store, "dynamodb", None)
+        state.counter = TaskAggregates(state.settings.table_name, client)
     return state.counter
 
 

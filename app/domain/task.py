@@ -64,6 +64,9 @@ class Task:
     progress: int | None = None
     # How many times the task was sent to its workers again (app/domain/recovery.py).
     redispatches: int = 0
+    # When a worker first started it, and when it reached a final status (epoch ms).
+    started_ms: int | None = None
+    finished_ms: int | None = None
     trace: TraceContext = dataclasses.field(default_factory=TraceContext)
     # Why the stored item could not be read in full (its data is then shown as null); None when healthy.
     unreadable: str | None = None
@@ -82,11 +85,18 @@ class Task:
             "retry_of": self.retry_of,
             "retried_as": self.retried_as,
             "progress": self.progress,
+            "started_ms": self.started_ms,
+            "finished_ms": self.finished_ms,
             "trace": self.trace.to_public(),
             "unreadable": self.unreadable,
         }
 
     def moved_to(self, status: TaskStatus, status_msg: str, now: float, **changes: Any) -> Task:
+        """The task in ``status`` now; the first start and the end keep their time."""
+        if status is TaskStatus.IN_PROGRESS and self.started_ms is None:
+            changes.setdefault("started_ms", int(now * 1000))
+        if status.is_terminal and self.finished_ms is None:
+            changes.setdefault("finished_ms", int(now * 1000))
         return dataclasses.replace(
             self, status=status, status_msg=status_msg, updated_time=int(now), **changes
         )

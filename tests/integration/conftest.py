@@ -40,7 +40,13 @@ class Provisioned:
         arn = self.resources.stream_arn
         shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
         iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
-        raw = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+        position, raw = iterator["ShardIterator"], []
+        while position:
+            response = streams.get_records(ShardIterator=position)
+            if not response["Records"]:
+                break
+            raw.extend(response["Records"])
+            position = response.get("NextShardIterator")
         return [dynamodb_stream_record(r, arn, self.topology.region) for r in raw]
 
     def receive(self, logical_id: str) -> list[dict[str, Any]]:

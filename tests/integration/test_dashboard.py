@@ -15,7 +15,7 @@ from html import unescape
 import pytest
 from fastapi.testclient import TestClient
 
-from app.adapters.task_counts import TaskCounts
+from app.adapters.aggregates import TaskAggregates
 from app.adapters.task_store import TaskStore
 from app.domain.task import TaskStatus
 from app.domain.timeline import Hop, event_of
@@ -34,7 +34,7 @@ def settings(provisioned) -> Settings:
 
 def make_client(settings: Settings, provisioned, **app_options) -> TestClient:
     store = app_options.pop("store", provisioned.store)
-    counter = app_options.pop("counter", TaskCounts(store.table_name, provisioned.clients["dynamodb"]))
+    counter = app_options.pop("counter", TaskAggregates(store.table_name, provisioned.clients["dynamodb"]))
     app = create_app(settings, store=store, counter=counter)
     return TestClient(app, follow_redirects=False, **app_options)
 
@@ -191,24 +191,24 @@ def test_empty_state(settings, emulator_endpoint):
 # --- counts -----------------------------------------------------------------------------
 
 
-def test_counts_stop_at_the_cap(settings, emulator_endpoint):
+def test_counts_are_the_exact_aggregates_the_changes_function_keeps(settings, emulator_endpoint):
     from tests.integration.conftest import provision_stage
+    from workers.changes import apply_changes
 
     stage = provision_stage(emulator_endpoint)
-    for _ in range(4):
+    for _ in range(1204):
         stage.store.add(a_task(task_type="TASK2"))
     stage.store.add(a_task(task_type="TASK1"))
-    counter = TaskCounts(stage.resources.table_name, stage.clients["dynamodb"], cap=3)
+    counter = TaskAggregates(stage.resources.table_name, stage.clients["dynamodb"])
+    apply_changes(stage.stream_records(), counter, time.time())
     created = {c.status: c for c in counter.by_status()}[TaskStatus.CREATED]
-    assert (created.count, created.capped) == (3, True)
+    assert (created.count, created.capped) == (1205, False)
     of_type_1 = {c.status: c for c in counter.by_status("TASK1")}[TaskStatus.CREATED]
     assert (of_type_1.count, of_type_1.capped) == (1, False)
-    exact = TaskCounts(stage.resources.table_name, stage.clients["dynamodb"], cap=5).by_status()
-    assert {c.status: (c.count, c.capped) for c in exact}[TaskStatus.CREATED] == (5, False)
 
-    capped_page = make_client(settings, stage, store=stage.store, counter=counter)
-    sign_in(capped_page)
-    assert re.search(r'class="number">3\+<', capped_page.get("/dashboard").text)
+    page = make_client(settings, stage, store=stage.store, counter=counter)
+    sign_in(page)
+    assert re.search(r'class="number">1,205<', page.get("/dashboard").text)
 
 
 # --- live rows ---------------------------------------------------------------------------
@@ -498,7 +498,7 @@ def test_bulk_retry_of_selected_failed_tasks(client, csrf, provisioned):
 
 def test_store_unreachable_shows_a_message_not_a_trace(settings, provisioned):
     missing = TaskStore("no-such-table", provisioned.clients["dynamodb"])
-    broken = make_client(settings, provisioned, store=missing, counter=TaskCounts("no-such-table"))
+    broken = make_client(settings, provisioned, store=missing, counter=TaskAggregates("no-such-table"))
     sign_in(broken)
     page = broken.get("/dashboard")
     assert page.status_code == 503

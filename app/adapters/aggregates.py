@@ -1,0 +1,225 @@
+"""Counts and per-minute statistics of tasks, kept in the tasks table and read in O(1).
+
+Items (none carries a listing-index attribute or ``sk = TASK``, so they stay
+out of the indexes and of every stream consumer's filter):
+
+  counts          pk=COUNTS#<k>      sk=<type>                 one number per status, and created_total
+  per minute      pk=STATS#<k>       sk=<type>#M#<minute>      created/completed/failed/cancelled,
+  per hour        pk=STATS#<k>       sk=<type>#H#<hour>        w<i>/r<i>: wait and run histograms
+  applied batch   pk=APPLIED#<first sequence number>  sk=BATCH   the last sequence number applied
+
+The ``changes`` function writes them from the table's stream, one transaction
+per batch of changes (every aggregate item of the batch, and the batch's
+marker): a batch Lambda delivers again is recognised by its marker and not
+counted twice, so the counts stay exact. ``k`` spreads the writes over
+``counter_shards`` copies (summed on read) should one item's write rate
+approach a partition's limit; one is plenty at 10,000 tasks/s (docs/deploy.md).
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections import Counter
+from typing import Any
+
+from app.adapters import aws
+from app.domain.aggregates import Deltas, MinuteStats
+from app.domain.errors import StoreUnavailable
+from app.domain.task import TaskStatus
+from app.domain.task_types import TASK_TYPES
+
+MINUTE_ITEMS_KEPT_SECONDS = 2 * 86_400
+HOUR_ITEMS_KEPT_SECONDS = 35 * 86_400
+MARKERS_KEPT_SECONDS = 2 * 86_400  # longer than a stream keeps a record (24 h)
+TRANSACT_LIMIT = 100
+BATCH_GET_LIMIT = 100
+
+
+def counter_shard(first_sequence: str, counter_shards: int) -> int:
+    return zlib.crc32(first_sequence.encode()) % counter_shards
+
+
+def _add_action(values: dict[str, Any], names: dict[str, str], fields: dict[str, int]) -> str:
+    actions = []
+    for number, (name, delta) in enumerate(sorted(fields.items())):
+        names[f"#f{number}"] = name
+        values[f":f{number}"] = {"N": str(delta)}
+        actions.append(f"#f{number} :f{number}")
+    return "ADD " + ", ".join(actions)
+
+
+def _stats_fields(stats: MinuteStats) -> dict[str, int]:
+    fields = {
+        name: getattr(stats, name)
+        for name in ("created", "completed", "failed", "cancelled")
+        if getattr(stats, name)
+    }
+    fields.update({f"w{bucket}": count for bucket, count in stats.wait.items() if count})
+    fields.update({f"r{bucket}": count for bucket, count in stats.run.items() if count})
+    return fields
+
+
+def _stats_of(item: dict[str, Any]) -> MinuteStats:
+    def number(name: str) -> int:
+        return int(item.get(name, {}).get("N", "0"))
+
+    stats = MinuteStats(number("created"), number("completed"), number("failed"), number("cancelled"))
+    for name, value in item.items():
+        if name[:1] in ("w", "r") and name[1:].isdigit():
+            histogram = stats.wait if name[0] == "w" else stats.run
+            histogram[int(name[1:])] += int(value["N"])
+    return stats
+
+
+class TaskAggregates(aws.DynamoDBTable):
+    def __init__(self, table_name: str, dynamodb: Any = None, counter_shards: int | None = None):
+        super().__init__(table_name, dynamodb)
+        self._counter_shards = counter_shards
+
+    @property
+    def counter_shards(self) -> int:
+        if self._counter_shards is None:
+            from app.settings import get_settings
+
+            self._counter_shards = get_settings().counter_shards
+        return self._counter_shards
+
+    # --- writing ------------------------------------------------------------------------
+
+    def transaction_items(self, deltas: Deltas, first_sequence: str, now: float) -> list[dict[str, Any]]:
+        """The updates that add ``deltas``: one per counts item and per minute and hour item."""
+        shard = counter_shard(first_sequence, self.counter_shards)
+        updates: list[dict[str, Any]] = []
+        per_type: dict[str, dict[str, int]] = {}
+        for (task_type, status), delta in deltas.counts.items():
+            per_type.setdefault(task_type, {})[status] = delta
+        for task_type, created in deltas.created.items():
+            per_type.setdefault(task_type, {})["created_total"] = created
+        for task_type, fields in per_type.items():
+            updates.append(self._update(f"COUNTS#{shard}", task_type, fields, expires=None))
+        hours: dict[tuple[str, int], MinuteStats] = {}
+        minute_expiry, hour_expiry = int(now) + MINUTE_ITEMS_KEPT_SECONDS, int(now) + HOUR_ITEMS_KEPT_SECONDS
+        for (task_type, minute), stats in deltas.minutes.items():
+            key = f"{task_type}#M#{minute:010d}"
+            updates.append(self._update(f"STATS#{shard}", key, _stats_fields(stats), minute_expiry))
+            hours.setdefault((task_type, minute // 3600 * 3600), MinuteStats()).add(stats)
+        for (task_type, hour), stats in hours.items():
+            key = f"{task_type}#H#{hour:010d}"
+            updates.append(self._update(f"STATS#{shard}", key, _stats_fields(stats), hour_expiry))
+        return updates
+
+    def _update(self, pk: str, sk: str, fields: dict[str, int], expires: int | None) -> dict[str, Any]:
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        expression = _add_action(values, names, fields)
+        if expires is not None:
+            names["#ttl"] = "ttl"
+            values[":ttl"] = {"N": str(expires)}
+            expression += " SET #ttl = :ttl"
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": {"pk": {"S": pk}, "sk": {"S": sk}},
+                "UpdateExpression": expression,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    def applied_through(self, first_sequence: str) -> int | None:
+        """The last sequence number applied of a batch that began at ``first_sequence``; None if none was."""
+        response = self._call(
+            "get_item",
+            TableName=self.table_name,
+            Key={"pk": {"S": f"APPLIED#{first_sequence}"}, "sk": {"S": "BATCH"}},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return int(item["last_sequence"]["N"]) if item else None
+
+    def apply(
+        self, updates: list[dict[str, Any]], first_sequence: str, last_sequence: str,
+        applied_before: int | None, now: float,
+    ) -> bool:  # fmt: skip
+        """Write ``updates`` and the batch's marker in one transaction; False if its marker said no."""
+        marker_key = {"pk": {"S": f"APPLIED#{first_sequence}"}, "sk": {"S": "BATCH"}}
+        values: dict[str, Any] = {
+            ":last": {"N": last_sequence},
+            ":ttl": {"N": str(int(now) + MARKERS_KEPT_SECONDS)},
+        }
+        condition = "attribute_not_exists(pk)"
+        if applied_before is not None:
+            condition = "last_sequence = :before"
+            values[":before"] = {"N": str(applied_before)}
+        marker = {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": marker_key,
+                "UpdateExpression": "SET last_sequence = :last, #ttl = :ttl",
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {"#ttl": "ttl"},
+                "ExpressionAttributeValues": values,
+            }
+        }
+        try:
+            self._call("transact_write_items", TransactItems=[marker, *updates])
+        except StoreUnavailable as exc:
+            response = getattr(exc.__cause__, "response", None) or {}
+            reasons = response.get("CancellationReasons") or []
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                return False  # the marker says this batch was applied already
+            raise
+        return True
+
+    # --- reading: O(1), one BatchGetItem --------------------------------------------------
+
+    def _get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        for start in range(0, len(keys), BATCH_GET_LIMIT):
+            pending: dict[str, Any] = {self.table_name: {"Keys": keys[start : start + BATCH_GET_LIMIT]}}
+            for retry in range(5):
+                response = self._call("batch_get_item", RequestItems=pending)
+                items.extend(response.get("Responses", {}).get(self.table_name, []))
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+                time.sleep(0.05 * 2**retry)
+        return items
+
+    def counts(self, task_type: str | None = None) -> tuple[Counter[str], int]:
+        """Tasks in each status (of one type or all), and how many were ever created."""
+        types = [task_type] if task_type else list(TASK_TYPES)
+        keys = [
+            {"pk": {"S": f"COUNTS#{shard}"}, "sk": {"S": name}}
+            for shard in range(self.counter_shards)
+            for name in types
+        ]
+        by_status: Counter[str] = Counter()
+        created = 0
+        for item in self._get(keys):
+            for status in TaskStatus:
+                by_status[status.value] += int(item.get(status.value, {}).get("N", "0"))
+            created += int(item.get("created_total", {}).get("N", "0"))
+        return by_status, created
+
+    def by_status(self, task_type: str | None = None) -> list[Any]:
+        """The dashboard's StatusCounter: exact counts, never capped."""
+        from app.services.dashboard import StatusCount
+
+        counted, _ = self.counts(task_type)
+        return [StatusCount(status, max(0, counted[status.value])) for status in TaskStatus]
+
+    def series(self, task_type: str, unit: str, start: int, end: int) -> dict[int, MinuteStats]:
+        """The stats of each minute ("M") or hour ("H") from ``start`` to ``end`` (epoch seconds)."""
+        step = 60 if unit == "M" else 3600
+        first, last = start // step * step, end // step * step
+        keys = [
+            {"pk": {"S": f"STATS#{shard}"}, "sk": {"S": f"{task_type}#{unit}#{moment:010d}"}}
+            for shard in range(self.counter_shards)
+            for moment in range(first, last + step, step)
+        ]
+        series: dict[int, MinuteStats] = {moment: MinuteStats() for moment in range(first, last + step, step)}
+        for item in self._get(keys):
+            series[int(item["sk"]["S"].rsplit("#", 1)[1])].add(_stats_of(item))
+        return series

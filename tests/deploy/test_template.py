@@ -30,6 +30,7 @@ SERVICE = "async-app"
 FUNCTIONS = {
     "api": "app.main.handler",
     "publisher": "workers.publisher.handler",
+    "changes": "workers.changes.handler",
     **{task_type.lower(): f"{worker_module(task_type)}.handler" for task_type in TASK_TYPES},
     "deadLetters": "workers.dead_letters.handler",
     "reconciler": "workers.reconciler.handler",
@@ -407,10 +408,10 @@ def topology():
     return sls_config.load(stage=STAGE)
 
 
-def test_local_stream_poller_uses_the_template_settings(resources, topology):
-    (local,) = topology.stream_functions
-    assert local.name == "publisher"
-    assert local.handler == FUNCTIONS["publisher"]
+@pytest.mark.parametrize("name", ["publisher", "changes"])
+def test_local_stream_poller_uses_the_template_settings(resources, topology, name):
+    local = next(f for f in topology.stream_functions if f.name == name)
+    assert local.handler == FUNCTIONS[name]
     (mapping,) = mappings_of(resources, local.name)
     assert local.filter_patterns == _filter_patterns(mapping)
     assert local.batch_size == mapping["BatchSize"]
@@ -419,9 +420,12 @@ def test_local_stream_poller_uses_the_template_settings(resources, topology):
     assert local.batching_window == mapping["MaximumBatchingWindowInSeconds"], (
         "app.local.sls_config must read the stream's batchWindow"
     )
-    assert local.maximum_retry_attempts == mapping["MaximumRetryAttempts"]
-    assert local.bisect_on_error == mapping["BisectBatchOnFunctionError"]
-    assert local.report_batch_item_failures == ("ReportBatchItemFailures" in mapping["FunctionResponseTypes"])
+    # Lambda's defaults where the template leaves a setting out.
+    assert local.maximum_retry_attempts == mapping.get("MaximumRetryAttempts", -1)
+    assert local.bisect_on_error == mapping.get("BisectBatchOnFunctionError", False)
+    assert local.report_batch_item_failures == (
+        "ReportBatchItemFailures" in mapping.get("FunctionResponseTypes", [])
+    )
 
 
 def test_local_sqs_pollers_use_the_template_settings(resources, topology):
@@ -430,6 +434,7 @@ def test_local_sqs_pollers_use_the_template_settings(resources, topology):
         (name, referenced(m["EventSourceArn"])): m for name in FUNCTIONS for m in mappings_of(resources, name)
     }
     template.pop(("publisher", "TasksTable"))
+    template.pop(("changes", "TasksTable"))
     assert set(local) == set(template)
     for key, function in local.items():
         mapping = template[key]

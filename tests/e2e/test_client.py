@@ -6,6 +6,7 @@ callback_url are covered by the unit tests in tests/client/ until the server has
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -112,7 +113,7 @@ def test_the_cli_creates_follows_and_shows_tasks(live_stack):
     assert waited.stderr.splitlines()[-1].startswith("[##############################] 100%  COMPLETED")
 
     shown = async_app(live_stack, "tasks", "get", task_id)
-    assert shown.returncode == 0 and f"id          {task_id}" in shown.stdout
+    assert shown.returncode == 0 and re.search(rf"^id\s+{task_id}$", shown.stdout, re.M)
 
     listed = async_app(live_stack, "tasks", "list", "--task-type", "TASK1", "--max", "50", "--json")
     assert listed.returncode == 0 and task_id in [task["id"] for task in json.loads(listed.stdout)]

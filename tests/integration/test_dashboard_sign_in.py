@@ -183,6 +183,6 @@ def test_sign_in_items_stay_out_of_the_listing_indexes_and_off_the_queues(deploy
         assert not LISTING_ATTRIBUTES & set(item), item
         assert int(item["ttl"]["N"]) > 0
         assert ANN not in json.dumps(item) and "guess" not in json.dumps(item)
-    (publisher,) = deployed.topology.stream_functions
+    publisher = next(f for f in deployed.topology.stream_functions if f.name == "publisher")
     records = deployed.stream_records()
     assert records and not [r for r in records if matches_any(publisher.filter_patterns, r)]

@@ -47,7 +47,7 @@ def run_one_task_through_every_hop(deployed, data: dict) -> str:
     assert response["statusCode"] == 202, response
     task_id = json.loads(response["body"])["id"]
 
-    (stream_function,) = deployed.topology.stream_functions
+    stream_function = next(f for f in deployed.topology.stream_functions if f.name == "publisher")
     new_tasks = [r for r in deployed.stream_records() if matches_any(stream_function.filter_patterns, r)]
     assert publisher({"Records": new_tasks}, Context()) == {"batchItemFailures": []}
 

@@ -25,7 +25,7 @@ def test_publisher_fans_new_tasks_out_to_the_queue_of_their_type(fresh):
     claimed = first.moved_to(TaskStatus.IN_PROGRESS, "", 1, attempt=1)
     fresh.store.replace_if(claimed, expected=first)  # a MODIFY the filter must drop
 
-    (publisher,) = fresh.topology.stream_functions
+    publisher = next(f for f in fresh.topology.stream_functions if f.name == "publisher")
     records = [r for r in fresh.stream_records() if matches_any(publisher.filter_patterns, r)]
     assert [r["eventName"] for r in records] == ["INSERT", "INSERT"]
 

@@ -103,7 +103,7 @@ def test_one_search_by_task_id_finds_the_api_and_worker_hops(deployed, daemon, t
 
     from workers.publisher import publish_records
 
-    (publisher,) = deployed.topology.stream_functions
+    publisher = next(f for f in deployed.topology.stream_functions if f.name == "publisher")
     records = [r for r in deployed.stream_records() if matches_any(publisher.filter_patterns, r)]
     publish_records(records, deployed.topic_arn, deployed.clients["sns"])
     (delivery,) = deployed.receive("Task1Queue")

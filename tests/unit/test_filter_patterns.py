@@ -14,10 +14,21 @@ def stream_record(event_name: str, sk: str = "TASK") -> dict:
     return record
 
 
+def patterns_of(name: str) -> list[dict]:
+    return next(f for f in sls_config.load().stream_functions if f.name == name).filter_patterns
+
+
 @pytest.fixture(scope="module")
 def publisher_patterns():
-    (publisher,) = sls_config.load().stream_functions
-    return publisher.filter_patterns
+    return patterns_of("publisher")
+
+
+def test_the_changes_function_gets_every_change_to_a_task_item_and_nothing_else():
+    changes = patterns_of("changes")
+    for event_name in ("INSERT", "MODIFY", "REMOVE"):
+        assert matches_any(changes, stream_record(event_name))
+        assert not matches_any(changes, stream_record(event_name, sk="EVENT#0001"))
+    assert not matches_any(changes, stream_record("INSERT", sk="BATCH"))
 
 
 def test_publisher_gets_new_tasks_only(publisher_patterns):

@@ -53,7 +53,7 @@ def test_every_handler_imports(topology):
 
 
 def test_publisher_reads_the_table_stream_with_failure_handling(topology):
-    (publisher,) = topology.stream_functions
+    publisher = next(f for f in topology.stream_functions if f.name == "publisher")
     assert publisher.table_logical_id == topology.table.logical_id
     assert publisher.report_batch_item_failures and publisher.bisect_on_error
     assert publisher.maximum_retry_attempts >= 0

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.deploy
 RESERVED = {
     "api": "apiReservedConcurrency",
     "publisher": "publisherReservedConcurrency",
+    "changes": "changesReservedConcurrency",
     "deadLetters": "deadLettersReservedConcurrency",
     "reconciler": "reconcilerReservedConcurrency",
 }

@@ -10,6 +10,8 @@ first is a reverse Query and a created-time range is a key condition:
   by_type         task_type
   by_type_status  type_status ("<type>#<status>")
 Only task items carry these attributes, so timeline items stay out of them.
+Finding a task by the start of its id (the dashboard's short ids):
+  by_id_prefix    id_prefix (the id's first 2 hex characters), sorted by id, keys only
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ EVENT_PREFIX = "EVENT#"
 ALL_TASKS = "TASK"
 BATCH_WRITE_LIMIT = 25
 BATCH_GET_LIMIT = 100
+ID_PREFIX_INDEX = "by_id_prefix"
+ID_PREFIX_CHARS = 2
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,7 @@ def to_item(task: Task) -> dict[str, Any]:
         "list_pk": {"S": ALL_TASKS},
         "list_sk": {"S": list_sort_key(task.created_ms, task.id)},
         "type_status": {"S": f"{task.task_type}#{task.status.value}"},
+        "id_prefix": {"S": task.id[:ID_PREFIX_CHARS]},
     }
     if task.updated_time is not None:
         item["updated_time"] = {"N": str(task.updated_time)}
@@ -339,6 +344,26 @@ class TaskStore(aws.DynamoDBTable):
             else:
                 raise StoreUnavailable("DynamoDB kept keys unprocessed")
         return found
+
+    def find_by_id_prefix(self, prefix: str, limit: int) -> list[Task]:
+        """Up to ``limit`` tasks whose id starts with ``prefix`` (2 characters at least), by id.
+
+        One Query on the keys-only index, then the tasks in one BatchGetItem.
+        """
+        if len(prefix) < ID_PREFIX_CHARS:
+            raise ValueError(f"an id prefix has at least {ID_PREFIX_CHARS} characters")
+        response = self._call(
+            "query",
+            TableName=self.table_name,
+            IndexName=ID_PREFIX_INDEX,
+            KeyConditionExpression="id_prefix = :p AND begins_with(#id, :prefix)",
+            ExpressionAttributeNames={"#id": "id"},
+            ExpressionAttributeValues={":p": {"S": prefix[:ID_PREFIX_CHARS]}, ":prefix": {"S": prefix}},
+            Limit=limit,
+        )
+        ids = [item["id"]["S"] for item in response.get("Items", [])]
+        found = self.get_many(ids)
+        return [found[task_id] for task_id in ids if task_id in found]
 
     def list(self, query: TaskQuery, page_token: str | None = None) -> TaskPage:
         index, partition_value = choose_index(query)

@@ -15,10 +15,12 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from app.dashboard import timing
 from app.dashboard.charts import WIDTH as CHART_WIDTH
 from app.dashboard.charts import timeline_bars
 from app.domain.task import Task, TaskStatus
 from app.domain.task_types import TASK_TYPES
+from app.services.dashboard import NEW_ROWS_PER_TICK, RowKey
 
 if TYPE_CHECKING:
     import jinja2
@@ -52,13 +54,23 @@ def environment() -> jinja2.Environment:
         pretty_json=pretty_json,
         thousands=thousands,
         live_key=live_key,
+        span=timing.span,
+        duration_seconds=timing.duration_seconds,
+        waiting_seconds=timing.waiting_seconds,
+        row_key=row_key,
+        status_rank=status_rank,
     )
+    from app.dashboard.forms import RANGE_LABELS
+
     env.globals.update(
         task_types=list(TASK_TYPES),
         statuses=[s.value for s in TaskStatus],
         htmx=HTMX_FILE,
         timeline_bars=timeline_bars,
         chart_width=CHART_WIDTH,
+        sorts=timing.SORTS,
+        range_labels=RANGE_LABELS,
+        new_per_tick=NEW_ROWS_PER_TICK,
     )
     return env
 
@@ -67,6 +79,14 @@ def live_key(task: Task) -> str:
     """What an in-flight row last showed; the live poller re-sends only rows whose key changed."""
     progress = "" if task.progress is None else task.progress
     return f"{task.status.value}:{progress}:{task.updated_time or ''}"
+
+
+def row_key(task: Task) -> str:
+    return str(RowKey.of(task))
+
+
+def status_rank(task: Task) -> int:
+    return timing.STATUS_RANK[task.status]
 
 
 def short_id(task_id: str) -> str:
@@ -126,22 +146,45 @@ def ago(epoch: int | None, now: float | None = None) -> str:
     return "just now"
 
 
+# Stands for a path parameter in a cached route path; no real value contains it.
+_PLACEHOLDER = "\x1f{}\x1f"
+
+
 @functools.cache
 def _static_version(name: str) -> str:
     return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:12]
 
 
 class Urls:
-    """Paths for templates and redirects, always under the request's root path (the API stage)."""
+    """Paths for templates and redirects, always under the request's root path (the API stage).
+
+    Each route's path is looked up once per render (the router walk is the
+    costly part); its path parameters are then filled in by replacing
+    placeholders, so a 50-row page does not walk the router per row.
+    """
 
     def __init__(self, request: Request):
         self.request = request
         self.root = request.scope.get("root_path", "")
+        self._templates: dict[tuple[str, tuple[str, ...]], str] = {}
 
     def __call__(self, name: str, query: Mapping[str, Any] | None = None, **path_params: Any) -> str:
-        path = self.root + str(self.request.app.url_path_for(name, **path_params))
-        params = {key: value for key, value in (query or {}).items() if value not in (None, "")}
+        path = self._path(name, path_params)
+        if not query:
+            return path
+        params = {key: value for key, value in query.items() if value not in (None, "")}
         return f"{path}?{urlencode(params, doseq=True)}" if params else path
+
+    def _path(self, name: str, path_params: dict[str, Any]) -> str:
+        key = (name, tuple(path_params))
+        template = self._templates.get(key)
+        if template is None:
+            placeholders = {param: _PLACEHOLDER.format(param) for param in path_params}
+            template = self.root + str(self.request.app.url_path_for(name, **placeholders))
+            self._templates[key] = template
+        for param, value in path_params.items():
+            template = template.replace(_PLACEHOLDER.format(param), str(value))
+        return template
 
     def current(self) -> str:
         """This request's path and query, under the root path however the server passed it."""
@@ -180,6 +223,7 @@ def render(
         "static": urls.static,
         "csrf_token": session.csrf if session else "",
         "user": session.user if session else None,
+        "now": time.time(),
         **context,
     }
     body = environment().get_template(template).render(full_context)

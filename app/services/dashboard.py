@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,8 +16,18 @@ from app.domain.timeline import TaskEvent, TimelineStep, steps
 from app.services import tasks
 from app.services.ports import Clock, TaskRepository
 
-# The start of a task id as typed: hex digits and the dashes between groups.
-ID_PREFIX = re.compile(r"^[0-9a-f]{1,8}(-[0-9a-f]{0,4}){0,3}(-[0-9a-f]{0,12})?$")
+# The shape of a task id (a UUID): "x" a hex digit, "-" itself.
+ID_SHAPE = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
+HEX_DIGITS = frozenset("0123456789abcdef")
+
+
+def is_id_prefix(text: str) -> bool:
+    """Whether ``text`` (lower case) can be the start of a task id."""
+    return 0 < len(text) <= len(ID_SHAPE) and all(
+        char in HEX_DIGITS if shape == "x" else char == shape
+        for char, shape in zip(text, ID_SHAPE, strict=False)
+    )
+
 
 # Most ids one request may refresh or retry: a page's worth, as listing allows.
 MAX_IDS_PER_REQUEST = 100
@@ -155,7 +164,7 @@ def find_task(store: TaskFinder, pasted: str) -> Found:
         raise ValueError("Paste a task id, or its first characters.")
     if rules.TASK_ID.match(text):
         return Found(task=tasks.get_task(store, text))
-    if not ID_PREFIX.match(text):
+    if not is_id_prefix(text):
         raise ValueError("A task id is made of hex digits and dashes, like 3f2a9c1e-…")
     if len(text) < 2:
         raise ValueError("Type at least 2 characters of the id.")

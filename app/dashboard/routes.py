@@ -14,8 +14,9 @@ from app.dashboard.auth import CsrfChecked, FormDep, SessionDep, SignedIn
 from app.dashboard.deps import CounterDep, SettingsDep, SignInRecordsDep, StoreDep
 from app.dashboard.errors import DashboardRoute, InvalidParameter
 from app.dashboard.forms import CreateForm, ListFilters, parse_create
+from app.dashboard.fragments import live_key
 from app.dashboard.session import Session
-from app.dashboard.views import Urls, htmx_target, is_htmx, live_key, render
+from app.dashboard.views import Urls, htmx_target, is_htmx, render
 from app.domain.errors import DataTooLarge, InvalidTaskInput, TaskNotFound, Throttled
 from app.domain.sign_in import ThrottlePolicy
 from app.services import dashboard, sign_in, tasks

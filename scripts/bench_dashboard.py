@@ -38,9 +38,13 @@ def demo_tasks(count: int) -> list[Any]:
     now = time.time()
     tasks = []
     for n in range(count):
-        task = new_task("TASK1" if n % 3 else "TASK2", {"n": n, "text": "hello world"}, int(now) + 86400, now - n)
+        task = new_task(
+            "TASK1" if n % 3 else "TASK2", {"n": n, "text": "hello world"}, int(now) + 86400, now - n
+        )
         if n % 5 == 0:
-            task = task.moved_to(TaskStatus.IN_PROGRESS, "attempt 1 started", now - n + 0.2, attempt=1, progress=40)
+            task = task.moved_to(
+                TaskStatus.IN_PROGRESS, "attempt 1 started", now - n + 0.2, attempt=1, progress=40
+            )
         elif n % 7 == 0:
             task = task.moved_to(TaskStatus.FAILED, "upstream returned 503", now - n + 1, attempt=1)
         elif n % 11 != 0:
@@ -149,7 +153,14 @@ def render_ms(app: Any) -> list[float]:
     dashboard_app_ = app.middleware_stack  # built by the first request
     assert dashboard_app_ is not None
     inner = next(m for m in iter_middleware(app) if type(m).__name__ == "DashboardMiddleware").dashboard
-    scope = {"type": "http", "path": "/dashboard", "root_path": "", "query_string": b"", "headers": [], "app": inner}
+    scope = {
+        "type": "http",
+        "path": "/dashboard",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [],
+        "app": inner,
+    }
     request = Request(scope)
     overview = dashboard.Overview(StubStore(demo_tasks(ROWS)).page, StubCounter().by_status())
     context = _list_context(ListFilters(), overview, None)
@@ -191,7 +202,9 @@ async def main(requests: int) -> int:
         page.append(await cpu_ms(app, path, headers))
         bare.append(await cpu_ms(floor, "/dashboard", {}))
     render = render_ms(app)
-    print(f"dashboard list page, {ROWS} rows, store stubbed, {requests} requests ({len(body):,} bytes of HTML)")
+    print(
+        f"dashboard list page, {ROWS} rows, store stubbed, {requests} requests ({len(body):,} bytes of HTML)"
+    )
     print(f"  whole request:   {summary(page)}  (goal: at most {GOAL_MS} ms)")
     print(f"  render alone:    {summary(render)}")
     print(f"  bare FastAPI route returning the same page: {summary(bare)}")
@@ -202,6 +215,8 @@ async def main(requests: int) -> int:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--requests", type=int, default=300)
     sys.exit(asyncio.run(main(parser.parse_args().requests)))

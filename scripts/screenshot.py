@@ -56,7 +56,13 @@ def local_stack():
     port, key = free_port(), "screenshot-key"
     # Its own empty tables, so the pictures show only the demo tasks.
     data_dir = tempfile.mkdtemp(prefix="screenshot-data-")
-    env = {**os.environ, "PORT": str(port), "API_KEY": key, "PYTHONUNBUFFERED": "1", "LOCAL_DATA_DIR": data_dir}
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "API_KEY": key,
+        "PYTHONUNBUFFERED": "1",
+        "LOCAL_DATA_DIR": data_dir,
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "app.local"],
         cwd=ROOT,
@@ -146,7 +152,8 @@ def take(url: str, output: Path, ids: list[str]) -> list[Path]:
         phone.goto(f"{url}/dashboard")
         phone.wait_for_selector("tr[data-status='IN_PROGRESS']")
         phone.locator("details.create-card").evaluate("details => details.removeAttribute('open')")
-        phone.locator("#task-rows").scroll_into_view_if_needed()
+        # From the bulk actions down: the rows as cards (the filters are above).
+        phone.locator(".table-tools").evaluate("tools => tools.scrollIntoView({block: 'start'})")
         phone.screenshot(path=str(written[2]))
         browser.close()
     return written

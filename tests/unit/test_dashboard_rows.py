@@ -42,7 +42,10 @@ def test_every_value_is_escaped_and_nothing_runs_inline():
     elements = Elements(row).found
     assert {tag for tag, _ in elements} <= {"tr", "td", "input", "button", "span", "a", "time"}
     for tag, attributes in elements:
-        assert not [name for name in attributes if name.startswith("on") or name == "style"], (tag, attributes)
+        assert not [name for name in attributes if name.startswith("on") or name == "style"], (
+            tag,
+            attributes,
+        )
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in row
 
 

@@ -69,30 +69,23 @@ class ListFilters:
         """Bad values are dropped with a message, so a mistyped URL still shows a page."""
         errors: dict[str, str] = {}
         values: dict[str, Any] = {}
-        sort = params.get("sort", "").strip()
-        if sort:
-            if sort in SORTS:
-                values["sort"] = sort
-            else:
-                errors["sort"] = f"Unknown order {sort!r}"
+
+        def pick(name: str, allowed: Mapping[str, Any], what: str) -> None:
+            raw = params.get(name, "").strip()
+            if raw and raw in allowed:
+                values[name] = allowed[raw]
+            elif raw:
+                errors[name] = f"Unknown {what} {raw!r}"
+
+        pick("status", {status.value: status for status in TaskStatus}, "status")
+        pick("task_type", {task_type: task_type for task_type in TASK_TYPES}, "task type")
+        pick("sort", {sort: sort for sort in SORTS}, "order")
         through = params.get("through", "").strip()
         if through:
             try:
                 values["through"] = RowKey.parse(through)
             except ValueError:
                 errors["through"] = "This page link is no longer valid; showing the first page."
-        status = params.get("status", "").strip()
-        if status:
-            try:
-                values["status"] = TaskStatus(status)
-            except ValueError:
-                errors["status"] = f"Unknown status {status!r}"
-        task_type = params.get("task_type", "").strip()
-        if task_type:
-            if task_type in TASK_TYPES:
-                values["task_type"] = task_type
-            else:
-                errors["task_type"] = f"Unknown task type {task_type!r}"
         for name in ("created_from", "created_to"):
             raw = params.get(name, "").strip()
             if raw:

@@ -1,4 +1,4 @@
-"""The dashboard as an operations console: live list, paging in the URL, orders, time presets,
+"""The dashboard as an requests_sent console: live list, paging in the URL, orders, time presets,
 find by short id, bulk retry of everything a filter matches, clones, attempts, error pages, gzip.
 
 Through HTTP against the store on the emulator; tests/e2e/test_dashboard_console.py drives
@@ -24,6 +24,7 @@ from app.services.dashboard import NEW_ROWS_PER_TICK, RowKey
 from app.settings import Settings
 from tests.factories import a_task
 from tests.integration.conftest import provision_stage
+from tests.integration.operations import operations_sent
 from tests.integration.test_dashboard import HTMX, make_client, row_ids, sign_in, stored
 
 
@@ -53,17 +54,9 @@ def stage(settings, emulator_endpoint):
 
 
 @pytest.fixture
-def operations(provisioned):
-    """The DynamoDB operations the store sends, read off the wire."""
-    sent: list[str] = []
-
-    def record(model, **_):
-        sent.append(model.name)
-
-    events = provisioned.store.dynamodb.meta.events
-    events.register("after-call.dynamodb", record)
-    yield sent
-    events.unregister("after-call.dynamodb", record)
+def requests_sent(provisioned):
+    with operations_sent(provisioned.store.dynamodb) as sent:
+        yield sent
 
 
 def new_tasks(provisioned, count: int, **changes) -> list:
@@ -129,24 +122,26 @@ def live(
     return client.get("/dashboard/live", params=params, headers={**HTMX, "HX-Trigger": "live-poller"})
 
 
-def test_a_quiet_tick_costs_at_most_two_requests_apart_from_the_counts(client, csrf, provisioned, operations):
+def test_a_quiet_tick_costs_at_most_two_requests_apart_from_the_counts(
+    client, csrf, provisioned, requests_sent
+):
     (top,) = new_tasks(provisioned, 1)
-    operations.clear()
+    requests_sent.clear()
     quiet = live(client, newest=str(RowKey.of(top)))
     assert quiet.status_code == 200 and row_ids(quiet.text) == []
     # The session's record (sign-out revokes it), then tasks created since the top row.
-    assert operations == ["GetItem", "Query"]
+    assert requests_sent == ["GetItem", "Query"]
     assert '<nav id="counts"' not in quiet.text  # counted just now, nothing moved
 
     # Rows in flight add one BatchGetItem for all of them.
     running = stored(provisioned, TaskStatus.IN_PROGRESS)
     (top,) = new_tasks(provisioned, 1)
-    operations.clear()
+    requests_sent.clear()
     live(client, newest=str(RowKey.of(top)), in_flight=[running])
-    assert operations == ["GetItem", "BatchGetItem", "Query"]
-    operations.clear()
+    assert requests_sent == ["GetItem", "BatchGetItem", "Query"]
+    requests_sent.clear()
     live(client, watch=False)
-    assert operations == ["GetItem"]  # a later page, nothing in flight: no top to watch
+    assert requests_sent == ["GetItem"]  # a later page, nothing in flight: no top to watch
 
 
 def test_tasks_created_anywhere_are_inserted_on_top_with_the_counts(client, csrf, provisioned):

@@ -7,20 +7,13 @@ import dataclasses
 import pytest
 
 from tests.factories import a_task
+from tests.integration.operations import operations_sent
 
 
 @pytest.fixture
 def requests_sent(provisioned):
-    """The DynamoDB operations the store sends, read off the wire."""
-    sent: list[str] = []
-
-    def record(model, **_):
-        sent.append(model.name)
-
-    events = provisioned.store.dynamodb.meta.events
-    events.register("after-call.dynamodb", record)
-    yield sent
-    events.unregister("after-call.dynamodb", record)
+    with operations_sent(provisioned.store.dynamodb) as sent:
+        yield sent
 
 
 def with_id(task_id: str):

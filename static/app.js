@@ -370,8 +370,17 @@
     selection();
     queueWake();
   });
-  // After every swap of a response is done, so the rows it added are all in place.
-  document.addEventListener("htmx:afterSettle", sortRows);
+  // Once every swap of a response is done (live rows come out of band), so the rows it
+  // added are all in place: once per response.
+  var sortQueued = false;
+  function queueSort() {
+    if (!sortQueued) {
+      sortQueued = true;
+      setTimeout(function () { sortQueued = false; sortRows(); }, 0);
+    }
+  }
+  document.addEventListener("htmx:afterSettle", queueSort);
+  document.addEventListener("htmx:oobAfterSwap", queueSort);
 
   document.addEventListener("DOMContentLoaded", function () {
     showTimes(document);

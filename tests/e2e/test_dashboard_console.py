@@ -231,6 +231,11 @@ def test_presets_order_and_the_time_zone(console: Page, live_stack):
     ]
     assert ids.index(slow) < ids.index(quick)
     check_page(console, "the list by duration, last hour")
+    # A task that arrives live takes its place in the order shown: oldest first, it goes last.
+    console.get_by_label("Order").select_option("oldest")
+    expect(console).to_have_url(re.compile(r"sort=oldest"))
+    newest = create_through_api(live_stack, "TASK1", {"duration_seconds": 0})
+    expect(console.locator("#task-rows tr.task-row").last).to_have_id(f"task-{newest}")
 
     # Local time: exact times and the pickers in the browser's zone, sent back as UTC.
     console.goto(f"/dashboard/tasks/{slow}")

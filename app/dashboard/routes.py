@@ -11,7 +11,7 @@ from app.adapters import secrets
 from app.dashboard import session as sessions
 from app.dashboard import timing
 from app.dashboard.auth import CsrfChecked, FormDep, SessionDep, SignedIn
-from app.dashboard.deps import CounterDep, SettingsDep, SignInRecordsDep, StoreDep
+from app.dashboard.deps import CounterDep, SettingsDep, SignInRecordsDep, StoreDep, off_loop
 from app.dashboard.errors import DashboardRoute, InvalidParameter
 from app.dashboard.forms import CreateForm, ListFilters, parse_create
 from app.dashboard.fragments import live_key
@@ -133,11 +133,14 @@ def _list_context(
 
 
 @router.get("", name="dashboard_tasks")
-def task_list(
+async def task_list(
     request: Request, _: SignedIn, store: StoreDep, counter: CounterDep, next_token: str | None = None
 ) -> Response:
     filters = ListFilters.from_params(request.query_params)
-    overview = dashboard.overview(store, counter, filters.query(), next_token or None, filters.through)
+    query = filters.query()
+    overview = await off_loop(
+        request, dashboard.overview, store, counter, query, next_token or None, filters.through
+    )
     context = _list_context(filters, overview, next_token)
     if htmx_target(request) == "results":
         # The canonical URL (no empty fields) goes into the address bar and history.
@@ -147,14 +150,14 @@ def task_list(
 
 
 @router.get("/rows", name="dashboard_rows")
-def more_rows(request: Request, _: SignedIn, store: StoreDep, next_token: str) -> Response:
+async def more_rows(request: Request, _: SignedIn, store: StoreDep, next_token: str) -> Response:
     """The next page of rows, appended under the ones shown ("Load more").
 
     The address bar then names the last row shown (``through``), so Back and
     a reload rebuild every row loaded so far, not only the first page.
     """
     filters = ListFilters.from_params(request.query_params)
-    page = tasks.list_tasks(store, filters.query(), next_token)
+    page = await off_loop(request, tasks.list_tasks, store, filters.query(), next_token)
     context = {"filters": filters, "tasks": page.tasks, "next_token": page.next_token}
     headers = {}
     if page.tasks:
@@ -168,7 +171,7 @@ COUNTS_EVERY_SECONDS = 5
 
 
 @router.get("/live", name="dashboard_live")
-def live(
+async def live(
     request: Request,
     _: SignedIn,
     store: StoreDep,
@@ -187,33 +190,36 @@ def live(
     for value in request.query_params.getlist("live"):
         task_id, _sep, fingerprint = value.partition("|")
         seen[task_id] = fingerprint
-    current = dashboard.refresh(store, seen)
-    changed = {
-        task_id: task for task_id, task in current.items() if task is None or live_key(task) != seen[task_id]
-    }
-    moved = any(
-        task is None or task.status.value != seen[task_id].split(":")[0] for task_id, task in changed.items()
-    )
     filters = ListFilters.from_params(request.query_params)
-    new = dashboard.NewTasks([])
-    if watch:
-        try:
-            top = RowKey.parse(newest) if newest else None
-        except ValueError:
-            raise InvalidParameter("newest", "expected <created ms>-<task id>") from None
-        new = dashboard.new_since(store, filters.query(), top)
+    try:
+        top = RowKey.parse(newest) if watch and newest else None
+    except ValueError:
+        raise InvalidParameter("newest", "expected <created ms>-<task id>") from None
     now = int(time.time())
-    recount = moved or bool(new.tasks) or new.overflow or now - counted >= COUNTS_EVERY_SECONDS
-    context = {
-        "changed": changed,
-        "new": new,
-        "filters": filters,
-        "counts": counter.by_status(filters.task_type) if recount else None,
-        "counted_at": now if recount else counted,
-        "watch_new": watch,
-        "in_flight": any(task is not None and not task.status.is_terminal for task in current.values())
-        or any(not task.status.is_terminal for task in new.tasks),
-    }
+
+    def tick() -> dict[str, object]:
+        current = dashboard.refresh(store, seen)
+        changed = {
+            task_id: task
+            for task_id, task in current.items()
+            if task is None or live_key(task) != seen[task_id]
+        }
+        moved = any(
+            task is None or task.status.value != seen[task_id].split(":")[0]
+            for task_id, task in changed.items()
+        )
+        new = dashboard.new_since(store, filters.query(), top) if watch else dashboard.NewTasks([])
+        recount = moved or bool(new.tasks) or new.overflow or now - counted >= COUNTS_EVERY_SECONDS
+        return {
+            "changed": changed,
+            "new": new,
+            "counts": counter.by_status(filters.task_type) if recount else None,
+            "counted_at": now if recount else counted,
+            "in_flight": any(task is not None and not task.status.is_terminal for task in current.values())
+            or any(not task.status.is_terminal for task in new.tasks),
+        }
+
+    context = {"filters": filters, "watch_new": watch, **await off_loop(request, tick)}
     return render(request, "partials/live.html", context)
 
 
@@ -291,8 +297,8 @@ def create(
 
 
 @router.get("/tasks/{task_id}", name="dashboard_task")
-def task_detail(task_id: str, request: Request, _: SignedIn, store: StoreDep) -> Response:
-    detail = dashboard.task_detail(store, task_id)
+async def task_detail(task_id: str, request: Request, _: SignedIn, store: StoreDep) -> Response:
+    detail = await off_loop(request, dashboard.task_detail, store, task_id)
     events = [step.event for step in detail.timeline]
     context = {
         "task": detail.task,

@@ -14,6 +14,7 @@ from app.api.auth import ApiKeyMiddleware
 from app.api.errors import register_error_handlers
 from app.api.limits import BodySizeLimitMiddleware
 from app.api.routes import health_router, router
+from app.compression import CompressionMiddleware
 from app.dashboard import DashboardMiddleware
 from app.dashboard.headers import SecurityHeadersMiddleware
 from app.services.tasks import TaskRepository
@@ -43,6 +44,7 @@ def create_app(
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     # Added late, so outer: every response gets the headers, refusals included.
     app.add_middleware(SecurityHeadersMiddleware, https=not settings.is_local)
+    app.add_middleware(CompressionMiddleware)
     app.add_middleware(RootPathMiddleware, root_path=settings.root_path)
     app.include_router(health_router)
     app.include_router(router)

@@ -1,21 +1,25 @@
-"""Screenshot of the dashboard for the README, taken from the running local stack.
+"""Screenshots of the dashboard for the README, taken from the running local stack.
 
     python scripts/screenshot.py docs/dashboard.png            # starts `python -m app.local` itself
     python scripts/screenshot.py out.png --url http://127.0.0.1:8000   # or uses one already running
 
 It creates a handful of tasks through the JSON API (some finish, one fails,
 one is still running), signs in to the dashboard in headless Chromium with
-the local default account (or DASHBOARD_USERS) and saves the task list.
+the local default account (or DASHBOARD_USERS) and saves three pictures: the
+task list at 1280 px (the name given), a task's page (``-task`` added to the
+name) and the list on a 390 px phone (``-phone``).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.e2e.chromium import CHROMIUM_FLAGS, DEBIAN_CHROMIUM  # noqa: E402 (needs ROOT on the path)
 
+# Which of DEMO_TASKS fails: its page is the second picture.
+FAILING = 4
 DEMO_TASKS = [
     ("TASK2", {"text": "the quick brown fox jumps over the lazy dog"}),
     ("TASK1", {"duration_seconds": 1}),
@@ -48,7 +54,15 @@ def free_port() -> int:
 def local_stack():
     """``python -m app.local`` on a free port; yields its URL and API key; stopped with SIGTERM."""
     port, key = free_port(), "screenshot-key"
-    env = {**os.environ, "PORT": str(port), "API_KEY": key, "PYTHONUNBUFFERED": "1"}
+    # Its own empty tables, so the pictures show only the demo tasks.
+    data_dir = tempfile.mkdtemp(prefix="screenshot-data-")
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "API_KEY": key,
+        "PYTHONUNBUFFERED": "1",
+        "LOCAL_DATA_DIR": data_dir,
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "app.local"],
         cwd=ROOT,
@@ -74,6 +88,7 @@ def local_stack():
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def create_demo_tasks(url: str, key: str) -> list[str]:
@@ -96,25 +111,52 @@ def create_demo_tasks(url: str, key: str) -> list[str]:
     return ids
 
 
-def take(url: str, output: Path) -> None:
+def sibling(output: Path, suffix: str) -> Path:
+    return output.with_name(f"{output.stem}-{suffix}{output.suffix}")
+
+
+def take(url: str, output: Path, ids: list[str]) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     user, _, password = os.environ.get("DASHBOARD_USERS", "admin:admin").split(",")[0].strip().partition(":")
     launch: dict = {"headless": True}
     if DEBIAN_CHROMIUM.exists():
         launch.update(executable_path=str(DEBIAN_CHROMIUM), args=CHROMIUM_FLAGS)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    written = [output, sibling(output, "task"), sibling(output, "phone")]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(**launch)
-        page = browser.new_page(viewport={"width": 1280, "height": 860}, device_scale_factor=1)
+        context = browser.new_context(viewport={"width": 1280, "height": 860}, device_scale_factor=1)
+        page = context.new_page()
         page.goto(f"{url}/dashboard/login")
         page.get_by_label("User name").fill(user)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
         # The running task has reported progress: its row shows the bar under its badge.
         page.wait_for_selector("tr[data-status='IN_PROGRESS'] progress.mini")
-        output.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(output))
+        page.locator("details.create-card").evaluate("details => details.removeAttribute('open')")
+        page.screenshot(path=str(written[0]))
+
+        # The failed task's page: its attempts and its timeline.
+        page.goto(f"{url}/dashboard/tasks/{ids[FAILING]}")
+        page.wait_for_selector("#timeline-events tr[data-hop='failed']")
+        page.screenshot(path=str(written[1]), full_page=True)
+
+        phone = browser.new_context(
+            storage_state=context.storage_state(),
+            viewport={"width": 390, "height": 844},
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+        ).new_page()
+        phone.goto(f"{url}/dashboard")
+        phone.wait_for_selector("tr[data-status='IN_PROGRESS']")
+        phone.locator("details.create-card").evaluate("details => details.removeAttribute('open')")
+        # From the bulk actions down: the rows as cards (the filters are above).
+        phone.locator(".table-tools").evaluate("tools => tools.scrollIntoView({block: 'start'})")
+        phone.screenshot(path=str(written[2]))
         browser.close()
+    return written
 
 
 def main() -> int:
@@ -126,13 +168,12 @@ def main() -> int:
     parser.add_argument("--api-key", default=os.environ.get("API_KEY", "local-dev-key"))
     args = parser.parse_args()
     if args.url:
-        create_demo_tasks(args.url, args.api_key)
-        take(args.url, args.output)
+        written = take(args.url, args.output, create_demo_tasks(args.url, args.api_key))
     else:
         with local_stack() as (url, key):
-            create_demo_tasks(url, key)
-            take(url, args.output)
-    print(f"wrote {args.output}")
+            written = take(url, args.output, create_demo_tasks(url, key))
+    for path in written:
+        print(f"wrote {path}")
     return 0
 
 

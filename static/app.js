@@ -1,8 +1,27 @@
 // The dashboard's only script (CSP: no inline scripts). htmx does the requests;
-// this file adds what HTML alone cannot: copying an id, fresh relative times,
-// waking the live poller, and a message when a request fails outright.
+// this file adds what HTML alone cannot: copying an id, fresh relative times and
+// running durations, the live list (newest row, pause), bulk selection, the order
+// of loaded rows, UTC or local times, focus on errors, and a notice when the
+// server can't be reached. Everything works without it, in UTC.
 (function () {
   "use strict";
+
+  function all(selector, root) {
+    return Array.prototype.slice.call((root || document).querySelectorAll(selector));
+  }
+
+  function stored(key, fallback) {
+    try { return window.sessionStorage.getItem(key) || fallback; } catch (e) { return fallback; }
+  }
+  function store(key, value) {
+    try { window.sessionStorage.setItem(key, value); } catch (e) { /* private mode: not kept */ }
+  }
+  function kept(key, fallback) {
+    try { return window.localStorage.getItem(key) || fallback; } catch (e) { return fallback; }
+  }
+  function keep(key, value) {
+    try { window.localStorage.setItem(key, value); } catch (e) { /* private mode: not kept */ }
+  }
 
   // --- copy a task id ---------------------------------------------------------
   function copied(button) {
@@ -27,7 +46,7 @@
     }
   });
 
-  // --- relative times ("12 s ago"), the same words as app/dashboard/views.py ---
+  // --- relative times and spans: the same words as app/dashboard/views.py and timing.py
   function ago(epoch, now) {
     var delta = Math.floor(now - epoch);
     var future = delta < 0;
@@ -43,13 +62,112 @@
     return "just now";
   }
 
+  function span(seconds) {
+    if (seconds < 1) return "<1 s";
+    if (seconds < 60) return seconds + " s";
+    if (seconds < 3600) return Math.floor(seconds / 60) + " min " + (seconds % 60) + " s";
+    if (seconds < 86400) return Math.floor(seconds / 3600) + " h " + Math.floor((seconds % 3600) / 60) + " min";
+    return Math.floor(seconds / 86400) + " d " + Math.floor((seconds % 86400) / 3600) + " h";
+  }
+
   function refreshTimes() {
     var now = Date.now() / 1000;
-    document.querySelectorAll("time[data-epoch]").forEach(function (element) {
+    all("time[data-epoch]").forEach(function (element) {
       element.textContent = ago(Number(element.getAttribute("data-epoch")), now);
     });
   }
   setInterval(refreshTimes, 10000);
+
+  function refreshSpans() {
+    var now = Math.floor(Date.now() / 1000);
+    all(".ticking[data-since]").forEach(function (element) {
+      element.textContent = span(Math.max(0, now - Number(element.getAttribute("data-since"))));
+    });
+  }
+  setInterval(refreshSpans, 1000);
+
+  // --- UTC or local time ------------------------------------------------------------
+  // The server writes UTC; in local mode exact times, their hover titles and the
+  // time pickers show the browser's time, and picked times are sent back as UTC.
+  var localTime = kept("dashboard-times", "utc") === "local";
+
+  function pad(number, size) {
+    var text = String(number);
+    while (text.length < (size || 2)) text = "0" + text;
+    return text;
+  }
+  function offsetName(date) {
+    var minutes = -date.getTimezoneOffset();
+    var sign = minutes < 0 ? "-" : "+";
+    minutes = Math.abs(minutes);
+    return "UTC" + sign + pad(Math.floor(minutes / 60)) + ":" + pad(minutes % 60);
+  }
+  function formatTime(ms, withMillis) {
+    var date = new Date(ms);
+    var millis = withMillis ? "." + pad(localTime ? date.getMilliseconds() : date.getUTCMilliseconds(), 3) : "";
+    if (!localTime) {
+      return date.getUTCFullYear() + "-" + pad(date.getUTCMonth() + 1) + "-" + pad(date.getUTCDate()) + " " +
+        pad(date.getUTCHours()) + ":" + pad(date.getUTCMinutes()) + ":" + pad(date.getUTCSeconds()) + millis + " UTC";
+    }
+    return date.getFullYear() + "-" + pad(date.getMonth() + 1) + "-" + pad(date.getDate()) + " " +
+      pad(date.getHours()) + ":" + pad(date.getMinutes()) + ":" + pad(date.getSeconds()) + millis +
+      " " + offsetName(date);
+  }
+  // "2026-11-05T10:30:15" read as UTC -> the same moment as a local picker value, and back.
+  function pickerToLocal(value) {
+    var date = new Date(value + "Z");
+    if (isNaN(date)) return value;
+    return date.getFullYear() + "-" + pad(date.getMonth() + 1) + "-" + pad(date.getDate()) + "T" +
+      pad(date.getHours()) + ":" + pad(date.getMinutes()) + ":" + pad(date.getSeconds());
+  }
+  function pickerToUtc(value) {
+    var date = new Date(value);
+    if (isNaN(date)) return value;
+    return date.toISOString().slice(0, 19);
+  }
+
+  function showTimes(root) {
+    all("time[data-epoch]", root).forEach(function (element) {
+      element.title = formatTime(Number(element.getAttribute("data-epoch")) * 1000, false);
+    });
+    all("time[data-exact]", root).forEach(function (element) {
+      element.textContent = formatTime(Number(element.getAttribute("data-exact")) * 1000, false);
+    });
+    all("time[data-title-ms]", root).forEach(function (element) {
+      element.title = formatTime(Number(element.getAttribute("data-title-ms")), true);
+    });
+    var zone = localTime ? "local, " + offsetName(new Date()) : "UTC";
+    all(".tz-name", root).forEach(function (element) { element.textContent = zone; });
+    all("input[data-utc]", root).forEach(function (input) {
+      // The value as the server wrote it (UTC) is kept, so switching back is exact.
+      if (!input.hasAttribute("data-utc-value")) input.setAttribute("data-utc-value", input.value);
+      var utcValue = input.getAttribute("data-utc-value");
+      input.value = localTime && utcValue ? pickerToLocal(utcValue) : utcValue;
+    });
+    var toggle = document.getElementById("time-zone");
+    if (toggle) {
+      toggle.hidden = false;
+      toggle.setAttribute("aria-pressed", localTime ? "true" : "false");
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest("#time-zone")) return;
+    // What the user picked (in the zone shown) survives the switch.
+    all("input[data-utc]").forEach(function (input) {
+      input.setAttribute("data-utc-value", input.value && localTime ? pickerToUtc(input.value) : input.value);
+    });
+    localTime = !localTime;
+    keep("dashboard-times", localTime ? "local" : "utc");
+    showTimes(document);
+  });
+
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("input[data-utc]")) {
+      var input = event.target;
+      input.setAttribute("data-utc-value", input.value && localTime ? pickerToUtc(input.value) : input.value);
+    }
+  });
 
   // --- filters: a changed select applies at once (the form still works without JS)
   document.addEventListener("change", function (event) {
@@ -59,17 +177,101 @@
     }
   });
 
+  // --- the order of the loaded rows ---------------------------------------------------
+  // The server orders what it renders (app/dashboard/timing.py sorted_rows); rows
+  // that arrive later (live, "Load more") take their place here, the same way.
+  function newestFirst(a, b) {
+    var left = a.getAttribute("data-key"), right = b.getAttribute("data-key");
+    return left < right ? 1 : left > right ? -1 : 0;
+  }
+  function durationOf(row, now) {
+    var end = row.getAttribute("data-finished");
+    return Math.max(0, (end ? Number(end) : now) - Number(row.getAttribute("data-created")));
+  }
+  var ORDERS = {
+    oldest: function (a, b) { return -newestFirst(a, b); },
+    duration: function (a, b, now) { return (durationOf(b, now) - durationOf(a, now)) || newestFirst(a, b); },
+    status: function (a, b) {
+      return (Number(a.getAttribute("data-rank")) - Number(b.getAttribute("data-rank"))) || newestFirst(a, b);
+    },
+  };
+  function sortRows() {
+    var table = document.querySelector("table.tasks");
+    var order = table && ORDERS[table.getAttribute("data-sort")];
+    var body = document.getElementById("task-rows");
+    if (!order || !body) return;
+    var now = Math.floor(Date.now() / 1000);
+    var rows = all("tr.task-row", body);
+    var sorted = rows.slice().sort(function (a, b) { return order(a, b, now); });
+    if (sorted.every(function (row, index) { return row === rows[index]; })) return;
+    var tail = all("tr.load-more, tr.end-row", body);
+    sorted.concat(tail).forEach(function (row) { body.appendChild(row); });
+  }
+
+  // --- bulk selection -----------------------------------------------------------------
+  function selection() {
+    var boxes = all("#task-rows input[name='ids'][form='bulk-retry']");
+    var ticked = boxes.filter(function (box) { return box.checked; });
+    var button = document.getElementById("bulk-retry-button");
+    var form = document.getElementById("bulk-retry");
+    var selectAll = document.getElementById("select-all");
+    if (selectAll) {
+      selectAll.closest("label").hidden = false;
+      selectAll.disabled = boxes.length === 0;
+      selectAll.checked = boxes.length > 0 && ticked.length === boxes.length;
+      selectAll.indeterminate = ticked.length > 0 && ticked.length < boxes.length;
+    }
+    if (button && form) {
+      button.disabled = ticked.length === 0;
+      var count = button.querySelector(".selected-count");
+      if (count) count.textContent = ticked.length ? " (" + ticked.length + ")" : "";
+      form.setAttribute("hx-confirm", "Retry the " + ticked.length + " selected failed task" +
+        (ticked.length === 1 ? "" : "s") + "? Each runs again as a new task.");
+    }
+  }
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.id === "select-all") {
+      all("#task-rows input[name='ids'][form='bulk-retry']").forEach(function (box) { box.checked = target.checked; });
+    }
+    if (target.id === "select-all" || target.name === "ids") selection();
+  });
+
   // --- live updates ---------------------------------------------------------------
-  // The server decides: an in-flight row carries <input name="live">, the poller
-  // polls while the server saw one and goes idle when none was left. A row that
-  // arrives later (a new task, a retry, "load more") wakes an idle poller here.
-  // Checked once new content is initialised (htmx:load), after every swap of
-  // the response is done, so a row on its way out does not count.
+  // The server decides how often (every 1 s while rows are in flight, every 2 s
+  // otherwise). Here: the newest row shown (tasks above it are new), no tick while
+  // paused or while the page is hidden, and an immediate tick when an in-flight
+  // row appears while the poller is quiet.
+  var paused = stored("dashboard-live", "on") === "paused";
+
+  function showPause() {
+    all("#live-toggle").forEach(function (button) {
+      button.hidden = false;
+      button.setAttribute("aria-pressed", paused ? "true" : "false");
+      button.textContent = paused ? "Resume live updates" : "Pause live updates";
+    });
+  }
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest("#live-toggle")) return;
+    paused = !paused;
+    store("dashboard-live", paused ? "paused" : "on");
+    showPause();
+  });
+
+  function newestRow() {
+    var newest = "";
+    all("#task-rows tr.task-row[data-key]").forEach(function (row) {
+      var key = row.getAttribute("data-key");
+      if (key > newest) newest = key;
+    });
+    return newest;
+  }
+
   var wakeQueued = false;
   function wakePoller() {
     wakeQueued = false;
     var poller = document.getElementById("live-poller");
-    if (poller && poller.getAttribute("data-state") === "idle" && document.querySelector("input[name='live']")) {
+    if (!paused && poller && poller.getAttribute("data-state") === "quiet" && document.querySelector("input[name='live']")) {
       htmx.trigger(poller, "tasks-in-flight");
     }
   }
@@ -80,7 +282,24 @@
     }
   }
 
-  // --- messages --------------------------------------------------------------------
+  function fromPoller(event) {
+    return event.detail && event.detail.elt && event.detail.elt.id === "live-poller";
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (fromPoller(event) && event.detail.elt.getAttribute("data-watch") === "true") {
+      event.detail.parameters.newest = newestRow();
+    }
+    // Picked times go to the server as UTC, whatever zone they were shown in.
+    if (localTime) {
+      ["created_from", "created_to"].forEach(function (name) {
+        var value = event.detail.parameters[name];
+        if (typeof value === "string" && value) event.detail.parameters[name] = pickerToUtc(value);
+      });
+    }
+  });
+
+  // --- messages, the connection, loading states -----------------------------------------
   function say(where, text) {
     var region = document.getElementById(where) || document.getElementById("alerts");
     if (!region) return;
@@ -90,24 +309,84 @@
     region.replaceChildren(message);
   }
 
-  function fromPoller(event) {
-    return event.detail && event.detail.elt && event.detail.elt.id === "live-poller";
+  var connection = document.getElementById("connection");
+  function offline(text) {
+    if (!connection) return;
+    connection.textContent = text;
+    connection.hidden = false;
+  }
+  function online() {
+    if (connection && !connection.hidden) {
+      connection.hidden = true;
+      connection.textContent = "";
+    }
+  }
+  window.addEventListener("offline", function () {
+    offline("You are offline. Live updates resume when the connection is back.");
+  });
+  window.addEventListener("online", online);
+
+  function countsBusy(busy) {
+    var counts = document.getElementById("counts");
+    if (counts) counts.setAttribute("aria-busy", busy ? "true" : "false");
   }
 
   document.addEventListener("htmx:beforeRequest", function (event) {
-    if (!fromPoller(event)) {
-      var alerts = document.getElementById("alerts");
-      if (alerts) alerts.replaceChildren();
+    if (fromPoller(event)) {
+      if (paused || document.hidden) event.preventDefault();
+      return;
     }
+    var alerts = document.getElementById("alerts");
+    if (alerts) alerts.replaceChildren();
+    if (event.detail.target && event.detail.target.id === "results") countsBusy(true);
   });
-  document.addEventListener("htmx:load", queueWake);
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.successful) online();
+    countsBusy(false);
+  });
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
     say(fromPoller(event) ? "live-status" : "alerts",
       "The server answered " + status + "; nothing was changed. Reload the page to try again.");
   });
-  document.addEventListener("htmx:sendError", function (event) {
-    say(fromPoller(event) ? "live-status" : "alerts",
-      "The dashboard can't reach the server. Check the connection; live updates resume when it is back.");
+  document.addEventListener("htmx:sendError", function () {
+    offline("The dashboard can't reach the server. Check the connection; live updates resume when it is back.");
+  });
+
+  // --- focus: the first field in error, wherever an error was drawn ------------------------
+  function focusError(root) {
+    var invalid = (root || document).querySelector("[aria-invalid='true']");
+    if (invalid && typeof invalid.focus === "function") invalid.focus();
+  }
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.id !== "live-poller") focusError(target.isConnected ? target : document);
+  });
+
+  // --- new content: apply the above to it -----------------------------------------------
+  document.addEventListener("htmx:load", function (event) {
+    showTimes(event.detail.elt);
+    showPause();
+    selection();
+    queueWake();
+  });
+  // Once every swap of a response is done (live rows come out of band), so the rows it
+  // added are all in place: once per response.
+  var sortQueued = false;
+  function queueSort() {
+    if (!sortQueued) {
+      sortQueued = true;
+      setTimeout(function () { sortQueued = false; sortRows(); }, 0);
+    }
+  }
+  document.addEventListener("htmx:afterSettle", queueSort);
+  document.addEventListener("htmx:oobAfterSwap", queueSort);
+
+  document.addEventListener("DOMContentLoaded", function () {
+    showTimes(document);
+    showPause();
+    selection();
+    sortRows();
+    if (!document.querySelector("[autofocus]")) focusError(document);
   });
 })();

@@ -5,7 +5,9 @@ Key design (single table, chosen for what is coming):
   timeline      pk=TASK#<id>  sk=EVENT#...   (beside the task, never inside it)
 The task item also carries the partition keys of the write-sharded listing
 indexes (app/adapters/task_listing.py); timeline and other items carry none
-of them, so they stay out of every index.
+of them, so they stay out of every index. Finding a task by the start of its
+id (the dashboard's short ids):
+  by_id_prefix    id_prefix (the id's first 2 hex characters), sorted by id, keys only
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ TASK_SK = "TASK"
 EVENT_PREFIX = "EVENT#"
 BATCH_WRITE_LIMIT = 25
 BATCH_GET_LIMIT = 100
+ID_PREFIX_INDEX = "by_id_prefix"
+ID_PREFIX_CHARS = 2
 
 
 def task_key(task_id: str) -> dict[str, Any]:
@@ -60,6 +64,7 @@ def to_item(task: Task, shards: ShardCounts) -> dict[str, Any]:
         "lease_expires": {"N": str(task.lease_expires)},
         "list_sk": {"S": task_listing.list_sort_key(task.created_ms, task.id)},
         **task_listing.index_keys(task.id, task.task_type, task.status.value, shards),
+        "id_prefix": {"S": task.id[:ID_PREFIX_CHARS]},
     }
     if task.updated_time is not None:
         item["updated_time"] = {"N": str(task.updated_time)}
@@ -323,6 +328,26 @@ class TaskStore(aws.DynamoDBTable):
             else:
                 raise StoreUnavailable("DynamoDB kept keys unprocessed")
         return found
+
+    def find_by_id_prefix(self, prefix: str, limit: int) -> list[Task]:
+        """Up to ``limit`` tasks whose id starts with ``prefix`` (2 characters at least), by id.
+
+        One Query on the keys-only index, then the tasks in one BatchGetItem.
+        """
+        if len(prefix) < ID_PREFIX_CHARS:
+            raise ValueError(f"an id prefix has at least {ID_PREFIX_CHARS} characters")
+        response = self._call(
+            "query",
+            TableName=self.table_name,
+            IndexName=ID_PREFIX_INDEX,
+            KeyConditionExpression="id_prefix = :p AND begins_with(#id, :prefix)",
+            ExpressionAttributeNames={"#id": "id"},
+            ExpressionAttributeValues={":p": {"S": prefix[:ID_PREFIX_CHARS]}, ":prefix": {"S": prefix}},
+            Limit=limit,
+        )
+        ids = [item["id"]["S"] for item in response.get("Items", [])]
+        found = self.get_many(ids)
+        return [found[task_id] for task_id in ids if task_id in found]
 
     def list(self, query: TaskQuery, page_token: str | None = None) -> TaskPage:
         """A page of ``query``, newest first: every shard of one index, merged; the tasks in one read."""

@@ -27,8 +27,10 @@ def is_dashboard_path(scope: dict[str, Any]) -> bool:
 
 def build(state: State) -> FastAPI:
     from fastapi import FastAPI
+    from starlette.exceptions import HTTPException
 
     from app.api.errors import register_error_handlers
+    from app.dashboard.errors import http_error
     from app.dashboard.routes import root_router, router
     from app.dashboard.static_files import VersionedStaticFiles
     from app.dashboard.views import STATIC_DIR
@@ -37,6 +39,7 @@ def build(state: State) -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.state = state
     register_error_handlers(app)
+    app.add_exception_handler(HTTPException, http_error)
     app.include_router(root_router)
     app.include_router(router)
     app.mount(f"{PREFIX}/static", VersionedStaticFiles(directory=STATIC_DIR), name="dashboard_static")

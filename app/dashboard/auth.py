@@ -10,9 +10,11 @@ from starlette.datastructures import FormData
 
 from app.adapters import secrets
 from app.dashboard import session as sessions
-from app.dashboard.deps import SettingsDep, SignInRecordsDep
+from app.dashboard.deps import SettingsDep, SignInRecordsDep, off_loop
 from app.dashboard.session import Session
 from app.services import sign_in
+from app.services.sign_in import SignInRecords
+from app.settings import Settings
 
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
@@ -26,19 +28,23 @@ class CsrfRefused(Exception):
     """A state change without the session's CSRF token."""
 
 
-def get_session(request: Request, settings: SettingsDep, records: SignInRecordsDep) -> Session | None:
+async def get_session(request: Request, settings: SettingsDep, records: SignInRecordsDep) -> Session | None:
     """The visitor's session; signed in only while its record is open and its user is still listed.
 
-    A plain ``def``: it reads the table, so FastAPI runs it off the event loop.
+    The check reads the table (and SSM for the users list): off the event loop where that matters.
     """
     if not hasattr(request.state, "dashboard_session"):
         session = sessions.read(request, settings)
-        if session is not None and session.user is not None:
-            users = secrets.dashboard_users(settings)
-            if not sign_in.is_signed_in(records, users, session.user, session.id):
-                session = session.signed_out()
+        signed_in = session is not None and session.user is not None
+        if signed_in and not await off_loop(request, _still_signed_in, records, settings, session):
+            session = session.signed_out()
         request.state.dashboard_session = session
     return request.state.dashboard_session
+
+
+def _still_signed_in(records: SignInRecords, settings: Settings, session: Session) -> bool:
+    users = secrets.dashboard_users(settings)
+    return sign_in.is_signed_in(records, users, session.user or "", session.id)
 
 
 SessionDep = Annotated[Session | None, Depends(get_session)]

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from app.dashboard.timing import DEFAULT_SORT, SORTS
 from app.domain import rules
 from app.domain.errors import InvalidJson, InvalidTaskInput, TooDeeplyNested
 from app.domain.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, TaskQuery
-from app.domain.task import TaskStatus
+from app.domain.task import Task, TaskStatus
 from app.domain.task_types import TASK_TYPES
+from app.services.dashboard import RowKey
 
 PAGE_SIZES = (10, 20, 50, 100)
+# The created-time presets beside the pickers: relative, so a bookmark keeps meaning "the last hour".
+RANGES: dict[str, int] = {"15m": 15 * 60, "1h": 3600, "24h": 86400, "7d": 7 * 86400}
+RANGE_LABELS = {"15m": "15 min", "1h": "1 h", "24h": "24 h", "7d": "7 d"}
 
 
 def parse_time(value: str, *, end_of: bool = False) -> int:
@@ -51,25 +57,35 @@ class ListFilters:
     created_from: int | None = None
     created_to: int | None = None
     limit: int = DEFAULT_PAGE_SIZE
+    sort: str = DEFAULT_SORT
+    # A preset ("1h"): created_from is then that long before the request.
+    range: str | None = None
+    # The last row "Load more" showed: the page is rebuilt down to it (Back, reload).
+    through: RowKey | None = None
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_params(cls, params: Mapping[str, str]) -> ListFilters:
+    def from_params(cls, params: Mapping[str, str], now: float | None = None) -> ListFilters:
         """Bad values are dropped with a message, so a mistyped URL still shows a page."""
         errors: dict[str, str] = {}
         values: dict[str, Any] = {}
-        status = params.get("status", "").strip()
-        if status:
+
+        def pick(name: str, allowed: Mapping[str, Any], what: str) -> None:
+            raw = params.get(name, "").strip()
+            if raw and raw in allowed:
+                values[name] = allowed[raw]
+            elif raw:
+                errors[name] = f"Unknown {what} {raw!r}"
+
+        pick("status", {status.value: status for status in TaskStatus}, "status")
+        pick("task_type", {task_type: task_type for task_type in TASK_TYPES}, "task type")
+        pick("sort", {sort: sort for sort in SORTS}, "order")
+        through = params.get("through", "").strip()
+        if through:
             try:
-                values["status"] = TaskStatus(status)
+                values["through"] = RowKey.parse(through)
             except ValueError:
-                errors["status"] = f"Unknown status {status!r}"
-        task_type = params.get("task_type", "").strip()
-        if task_type:
-            if task_type in TASK_TYPES:
-                values["task_type"] = task_type
-            else:
-                errors["task_type"] = f"Unknown task type {task_type!r}"
+                errors["through"] = "This page link is no longer valid; showing the first page."
         for name in ("created_from", "created_to"):
             raw = params.get(name, "").strip()
             if raw:
@@ -83,6 +99,15 @@ class ListFilters:
                 values["limit"] = int(limit)
             else:
                 errors["limit"] = f"Page size must be 1 to {MAX_PAGE_SIZE}"
+        # A preset counts only while both pickers are empty: times typed in win.
+        preset = params.get("range", "").strip()
+        typed = params.get("created_from", "").strip() or params.get("created_to", "").strip()
+        if preset and not typed:
+            if preset in RANGES:
+                now = time.time() if now is None else now
+                values.update(range=preset, created_from=int(now) - RANGES[preset])
+            else:
+                errors["range"] = f"Unknown time range {preset!r}"
         start, end = values.get("created_from"), values.get("created_to")
         if start is not None and end is not None and start > end:
             errors["created_to"] = "The end of the range is before its start"
@@ -99,20 +124,48 @@ class ListFilters:
         )
 
     def params(self, **changes: Any) -> dict[str, Any]:
-        """The query string that reproduces these filters (only what differs from the defaults)."""
+        """The query string that reproduces these filters (only what differs from the defaults).
+
+        A preset stands for its own times. ``through`` is never carried over:
+        it belongs to one page, not to the filters.
+        """
         params: dict[str, Any] = {
             "status": self.status.value if self.status else None,
             "task_type": self.task_type,
-            "created_from": time_input(self.created_from),
-            "created_to": time_input(self.created_to),
+            "range": self.range,
+            "created_from": None if self.range else time_input(self.created_from),
+            "created_to": None if self.range else time_input(self.created_to),
             "limit": self.limit if self.limit != DEFAULT_PAGE_SIZE else None,
+            "sort": self.sort if self.sort != DEFAULT_SORT else None,
         }
         params.update(changes)
         return {key: value for key, value in params.items() if value not in (None, "")}
 
+    def with_range(self, preset: str | None) -> dict[str, Any]:
+        """The query string of these filters over a preset time range (None: any time)."""
+        return self.params(range=preset, created_from=None, created_to=None)
+
+    def describe(self) -> str:
+        """The filters in words, status aside: 'type TASK2, created in the last 1 h'."""
+        parts = [f"type {self.task_type}" if self.task_type else "any type"]
+        if self.range:
+            parts.append(f"created in the last {RANGE_LABELS[self.range]}")
+        elif self.created_from is not None or self.created_to is not None:
+            start = time_input(self.created_from).replace("T", " ") or "the start"
+            end = time_input(self.created_to).replace("T", " ") or "now"
+            parts.append(f"created from {start} to {end} UTC")
+        else:
+            parts.append("created at any time")
+        return ", ".join(parts)
+
     @property
     def active(self) -> bool:
-        return bool(self.params(limit=None))
+        """Whether anything narrows the listing (the order and page size don't)."""
+        return bool(self.params(limit=None, sort=None))
+
+    @property
+    def sorted_within_page(self) -> bool:
+        return self.sort != DEFAULT_SORT
 
     @property
     def page_sizes(self) -> list[int]:
@@ -126,7 +179,19 @@ class CreateForm:
     task_type: str = next(iter(TASK_TYPES))
     data: str = "{}"
     ttl: str = ""
+    # The task this form was pre-filled from ("Retry with edited data", "Clone"); not linked to it.
+    cloned_from: str = ""
     errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def data_rows(self) -> int:
+        """Tall enough for pre-filled data (up to a point), four lines otherwise."""
+        return max(4, min(16, self.data.count("\n") + 1))
+
+    @classmethod
+    def cloned(cls, task: Task) -> CreateForm:
+        # In the order it was sent, indented to be edited.
+        return cls(task.task_type, json.dumps(task.data, indent=2, ensure_ascii=False), "", task.id)
 
 
 @dataclass(frozen=True)
@@ -137,10 +202,12 @@ class NewTask:
 
 
 def parse_create(form: Mapping[str, Any], now: float | None = None) -> tuple[CreateForm, NewTask | None]:
+    cloned_from = str(form.get("cloned_from", "")).strip()
     typed = CreateForm(
         task_type=str(form.get("task_type", "")),
         data=str(form.get("data", "")),
         ttl=str(form.get("ttl", "")).strip(),
+        cloned_from=cloned_from if rules.TASK_ID.match(cloned_from) else "",
     )
     errors = typed.errors
     if typed.task_type not in TASK_TYPES:

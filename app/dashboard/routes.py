@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from app.adapters import secrets
 from app.dashboard import session as sessions
+from app.dashboard import timing
 from app.dashboard.auth import CsrfChecked, FormDep, SessionDep, SignedIn
-from app.dashboard.deps import CounterDep, SettingsDep, SignInRecordsDep, StoreDep
-from app.dashboard.errors import DashboardRoute
+from app.dashboard.deps import CounterDep, SettingsDep, SignInRecordsDep, StoreDep, off_loop
+from app.dashboard.errors import DashboardRoute, InvalidParameter
 from app.dashboard.forms import CreateForm, ListFilters, parse_create
+from app.dashboard.fragments import live_key
 from app.dashboard.session import Session
-from app.dashboard.views import Urls, htmx_target, is_htmx, live_key, render
+from app.dashboard.views import Urls, htmx_target, is_htmx, render
 from app.domain.errors import DataTooLarge, InvalidTaskInput, TaskNotFound, Throttled
 from app.domain.sign_in import ThrottlePolicy
 from app.services import dashboard, sign_in, tasks
+from app.services.dashboard import RowKey
 
 router = APIRouter(prefix="/dashboard", route_class=DashboardRoute, include_in_schema=False)
 root_router = APIRouter(include_in_schema=False)
@@ -108,26 +113,34 @@ def _list_context(
     overview: dashboard.Overview,
     next_token: str | None,
     create_form: CreateForm | None = None,
-    find: dict[str, str] | None = None,
+    find: dict[str, object] | None = None,
 ) -> dict[str, object]:
+    page = overview.page
     return {
         "filters": filters,
-        "tasks": overview.page.tasks,
+        "tasks": timing.sorted_rows(page.tasks, filters.sort, time.time()),
         "counts": overview.counts,
-        "next_token": overview.page.next_token,
+        "counted_at": int(time.time()),
+        "next_token": page.next_token,
         "paged": bool(next_token),
+        # New tasks go on top of a list that starts at the newest task; a later page has no top.
+        "watch_new": not next_token,
         "create_form": create_form or CreateForm(),
-        "find": find or {"value": "", "error": ""},
-        "in_flight": any(not task.status.is_terminal for task in overview.page.tasks),
+        "create_open": True,
+        "find": find or {"value": "", "error": "", "matches": []},
+        "in_flight": any(not task.status.is_terminal for task in page.tasks),
     }
 
 
 @router.get("", name="dashboard_tasks")
-def task_list(
+async def task_list(
     request: Request, _: SignedIn, store: StoreDep, counter: CounterDep, next_token: str | None = None
 ) -> Response:
     filters = ListFilters.from_params(request.query_params)
-    overview = dashboard.overview(store, counter, filters.query(), next_token or None)
+    query = filters.query()
+    overview = await off_loop(
+        request, dashboard.overview, store, counter, query, next_token or None, filters.through
+    )
     context = _list_context(filters, overview, next_token)
     if htmx_target(request) == "results":
         # The canonical URL (no empty fields) goes into the address bar and history.
@@ -137,51 +150,96 @@ def task_list(
 
 
 @router.get("/rows", name="dashboard_rows")
-def more_rows(request: Request, _: SignedIn, store: StoreDep, next_token: str) -> Response:
-    """The next page of rows, appended under the ones shown ("Load more")."""
+async def more_rows(request: Request, _: SignedIn, store: StoreDep, next_token: str) -> Response:
+    """The next page of rows, appended under the ones shown ("Load more").
+
+    The address bar then names the last row shown (``through``), so Back and
+    a reload rebuild every row loaded so far, not only the first page.
+    """
     filters = ListFilters.from_params(request.query_params)
-    page = tasks.list_tasks(store, filters.query(), next_token)
+    page = await off_loop(request, tasks.list_tasks, store, filters.query(), next_token)
     context = {"filters": filters, "tasks": page.tasks, "next_token": page.next_token}
-    return render(request, "partials/rows.html", context)
+    headers = {}
+    if page.tasks:
+        through = str(RowKey.of(page.tasks[-1]))
+        headers["HX-Replace-Url"] = Urls(request)("dashboard_tasks", filters.params(through=through))
+    return render(request, "partials/rows.html", context, headers=headers)
+
+
+# Counts are read again when something on the page moved, and at least this often.
+COUNTS_EVERY_SECONDS = 5
 
 
 @router.get("/live", name="dashboard_live")
-def live(request: Request, _: SignedIn, store: StoreDep, counter: CounterDep) -> Response:
-    """One request per tick for every in-flight row on the page; only rows that changed come back."""
+async def live(
+    request: Request,
+    _: SignedIn,
+    store: StoreDep,
+    counter: CounterDep,
+    newest: str = "",
+    counted: int = 0,
+    watch: bool = False,
+) -> Response:
+    """One request per tick: in-flight rows that changed, tasks created since the top row, counts.
+
+    A quiet tick (nothing changed, nothing new) costs one BatchGetItem (only
+    while rows are in flight) and one Query (only while the list starts at
+    the newest task), plus the counts every few seconds.
+    """
     seen: dict[str, str] = {}
     for value in request.query_params.getlist("live"):
         task_id, _sep, fingerprint = value.partition("|")
         seen[task_id] = fingerprint
-    current = dashboard.refresh(store, seen)
-    changed = {
-        task_id: task for task_id, task in current.items() if task is None or live_key(task) != seen[task_id]
-    }
-    moved = any(
-        task is None or task.status.value != seen[task_id].split(":")[0] for task_id, task in changed.items()
-    )
     filters = ListFilters.from_params(request.query_params)
-    context = {
-        "changed": changed,
-        "filters": filters,
-        "counts": counter.by_status(filters.task_type) if moved else None,
-        "in_flight": any(task is not None and not task.status.is_terminal for task in current.values()),
-    }
+    try:
+        top = RowKey.parse(newest) if watch and newest else None
+    except ValueError:
+        raise InvalidParameter("newest", "expected <created ms>-<task id>") from None
+    now = int(time.time())
+
+    def tick() -> dict[str, object]:
+        current = dashboard.refresh(store, seen)
+        changed = {
+            task_id: task
+            for task_id, task in current.items()
+            if task is None or live_key(task) != seen[task_id]
+        }
+        moved = any(
+            task is None or task.status.value != seen[task_id].split(":")[0]
+            for task_id, task in changed.items()
+        )
+        new = dashboard.new_since(store, filters.query(), top) if watch else dashboard.NewTasks([])
+        recount = moved or bool(new.tasks) or new.overflow or now - counted >= COUNTS_EVERY_SECONDS
+        return {
+            "changed": changed,
+            "new": new,
+            "counts": counter.by_status(filters.task_type) if recount else None,
+            "counted_at": now if recount else counted,
+            "in_flight": any(task is not None and not task.status.is_terminal for task in current.values())
+            or any(not task.status.is_terminal for task in new.tasks),
+        }
+
+    context = {"filters": filters, "watch_new": watch, **await off_loop(request, tick)}
     return render(request, "partials/live.html", context)
 
 
 @router.get("/find", name="dashboard_find")
 def find(request: Request, _: SignedIn, store: StoreDep, counter: CounterDep, id: str = "") -> Response:
+    """A full id, or the start of one (the short id the list shows): its page, or the tasks it may be."""
+    status, error, found = 200, "", dashboard.Found()
     try:
-        task = dashboard.find_task(store, id)
+        found = dashboard.find_task(store, id)
     except TaskNotFound:
-        message = f"No task has the id {id.strip()!r}." if id.strip() else "Paste a task id."
-        if 0 < len(id.strip()) < 36:
-            message += " Paste the full id: clicking a short id in the list copies it."
-        filters = ListFilters()
-        overview = dashboard.overview(store, counter, filters.query())
-        context = _list_context(filters, overview, None, find={"value": id, "error": message})
-        return render(request, "pages/tasks.html", context, status_code=404)
-    return RedirectResponse(Urls(request)("dashboard_task", task_id=task.id), status_code=303)
+        status, error = 404, f"No task has an id starting with {id.strip()!r}."
+    except ValueError as exc:
+        status, error = 400, str(exc)
+    if found.task is not None:
+        return RedirectResponse(Urls(request)("dashboard_task", task_id=found.task.id), status_code=303)
+    filters = ListFilters()
+    overview = dashboard.overview(store, counter, filters.query())
+    lookup = {"value": id, "error": error, "matches": found.matches, "more": found.more}
+    context = _list_context(filters, overview, None, find=lookup)
+    return render(request, "pages/tasks.html", context, status_code=status)
 
 
 # --- creating ------------------------------------------------------------------
@@ -215,10 +273,20 @@ def create(
     if task is None:
         if is_htmx(request):
             return render(request, "partials/create_form.html", {"create_form": typed}, status_code=422)
+        if typed.cloned_from:
+            source = tasks.get_task(store, typed.cloned_from)
+            context = {"source": source, "create_form": typed}
+            return render(request, "pages/new_task.html", context, status_code=422)
         filters = ListFilters()
         overview = dashboard.overview(store, counter, filters.query())
         context = _list_context(filters, overview, None, create_form=typed)
         return render(request, "pages/tasks.html", context, status_code=422)
+    if typed.cloned_from:
+        # From a task's "Clone" page: on to the new task's page.
+        page = Urls(request)("dashboard_task", task_id=task.id)
+        if is_htmx(request):
+            return Response(status_code=204, headers={"HX-Redirect": page})
+        return RedirectResponse(page, status_code=303)
     if is_htmx(request):
         context = {"create_form": CreateForm(task_type=typed.task_type), "created": task}
         return render(request, "partials/created.html", context)
@@ -229,12 +297,29 @@ def create(
 
 
 @router.get("/tasks/{task_id}", name="dashboard_task")
-def task_detail(task_id: str, request: Request, _: SignedIn, store: StoreDep) -> Response:
-    detail = dashboard.task_detail(store, task_id)
-    context = {"task": detail.task, "detail": detail}
+async def task_detail(task_id: str, request: Request, _: SignedIn, store: StoreDep) -> Response:
+    detail = await off_loop(request, dashboard.task_detail, store, task_id)
+    events = [step.event for step in detail.timeline]
+    context = {
+        "task": detail.task,
+        "detail": detail,
+        "attempts": timing.attempts(events),
+        "queue_wait_ms": timing.queue_wait_ms(events),
+    }
     if htmx_target(request) == "task-detail":
         return render(request, "partials/task_detail.html", context)
     return render(request, "pages/task.html", context)
+
+
+@router.get("/tasks/{task_id}/clone", name="dashboard_clone")
+def clone(task_id: str, request: Request, _: SignedIn, store: StoreDep) -> Response:
+    """The create form pre-filled from a task: "Retry with edited data" when it failed, "Clone" otherwise."""
+    source = tasks.get_task(store, task_id)
+    if source.unreadable:
+        raise InvalidParameter("task_id", "this task's stored data can't be read, so it can't be copied")
+    return render(
+        request, "pages/new_task.html", {"source": source, "create_form": CreateForm.cloned(source)}
+    )
 
 
 @router.get("/tasks/{task_id}/retry", name="dashboard_confirm_retry")
@@ -260,10 +345,26 @@ def retry(task_id: str, request: Request, _: SignedIn, store: StoreDep, settings
 def retry_selected(
     request: Request, _: SignedIn, form: FormDep, store: StoreDep, settings: SettingsDep
 ) -> Response:
+    """Retry the ticked tasks, or those a "matching this filter" confirmation named. Safe to repeat."""
     ids = [value for value in form.getlist("ids") if isinstance(value, str) and value]
     outcome = dashboard.retry_many(store, ids, default_ttl_seconds=settings.default_ttl_seconds)
     if not is_htmx(request):
-        return RedirectResponse(Urls(request)("dashboard_tasks"), status_code=303)
+        back = _safe_next(request, str(form.get("back", "")))
+        context = {"outcome": outcome, "asked": len(ids), "back": back}
+        return render(request, "pages/bulk_retried.html", context, status_code=200 if ids else 400)
     originals = dashboard.refresh(store, [retried.original_id for retried in outcome.retried])
     context = {"outcome": outcome, "originals": originals, "asked": len(ids)}
     return render(request, "partials/bulk_retried.html", context)
+
+
+@router.get("/retry-matching", name="dashboard_confirm_retry_matching")
+def confirm_retry_matching(request: Request, _: SignedIn, store: StoreDep) -> Response:
+    """Retry every failed task a filter matches: this page names how many, then posts their ids."""
+    filters = ListFilters.from_params(request.query_params)
+    matching = dashboard.failed_matching(store, filters.query())
+    context = {
+        "matching": matching,
+        "description": filters.describe(),
+        "back": Urls(request)("dashboard_tasks", filters.params()),
+    }
+    return render(request, "pages/confirm_retry_matching.html", context)

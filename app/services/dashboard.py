@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from app.domain import rules
 from app.domain.errors import InvalidTransition, TaskNotFound
@@ -15,8 +16,27 @@ from app.domain.timeline import TaskEvent, TimelineStep, steps
 from app.services import tasks
 from app.services.ports import Clock, TaskRepository
 
+# The shape of a task id (a UUID): "x" a hex digit, "-" itself.
+ID_SHAPE = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
+HEX_DIGITS = frozenset("0123456789abcdef")
+
+
+def is_id_prefix(text: str) -> bool:
+    """Whether ``text`` (lower case) can be the start of a task id."""
+    return 0 < len(text) <= len(ID_SHAPE) and all(
+        char in HEX_DIGITS if shape == "x" else char == shape
+        for char, shape in zip(text, ID_SHAPE, strict=False)
+    )
+
+
 # Most ids one request may refresh or retry: a page's worth, as listing allows.
 MAX_IDS_PER_REQUEST = 100
+# Most rows one page shows when it is rebuilt down to a row shown before (Back, reload).
+MAX_ROWS_THROUGH = 1000
+# Most new tasks one live tick inserts; past that the page offers to show the newest.
+NEW_ROWS_PER_TICK = 20
+# Most tasks Find lists for an id prefix that several tasks share.
+MAX_PREFIX_MATCHES = 10
 
 # A finished task's last event is written just after the task itself (and may
 # be lost: events are best effort); its page follows it this much longer, at
@@ -36,6 +56,32 @@ class StatusCounter(Protocol):
     def by_status(self, task_type: str | None = None) -> list[StatusCount]: ...
 
 
+class TaskFinder(TaskRepository, Protocol):
+    def find_by_id_prefix(self, prefix: str, limit: int) -> list[Task]: ...
+
+
+class RowKey(NamedTuple):
+    """Where a task sits in the listing: newest first is descending (created_ms, id)."""
+
+    created_ms: int
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.created_ms:013d}-{self.id}"
+
+    @classmethod
+    def of(cls, task: Task) -> RowKey:
+        return cls(task.created_ms, task.id)
+
+    @classmethod
+    def parse(cls, text: str) -> RowKey:
+        """``<created ms>-<task id>``, as ``str()`` writes it; ValueError otherwise."""
+        millis, _, task_id = text.strip().partition("-")
+        if not (millis.isascii() and millis.isdigit() and len(millis) <= 13 and rules.TASK_ID.match(task_id)):
+            raise ValueError("expected <created ms>-<task id>")
+        return cls(int(millis), task_id)
+
+
 @dataclass(frozen=True)
 class Overview:
     page: TaskPage
@@ -43,18 +89,91 @@ class Overview:
 
 
 def overview(
-    store: TaskRepository, counter: StatusCounter, query: TaskQuery, page_token: str | None = None
+    store: TaskRepository,
+    counter: StatusCounter,
+    query: TaskQuery,
+    page_token: str | None = None,
+    through: RowKey | None = None,
 ) -> Overview:
-    """A page of tasks, and how many there are in each status (of the chosen type)."""
-    return Overview(tasks.list_tasks(store, query, page_token), counter.by_status(query.task_type))
+    """A page of tasks (or every page down to ``through``), and how many there are in each status."""
+    if through is not None and not page_token:
+        page = list_through(store, query, through)
+    else:
+        page = tasks.list_tasks(store, query, page_token)
+    return Overview(page, counter.by_status(query.task_type))
 
 
-def find_task(store: TaskRepository, pasted: str) -> Task:
-    """The task whose id was pasted, spaces and quotes around it ignored."""
-    task_id = pasted.strip().strip("\"'").strip()
-    if not task_id:
-        raise TaskNotFound("(empty)")
-    return tasks.get_task(store, task_id)
+def list_through(store: TaskRepository, query: TaskQuery, through: RowKey) -> TaskPage:
+    """The listing from the top, page by page, down to the page that holds ``through`` or passes it.
+
+    What "Load more" showed, rebuilt for Back or a reload: the same pages, with
+    any task created since on top; its next token goes on from there.
+    """
+    shown: list[Task] = []
+    token = None
+    while True:
+        page = tasks.list_tasks(store, query, token)
+        shown += page.tasks
+        token = page.next_token
+        passed = any(RowKey.of(task) <= through for task in page.tasks)
+        if token is None or passed or len(shown) >= MAX_ROWS_THROUGH:
+            return TaskPage(shown, token)
+
+
+@dataclass(frozen=True)
+class NewTasks:
+    tasks: list[Task]
+    # More were created than one tick inserts: the page offers to show the newest instead.
+    overflow: bool = False
+
+
+def new_since(store: TaskRepository, query: TaskQuery, newest: RowKey | None) -> NewTasks:
+    """Tasks matching ``query`` listed above ``newest`` (the top row shown), newest first: one Query.
+
+    The created-time bound is in seconds, so the page may repeat rows of
+    ``newest``'s second: they are dropped here.
+    """
+    since = query.created_from
+    if newest is not None:
+        since = max(since or 0, newest.created_ms // 1000)
+    if query.created_to is not None and since is not None and since > query.created_to:
+        return NewTasks([])
+    page = tasks.list_tasks(store, dataclasses.replace(query, created_from=since, limit=NEW_ROWS_PER_TICK))
+    fresh = [task for task in page.tasks if newest is None or RowKey.of(task) > newest]
+    return NewTasks(fresh, overflow=len(fresh) == len(page.tasks) and page.next_token is not None)
+
+
+@dataclass(frozen=True)
+class Found:
+    # The task when the id (or a prefix only one task has) names exactly one.
+    task: Task | None = None
+    # Tasks whose id starts with the prefix, when several do (at most MAX_PREFIX_MATCHES).
+    matches: list[Task] = field(default_factory=list)
+    # More tasks share the prefix than are listed.
+    more: bool = False
+
+
+def find_task(store: TaskFinder, pasted: str) -> Found:
+    """The task whose id, or the start of it (a short id from the list), was pasted.
+
+    Spaces and quotes around it are ignored, and so is case. TaskNotFound when
+    no task matches; ValueError when what was pasted can't be (part of) an id.
+    """
+    text = pasted.strip().strip("\"'").strip().lower()
+    if not text:
+        raise ValueError("Paste a task id, or its first characters.")
+    if rules.TASK_ID.match(text):
+        return Found(task=tasks.get_task(store, text))
+    if not is_id_prefix(text):
+        raise ValueError("A task id is made of hex digits and dashes, like 3f2a9c1e-…")
+    if len(text) < 2:
+        raise ValueError("Type at least 2 characters of the id.")
+    matches = store.find_by_id_prefix(text, MAX_PREFIX_MATCHES + 1)
+    if not matches:
+        raise TaskNotFound(text)
+    if len(matches) == 1:
+        return Found(task=matches[0])
+    return Found(matches=matches[:MAX_PREFIX_MATCHES], more=len(matches) > MAX_PREFIX_MATCHES)
 
 
 def refresh(store: TaskRepository, task_ids: Iterable[str]) -> dict[str, Task | None]:
@@ -99,14 +218,26 @@ class Retried:
 @dataclass
 class RetryOutcome:
     retried: list[Retried] = field(default_factory=list)
+    # Task id -> the id of its retry, for tasks retried before (by this same action, or anyone).
+    already: dict[str, str] = field(default_factory=dict)
     # Task id -> why it was not retried (not FAILED, or gone).
     refused: dict[str, str] = field(default_factory=dict)
 
 
 def retry_many(store: TaskRepository, task_ids: Iterable[str], *, default_ttl_seconds: int) -> RetryOutcome:
-    """Retry each FAILED task; the others are reported, not retried. A store outage stops the batch."""
+    """Retry each FAILED task once; the others are reported, not retried. A store outage stops the batch.
+
+    Safe to repeat: a task retried before keeps its one retry (reported as
+    such), however often the same selection is sent.
+    """
     outcome = RetryOutcome()
-    for task_id in list(dict.fromkeys(task_ids))[:MAX_IDS_PER_REQUEST]:
+    wanted = list(dict.fromkeys(task_ids))[:MAX_IDS_PER_REQUEST]
+    current = refresh(store, wanted)
+    for task_id in wanted:
+        task = current.get(task_id)
+        if task is not None and task.retried_as:
+            outcome.already[task_id] = task.retried_as
+            continue
         try:
             retry = tasks.retry_task(store, task_id, default_ttl_seconds=default_ttl_seconds)
         except (InvalidTransition, TaskNotFound) as exc:
@@ -114,3 +245,30 @@ def retry_many(store: TaskRepository, task_ids: Iterable[str], *, default_ttl_se
         else:
             outcome.retried.append(Retried(task_id, retry))
     return outcome
+
+
+@dataclass(frozen=True)
+class Matching:
+    """The FAILED tasks a filter matches that a retry would retry (not retried yet, readable)."""
+
+    tasks: list[Task]
+    # More match than one bulk action takes, or than were read to find these.
+    more: bool
+
+
+# Pages of the listing one "all matching" search reads, at most.
+MAX_MATCHING_PAGES = 10
+
+
+def failed_matching(store: TaskRepository, query: TaskQuery, limit: int = MAX_IDS_PER_REQUEST) -> Matching:
+    """The newest ``limit`` FAILED tasks matching ``query`` that have no retry yet."""
+    failed = dataclasses.replace(query, status=TaskStatus.FAILED, limit=MAX_IDS_PER_REQUEST)
+    found: list[Task] = []
+    token = None
+    for _ in range(MAX_MATCHING_PAGES):
+        page = tasks.list_tasks(store, failed, token)
+        found += [task for task in page.tasks if not task.retried_as and not task.unreadable]
+        token = page.next_token
+        if token is None or len(found) > limit:
+            break
+    return Matching(found[:limit], more=len(found) > limit or token is not None)

@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import wait_until
+from tests.e2e.accessibility import no_axe_violations
 from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.e2e
@@ -77,6 +78,7 @@ def create_through_the_form(page: Page, task_type: str, data: str) -> str:
 def test_sign_in(fresh_context):
     page = fresh_context.new_page()
     page.goto("/dashboard/login")
+    no_axe_violations(page, "sign-in")
     sign_in(page)
     expect(page).to_have_url(re.compile(r"/dashboard$"))
     expect(page.get_by_text("Signed in as")).to_be_visible()
@@ -121,6 +123,7 @@ def test_invalid_json_is_shown_next_to_the_field_and_kept(dashboard: Page):
     dashboard.get_by_role("button", name="Create task").click()
     expect(dashboard.locator("#create-data-error")).to_contain_text("Not valid JSON")
     expect(dashboard.locator("#create-data")).to_have_value('{"duration_seconds": ')
+    no_axe_violations(dashboard, "the create form with an error")
 
 
 def test_filter_by_status_and_by_type(dashboard: Page, live_stack):
@@ -160,6 +163,7 @@ def test_filter_by_status_and_by_type(dashboard: Page, live_stack):
     expect(dashboard.locator("#counts [data-status='FAILED'] .number")).to_have_text(
         re.compile(r"^\d[\d,]*\+?$")
     )
+    no_axe_violations(dashboard, "the list filtered by status and type")
 
 
 def test_page_through_more_tasks_than_one_page_holds(dashboard: Page, live_stack):
@@ -200,6 +204,7 @@ def test_open_a_detail_page(dashboard: Page, live_stack):
     expect(dashboard.locator("#task-data")).to_contain_text(f'"text": "{text}"')
     for label in ("Created", "Updated", "Expires"):
         expect(detail.locator("dt", has_text=label)).to_be_visible()
+    no_axe_violations(dashboard, "a completed task's page")
 
 
 def test_retry_a_failed_task_and_see_the_new_attempt_finish(dashboard: Page, live_stack):
@@ -229,7 +234,7 @@ def test_retry_from_the_detail_page(dashboard: Page, live_stack):
     original = failed_by_an_operator(live_stack)
     dashboard.goto(f"/dashboard/tasks/{original}")
     dashboard.once("dialog", lambda dialog: dialog.accept())
-    dashboard.locator("#task-detail").get_by_role("link", name="Retry").click()
+    dashboard.locator("#task-detail").get_by_role("link", name=re.compile(r"^Retry task")).click()
     expect(dashboard.locator("dt", has_text="Retry of")).to_be_visible()
     expect(dashboard.locator("#task-detail a", has_text=original)).to_be_visible()
     # The new task's page follows it to the end by itself.
@@ -264,14 +269,14 @@ def test_find_a_task_by_id_copied_from_its_short_id(dashboard: Page, live_stack)
     copied = dashboard.evaluate("navigator.clipboard.readText()")
     assert copied == task_id
 
-    dashboard.get_by_placeholder("Paste a task id").fill(f" {copied} ")
+    dashboard.get_by_placeholder("Task id or short id").fill(f" {copied} ")
     dashboard.get_by_role("button", name="Find").click()
     expect(dashboard).to_have_url(re.compile(rf"/dashboard/tasks/{task_id}$"))
 
     dashboard.goto("/dashboard")
-    dashboard.get_by_placeholder("Paste a task id").fill(task_id[:8])
+    dashboard.get_by_placeholder("Task id or short id").fill("ffffffff-ff")
     dashboard.get_by_role("button", name="Find").click()
-    expect(dashboard.locator("#find-error")).to_contain_text("Paste the full id")
+    expect(dashboard.locator("#find-error")).to_contain_text("No task has an id starting with")
 
 
 def test_an_xss_payload_in_data_stays_inert(dashboard: Page):

@@ -7,6 +7,7 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.accessibility import no_axe_violations
 from tests.e2e.test_dashboard import create_through_api
 
 pytestmark = pytest.mark.e2e
@@ -40,6 +41,7 @@ def test_the_task_page_shows_progress_and_the_timeline_growing_without_reloading
     detail = dashboard.locator("#task-detail")
 
     expect(detail.locator("#task-progress")).to_be_visible()
+    no_axe_violations(dashboard, "a running task's page")
     expect(detail.locator("#timeline-events tr[data-hop='completed']")).to_be_visible()
     expect(detail.locator(".badge")).to_have_text("COMPLETED")
     # Finished: no bar, no more polling.

@@ -184,7 +184,7 @@ def test_empty_state(settings, emulator_endpoint):
     sign_in(fresh)
     page = fresh.get("/dashboard")
     assert "No tasks yet" in page.text and row_ids(page.text) == []
-    assert 'data-state="idle"' in page.text
+    assert 'data-state="quiet"' in page.text
     assert "No tasks match these filters" in fresh.get("/dashboard?status=FAILED").text
 
 
@@ -233,27 +233,49 @@ def test_live_returns_only_changed_rows_and_goes_idle(client, csrf, provisioned)
     changed = client.get("/dashboard/live", params={"live": key}, headers=HTMX)
     assert row_ids(changed.text) == [task.id]
     assert 'hx-swap-oob="true"' in changed.text and "all good" in changed.text
-    assert 'data-state="idle"' in changed.text and 'name="live"' not in changed.text
+    assert 'data-state="quiet"' in changed.text and 'name="live"' not in changed.text
     assert '<nav id="counts"' in changed.text  # a status moved: counts are refreshed
 
 
 def test_live_reports_a_task_that_expired(client, csrf):
     gone = str(uuid.uuid4())
     response = client.get("/dashboard/live", params={"live": f"{gone}|CREATED::"}, headers=HTMX)
-    assert "no longer exists" in response.text and 'data-state="idle"' in response.text
+    assert "no longer exists" in response.text and 'data-state="quiet"' in response.text
 
 
 # --- find, detail ------------------------------------------------------------------------------
 
 
-def test_find_by_pasted_id(client, csrf, provisioned):
+def test_find_by_pasted_id_or_the_short_id_the_list_shows(client, csrf, provisioned):
     task = stored(provisioned)
     found = client.get("/dashboard/find", params={"id": f"  {task.id}\n"})
     assert found.status_code == 303 and found.headers["location"] == f"/dashboard/tasks/{task.id}"
-    missing = client.get("/dashboard/find", params={"id": task.id[:8]})
-    assert missing.status_code == 404
-    assert "No task has the id" in missing.text and "Paste the full id" in missing.text
-    assert f'value="{task.id[:8]}"' in missing.text
+    by_short_id = client.get("/dashboard/find", params={"id": f" {task.id[:8].upper()} "})
+    assert by_short_id.status_code == 303 and by_short_id.headers["location"] == f"/dashboard/tasks/{task.id}"
+
+
+def test_find_lists_the_tasks_a_prefix_may_be(client, csrf, provisioned):
+    shared = "c0ffee"
+    tasks_ = []
+    for n in range(3):
+        task = dataclasses.replace(a_task(), id=f"{shared}{n:02x}-0000-4000-8000-{uuid.uuid4().hex[:12]}")
+        provisioned.store.add(task)
+        tasks_.append(task)
+    page = client.get("/dashboard/find", params={"id": shared})
+    assert page.status_code == 200
+    listed = re.search(r'<section class="card find-matches".*?</section>', page.text, re.S).group(0)
+    assert "3 tasks have an id starting with" in listed
+    for task in tasks_:
+        assert f'href="/dashboard/tasks/{task.id}"' in listed
+
+
+def test_find_explains_what_it_cannot_find(client, csrf):
+    missing = client.get("/dashboard/find", params={"id": "fffffffe-ffff"})
+    assert missing.status_code == 404 and "No task has an id starting with" in missing.text
+    assert 'value="fffffffe-ffff"' in missing.text and 'role="alert"' in missing.text
+    for bad, message in (("not an id", "hex digits"), ("a", "at least 2"), ("", "Paste a task id")):
+        refused = client.get("/dashboard/find", params={"id": bad})
+        assert refused.status_code == 400 and message in unescape(refused.text), bad
 
 
 def test_detail_shows_every_field_and_pretty_json(client, csrf, provisioned):
@@ -303,7 +325,7 @@ def test_detail_shows_the_timeline_in_order_with_gaps_and_the_progress_bar(clien
     assert gaps == ["first event", "120 ms", "380 ms", "100 ms", "1.5 s"]
     assert ">+2.1 s</time>" in timeline and "5 events over 2.1 s" in timeline
     exact = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(start + 2.1))
-    assert re.search(rf'title="{exact}\.\d{{3}} UTC">\+2\.1 s</time>', timeline)
+    assert re.search(rf'title="{exact}\.\d{{3}} UTC" data-title-ms="\d+">\+2\.1 s</time>', timeline)
     for shown in ("worker TASK1", "publisher", "delivery 1", "2 of 5 s", "40%"):
         assert shown in timeline
     # The bars share one scale: the last one spans 0.6 s to 2.1 s of 2.1 s.
@@ -423,7 +445,9 @@ def test_bad_create_input_is_shown_next_to_its_field(client, csrf, fields, field
         "/dashboard/tasks", data={**typed, "csrf_token": csrf}, headers={**HTMX, "HX-Target": "create-form"}
     )
     assert response.status_code == 422
-    error = re.search(rf'<p class="field-error" id="create-{field}-error">(.*?)</p>', response.text, re.S)
+    error = re.search(
+        rf'<p class="field-error" id="create-{field}-error" role="alert">(.*?)</p>', response.text, re.S
+    )
     assert error and message in unescape(error.group(1))
     assert f'aria-describedby="create-{field}-error"' in response.text
     # What the user typed is kept.

@@ -3,7 +3,7 @@
 import pytest
 
 from app.dashboard.forms import ListFilters, parse_create, parse_time, time_input
-from app.dashboard.views import ago, live_key, pretty_json, short_id, utc
+from app.dashboard.fragments import ago, live_key, pretty_json, short_id, utc
 from app.domain.listing import DEFAULT_PAGE_SIZE
 from app.domain.task import TaskStatus
 from tests.factories import a_task

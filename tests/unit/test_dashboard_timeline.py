@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.dashboard.charts import MIN_WIDTH, WIDTH, timeline_bars
-from app.dashboard.views import duration, iso_ms, utc_ms
+from app.dashboard.fragments import duration, iso_ms, utc_ms
 from app.domain.task import TaskStatus
 from app.domain.timeline import Hop, TaskEvent, steps
 from app.services.dashboard import TIMELINE_GRACE_SECONDS, still_changing

@@ -145,7 +145,12 @@ def dashboard_pages(stage: Stage) -> None:
     live = [f"{running.id}|IN_PROGRESS::", f"{failed[0]}|FAILED::"]
     expect(api.get("/dashboard/live", params={"live": live}), 200)
     expect(api.get("/dashboard/find", params={"id": failed[0]}), 303)
-    expect(api.get("/dashboard/find", params={"id": "not-a-task"}), 404)
+    # A short id: a Query on the keys-only by_id_prefix index, then BatchGetItem.
+    expect(api.get("/dashboard/find", params={"id": failed[0][:8]}), 303)
+    expect(api.get("/dashboard/find", params={"id": "ffffffff-ffff"}), 404)
+    # Tasks created since the top row (a Query on a listing index); failed tasks a filter matches.
+    expect(api.get("/dashboard/live", params={"live": live, "watch": "1", "newest": ""}), 200)
+    expect(api.get("/dashboard/retry-matching", params={"task_type": "TASK1"}), 200)
     expect(api.get(f"/dashboard/tasks/{failed[0]}"), 200)
     expect(api.get(f"/dashboard/tasks/{failed[0]}", headers={**HTMX, "HX-Target": "task-detail"}), 200)
     expect(api.get(f"/dashboard/tasks/{failed[0]}/retry"), 200)

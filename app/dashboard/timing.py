@@ -1,0 +1,142 @@
+"""How long a task waited and ran, and the orders the list can be shown in: pure rules, no I/O.
+
+The list reads only task items, so its figures come from what a task item
+holds: ``created_ms``/``created_time``, ``updated_time`` (its last change, in
+seconds) and ``status``. The task page also has the timeline, which knows
+when each attempt started and ended.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.domain.task import Task, TaskStatus
+from app.domain.timeline import Hop, TaskEvent
+from app.services.dashboard import RowKey
+
+
+def duration_seconds(task: Task, now: float) -> int:
+    """Created to finished for a finished task (its last write); created to now for one in flight."""
+    end = task.updated_time if task.status.is_terminal and task.updated_time else now
+    return max(0, int(end) - task.created_time)
+
+
+def waiting_seconds(task: Task, now: float) -> int | None:
+    """Queue wait so far of a task no worker has started; None once started (the item no longer says)."""
+    if task.status is TaskStatus.CREATED:
+        return max(0, int(now) - task.created_time)
+    return None
+
+
+def span(seconds: int) -> str:
+    """'<1 s', '12 s', '3 min 5 s', '2 h 10 min', '3 d 4 h': the same words as static/app.js."""
+    if seconds < 1:
+        return "<1 s"
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s"
+    if seconds < 86400:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    return f"{seconds // 86400} d {seconds % 86400 // 3600} h"
+
+
+# The orders the list offers. Only "created" is DynamoDB's own (newest first,
+# across every page); the others order the rows loaded so far.
+SORTS: dict[str, str] = {
+    "created": "Newest first",
+    "oldest": "Oldest first (loaded rows)",
+    "duration": "Longest duration (loaded rows)",
+    "status": "Status (loaded rows)",
+}
+DEFAULT_SORT = "created"
+STATUS_RANK = {status: rank for rank, status in enumerate(TaskStatus)}
+
+
+def sorted_rows(rows: list[Task], sort: str, now: float) -> list[Task]:
+    """The rows in ``sort`` order; ties keep newest first. static/app.js sorts the same way."""
+    newest_first = sorted(rows, key=RowKey.of, reverse=True)
+    if sort == "oldest":
+        return newest_first[::-1]
+    if sort == "duration":
+        return sorted(newest_first, key=lambda task: -duration_seconds(task, now))
+    if sort == "status":
+        return sorted(newest_first, key=lambda task: STATUS_RANK[task.status])
+    return newest_first
+
+
+# --- attempts, from the timeline ------------------------------------------------------
+
+# The worker's own hops carry the attempt (claim) number they belong to.
+# "delivered" does not: its number counts SQS receives.
+_ATTEMPT_HOPS = {
+    Hop.STARTED,
+    Hop.RESUMED,
+    Hop.PROGRESS,
+    Hop.CRASHED,
+    Hop.COMPLETED,
+    Hop.FAILED,
+    Hop.DEAD_LETTERED,
+}
+_OUTCOME_HOPS = {Hop.CRASHED, Hop.COMPLETED, Hop.FAILED, Hop.DEAD_LETTERED}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    hop: Hop
+    message: str
+    source: str
+    since_created_ms: int
+
+
+@dataclass(frozen=True)
+class Attempt:
+    number: int
+    # Milliseconds since the task was created; None when the timeline lacks the event.
+    started_ms: int | None
+    resumed: bool
+    outcomes: tuple[Outcome, ...]
+    last_progress: int | None
+
+    @property
+    def ended_ms(self) -> int | None:
+        return self.outcomes[0].since_created_ms if self.outcomes else None
+
+    @property
+    def ran_ms(self) -> int | None:
+        if self.started_ms is None or self.ended_ms is None:
+            return None
+        return max(0, self.ended_ms - self.started_ms)
+
+
+def attempts(events: list[TaskEvent]) -> list[Attempt]:
+    """Each attempt a worker made, in order: when it started, how it ended (every outcome recorded)."""
+    grouped: dict[int, list[TaskEvent]] = {}
+    for event in sorted(events, key=lambda event: event.at_ms):
+        if event.hop in _ATTEMPT_HOPS and event.attempt:
+            grouped.setdefault(event.attempt, []).append(event)
+    result = []
+    for number, group in sorted(grouped.items()):
+        starts = [event for event in group if event.hop in (Hop.STARTED, Hop.RESUMED)]
+        progress = [event.progress for event in group if event.progress is not None]
+        outcomes = tuple(
+            Outcome(event.hop, event.message, event.source, event.since_created_ms)
+            for event in group
+            if event.hop in _OUTCOME_HOPS
+        )
+        result.append(
+            Attempt(
+                number=number,
+                started_ms=starts[0].since_created_ms if starts else None,
+                resumed=bool(starts) and starts[0].hop is Hop.RESUMED,
+                outcomes=outcomes,
+                last_progress=progress[-1] if progress else None,
+            )
+        )
+    return result
+
+
+def queue_wait_ms(events: list[TaskEvent]) -> int | None:
+    """Created to the first start of any attempt; None until a worker started the task."""
+    starts = [event.since_created_ms for event in events if event.hop is Hop.STARTED]
+    return min(starts) if starts else None

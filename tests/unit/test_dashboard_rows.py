@@ -1,0 +1,74 @@
+"""The task row built in Python (app/dashboard/rows.py) keeps the templates' rules."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from html.parser import HTMLParser
+
+from app.dashboard.rows import Rows
+from app.domain.task import TaskStatus
+from app.services.dashboard import RowKey
+from tests.factories import a_task
+
+NOW = 1_800_000_000.0
+HOSTILE = '<script>alert(1)</script><img src=x onerror=alert(2)>" onmouseover="alert(3)'
+
+
+def url(name: str, query=None, **params) -> str:
+    paths = {
+        "dashboard_task": "/dev/dashboard/tasks/{task_id}",
+        "dashboard_confirm_retry": "/dev/dashboard/tasks/{task_id}/retry",
+        "dashboard_retry": "/dev/dashboard/tasks/{task_id}/retry",
+    }
+    return paths[name].format(**params)
+
+
+class Elements(HTMLParser):
+    def __init__(self, html: str):
+        super().__init__()
+        self.found: list[tuple[str, dict[str, str | None]]] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self.found.append((tag, dict(attrs)))
+
+
+def test_every_value_is_escaped_and_nothing_runs_inline():
+    task = dataclasses.replace(
+        a_task(now=NOW - 5).moved_to(TaskStatus.FAILED, HOSTILE, NOW), task_type=HOSTILE, retry_of=HOSTILE
+    )
+    row = str(Rows(url, NOW)(task))
+    elements = Elements(row).found
+    assert {tag for tag, _ in elements} <= {"tr", "td", "input", "button", "span", "a", "time"}
+    for tag, attributes in elements:
+        assert not [name for name in attributes if name.startswith("on") or name == "style"], (
+            tag,
+            attributes,
+        )
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in row
+
+
+def test_a_failed_row_can_be_selected_and_retried_under_the_stage_prefix():
+    task = a_task(now=NOW - 5).moved_to(TaskStatus.FAILED, "boom", NOW - 2)
+    row = str(Rows(url, NOW)(task))
+    assert f'<input type="checkbox" name="ids" value="{task.id}" form="bulk-retry"' in row
+    assert f'hx-post="/dev/dashboard/tasks/{task.id}/retry"' in row
+    assert f'href="/dev/dashboard/tasks/{task.id}"' in row
+    assert f'data-key="{RowKey.of(task)}"' in row and 'data-finished="' in row
+    assert 'data-label="Duration">3 s</td>' in row and 'name="live"' not in row
+
+
+def test_a_row_in_flight_is_followed_and_counts_up():
+    task = a_task(now=NOW - 75)
+    row = str(Rows(url, NOW)(task, fresh=True, oob=True))
+    assert 'class="task-row status-created fresh"' in row and 'hx-swap-oob="true"' in row
+    assert f'<input type="hidden" name="live" value="{task.id}|CREATED::">' in row
+    assert f'data-since="{task.created_time}" title="so far">1 min 15 s</span>' in row
+    assert 'type="checkbox"' not in row and "data-finished" not in row
+
+
+def test_many_rows_in_one_call():
+    tasks = [a_task(now=NOW - n) for n in range(3)]
+    html = str(Rows(url, NOW).many(tasks))
+    assert re.findall(r'<tr id="task-([0-9a-f-]{36})"', html) == [task.id for task in tasks]

@@ -187,21 +187,27 @@ class TaskAggregates(aws.DynamoDBTable):
                 time.sleep(0.05 * 2**retry)
         return items
 
-    def counts(self, task_type: str | None = None) -> tuple[Counter[str], int]:
-        """Tasks in each status (of one type or all), and how many were ever created."""
+    def _count_keys(self, task_type: str | None) -> list[dict[str, Any]]:
         types = [task_type] if task_type else list(TASK_TYPES)
-        keys = [
+        return [
             {"pk": {"S": f"COUNTS#{shard}"}, "sk": {"S": name}}
             for shard in range(self.counter_shards)
             for name in types
         ]
+
+    @staticmethod
+    def _add_counts(items: list[dict[str, Any]]) -> tuple[Counter[str], int]:
         by_status: Counter[str] = Counter()
         created = 0
-        for item in self._get(keys):
+        for item in items:
             for status in TaskStatus:
                 by_status[status.value] += int(item.get(status.value, {}).get("N", "0"))
             created += int(item.get("created_total", {}).get("N", "0"))
         return by_status, created
+
+    def counts(self, task_type: str | None = None) -> tuple[Counter[str], int]:
+        """Tasks in each status (of one type or all), and how many were ever created."""
+        return self._add_counts(self._get(self._count_keys(task_type)))
 
     def by_status(self, task_type: str | None = None) -> list[Any]:
         """The dashboard's StatusCounter: exact counts, never capped."""
@@ -209,6 +215,18 @@ class TaskAggregates(aws.DynamoDBTable):
 
         counted, _ = self.counts(task_type)
         return [StatusCount(status, max(0, counted[status.value])) for status in TaskStatus]
+
+    def tally(self, task_type: str | None = None, task_ids: Any = ()) -> Any:
+        """The counts and the tasks named, in one BatchGetItem (the dashboard's live tick)."""
+        from app.adapters.task_store import from_item, task_key
+        from app.services.dashboard import StatusCount, Tally
+
+        wanted = list(dict.fromkeys(task_ids))
+        items = self._get([*self._count_keys(task_type), *(task_key(task_id) for task_id in wanted)])
+        counted, created = self._add_counts([item for item in items if item["pk"]["S"].startswith("COUNTS#")])
+        found = {task.id: task for task in (from_item(item) for item in items if item["sk"]["S"] == "TASK")}
+        counts = [StatusCount(status, max(0, counted[status.value])) for status in TaskStatus]
+        return Tally(counts, created, {task_id: found.get(task_id) for task_id in wanted})
 
     def series(self, task_type: str, unit: str, start: int, end: int) -> dict[int, MinuteStats]:
         """The stats of each minute ("M") or hour ("H") from ``start`` to ``end`` (epoch seconds)."""

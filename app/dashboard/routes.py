@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from fastapi import APIRouter, Request
@@ -120,7 +121,8 @@ def _list_context(
         "filters": filters,
         "tasks": timing.sorted_rows(page.tasks, filters.sort, time.time()),
         "counts": overview.counts,
-        "counted_at": int(time.time()),
+        "counted": overview.tally.fingerprint,
+        "created_total": overview.tally.created,
         "next_token": page.next_token,
         "paged": bool(next_token),
         # New tasks go on top of a list that starts at the newest task; a later page has no top.
@@ -166,8 +168,7 @@ async def more_rows(request: Request, _: SignedIn, store: StoreDep, next_token: 
     return render(request, "partials/rows.html", context, headers=headers)
 
 
-# Counts are read again when something on the page moved, and at least this often.
-COUNTS_EVERY_SECONDS = 5
+COUNTS_FINGERPRINT = re.compile(r"^[0-9a-f]{8}$")
 
 
 @router.get("/live", name="dashboard_live")
@@ -177,14 +178,15 @@ async def live(
     store: StoreDep,
     counter: CounterDep,
     newest: str = "",
-    counted: int = 0,
+    counted: str = "",
+    created: int = -1,
     watch: bool = False,
 ) -> Response:
     """One request per tick: in-flight rows that changed, tasks created since the top row, counts.
 
-    A quiet tick (nothing changed, nothing new) costs one BatchGetItem (only
-    while rows are in flight) and one Query (only while the list starts at
-    the newest task), plus the counts every few seconds.
+    A quiet tick (nothing changed, nothing new) reads the counts and the
+    in-flight rows in one BatchGetItem; the listing is read only when the
+    number of tasks ever created has moved since the page last looked.
     """
     seen: dict[str, str] = {}
     for value in request.query_params.getlist("live"):
@@ -195,31 +197,32 @@ async def live(
         top = RowKey.parse(newest) if watch and newest else None
     except ValueError:
         raise InvalidParameter("newest", "expected <created ms>-<task id>") from None
-    now = int(time.time())
+    if counted and not COUNTS_FINGERPRINT.match(counted):
+        raise InvalidParameter("counted", "expected the counts' fingerprint the page was given")
 
-    def tick() -> dict[str, object]:
-        current = dashboard.refresh(store, seen)
+    def read() -> dict[str, object]:
+        tick = dashboard.tick(
+            store, counter, filters.query(), seen, watch, top, None if created < 0 else created
+        )
         changed = {
             task_id: task
-            for task_id, task in current.items()
+            for task_id, task in tick.current.items()
             if task is None or live_key(task) != seen[task_id]
         }
-        moved = any(
-            task is None or task.status.value != seen[task_id].split(":")[0]
-            for task_id, task in changed.items()
-        )
-        new = dashboard.new_since(store, filters.query(), top) if watch else dashboard.NewTasks([])
-        recount = moved or bool(new.tasks) or new.overflow or now - counted >= COUNTS_EVERY_SECONDS
+        new = tick.new
         return {
             "changed": changed,
             "new": new,
-            "counts": counter.by_status(filters.task_type) if recount else None,
-            "counted_at": now if recount else counted,
-            "in_flight": any(task is not None and not task.status.is_terminal for task in current.values())
+            "counts": tick.tally.counts if tick.tally.fingerprint != counted else None,
+            "counted": tick.tally.fingerprint,
+            "created_total": tick.tally.created,
+            "in_flight": any(
+                task is not None and not task.status.is_terminal for task in tick.current.values()
+            )
             or any(not task.status.is_terminal for task in new.tasks),
         }
 
-    context = {"filters": filters, "watch_new": watch, **await off_loop(request, tick)}
+    context = {"filters": filters, "watch_new": watch, **await off_loop(request, read)}
     return render(request, "partials/live.html", context)
 
 

@@ -1,9 +1,9 @@
 """How long a task waited and ran, and the orders the list can be shown in: pure rules, no I/O.
 
 The list reads only task items, so its figures come from what a task item
-holds: ``created_ms``/``created_time``, ``updated_time`` (its last change, in
-seconds) and ``status``. The task page also has the timeline, which knows
-when each attempt started and ended.
+holds: when it was created, first started and finished (``created_ms``,
+``started_ms``, ``finished_ms``) and its status. The task page also has the
+timeline, which knows when each attempt started and ended.
 """
 
 from __future__ import annotations
@@ -16,13 +16,17 @@ from app.services.dashboard import RowKey
 
 
 def duration_seconds(task: Task, now: float) -> int:
-    """Created to finished for a finished task (its last write); created to now for one in flight."""
+    """Created to finished for a finished task; created to now for one in flight."""
+    if task.finished_ms is not None:
+        return max(0, (task.finished_ms - task.created_ms) // 1000)
     end = task.updated_time if task.status.is_terminal and task.updated_time else now
     return max(0, int(end) - task.created_time)
 
 
 def waiting_seconds(task: Task, now: float) -> int | None:
-    """Queue wait so far of a task no worker has started; None once started (the item no longer says)."""
+    """Created to first started; so far for a task no worker has started (None: no start recorded)."""
+    if task.started_ms is not None:
+        return max(0, (task.started_ms - task.created_ms) // 1000)
     if task.status is TaskStatus.CREATED:
         return max(0, int(now) - task.created_time)
     return None

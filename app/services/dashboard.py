@@ -52,8 +52,29 @@ class StatusCount:
     capped: bool = False
 
 
+@dataclass(frozen=True)
+class Tally:
+    """The counts, how many tasks were ever created, and the current state of the tasks asked for."""
+
+    counts: list[StatusCount]
+    created: int
+    tasks: dict[str, Task | None] = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        """Short text that changes whenever a count does: the page sends back what it shows."""
+        import zlib
+
+        text = ",".join(f"{count.status.value}:{count.count}" for count in self.counts)
+        return f"{zlib.crc32(text.encode()):08x}"
+
+
 class StatusCounter(Protocol):
     def by_status(self, task_type: str | None = None) -> list[StatusCount]: ...
+
+    def tally(self, task_type: str | None = None, task_ids: Iterable[str] = ()) -> Tally:
+        """The counts (of one type or all) and the tasks named, read together: one request."""
+        ...
 
 
 class TaskFinder(TaskRepository, Protocol):
@@ -85,7 +106,11 @@ class RowKey(NamedTuple):
 @dataclass(frozen=True)
 class Overview:
     page: TaskPage
-    counts: list[StatusCount]
+    tally: Tally
+
+    @property
+    def counts(self) -> list[StatusCount]:
+        return self.tally.counts
 
 
 def overview(
@@ -100,7 +125,7 @@ def overview(
         page = list_through(store, query, through)
     else:
         page = tasks.list_tasks(store, query, page_token)
-    return Overview(page, counter.by_status(query.task_type))
+    return Overview(page, counter.tally(query.task_type))
 
 
 def list_through(store: TaskRepository, query: TaskQuery, through: RowKey) -> TaskPage:
@@ -178,10 +203,46 @@ def find_task(store: TaskFinder, pasted: str) -> Found:
 
 def refresh(store: TaskRepository, task_ids: Iterable[str]) -> dict[str, Task | None]:
     """The current state of each task; None for one that no longer exists (expired)."""
-    wanted = list(dict.fromkeys(task_ids))[:MAX_IDS_PER_REQUEST]
-    # Anything but a task id names no task: it is never sent to the store.
+    wanted = wanted_ids(task_ids)
     found = store.get_many([task_id for task_id in wanted if rules.TASK_ID.match(task_id)])
     return {task_id: found.get(task_id) for task_id in wanted}
+
+
+def wanted_ids(task_ids: Iterable[str]) -> list[str]:
+    """The ids a request may ask about: each once, at most a page's worth."""
+    return list(dict.fromkeys(task_ids))[:MAX_IDS_PER_REQUEST]
+
+
+@dataclass(frozen=True)
+class Tick:
+    tally: Tally
+    # The tasks on the page, as they are now (None: expired).
+    current: dict[str, Task | None]
+    new: NewTasks
+
+
+def tick(
+    store: TaskRepository,
+    counter: StatusCounter,
+    query: TaskQuery,
+    seen: Iterable[str],
+    watch: bool,
+    newest: RowKey | None,
+    created_before: int | None,
+) -> Tick:
+    """One live tick: counts and in-flight rows in one read; new tasks only if any were created.
+
+    A quiet tick is that one read, whatever the table holds and however many
+    shards its indexes have: the listing is read only when the count of
+    tasks ever created has moved since the page last looked.
+    """
+    wanted = wanted_ids(seen)
+    # Anything but a task id names no task: it is never sent to the store.
+    tally = counter.tally(query.task_type, [task_id for task_id in wanted if rules.TASK_ID.match(task_id)])
+    current = {task_id: tally.tasks.get(task_id) for task_id in wanted}
+    grew = created_before is None or tally.created != created_before
+    new = new_since(store, query, newest) if watch and grew else NewTasks([])
+    return Tick(tally, current, new)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,9 @@ def test_duration_and_waiting_come_from_the_task_item():
     waiting = a_task(now=NOW - 90)
     assert timing.waiting_seconds(waiting, NOW) == 90 and timing.duration_seconds(waiting, NOW) == 90
     running = waiting.moved_to(TaskStatus.IN_PROGRESS, "", NOW - 80)
-    assert timing.waiting_seconds(running, NOW) is None and timing.duration_seconds(running, NOW) == 90
+    # The item keeps when it was first started: the wait stays what it was.
+    assert timing.waiting_seconds(running, NOW) == 10 and timing.duration_seconds(running, NOW) == 90
+    assert timing.waiting_seconds(running, NOW + 999) == 10
     done = running.moved_to(TaskStatus.COMPLETED, "", NOW - 30)
     assert timing.duration_seconds(done, NOW) == 60 and timing.duration_seconds(done, NOW + 999) == 60
 

@@ -76,14 +76,23 @@ class Delivery:
     message: TaskMessage
     receive_count: int = 1
     trace: TraceContext = field(default_factory=TraceContext)
+    # When the message was queued (SQS's SentTimestamp, epoch ms), and by what.
+    sent_ms: int | None = None
+    sent_by: str = "publisher"
+
+
+# Progress is written at most this often: a task that reports every few
+# milliseconds costs no more writes than one that reports every second.
+PROGRESS_WRITE_SECONDS = 1.0
 
 
 class _Attempt:
     """One attempt at a claimed task: its writes are fenced by the attempt number.
 
-    Its timeline events are kept until the attempt next writes the task
-    (progress, the end, a crash) and recorded then, in one write: a no-op
-    task costs one timeline write for delivered, started and completed.
+    Its timeline events are kept until the attempt next writes the task and
+    recorded then: with a progress write, in one timeline item; with the
+    move to a final status, on the task item itself. A task that ends within
+    a second writes no timeline item at all.
     """
 
     def __init__(
@@ -95,6 +104,7 @@ class _Attempt:
         self.source = source
         self.started = clock()
         self.pending = pending
+        self.progress_written = self.started
 
     def event(self, hop: Hop, **details: Any) -> None:
         """Note an event of this attempt; it is recorded with the attempt's next write."""
@@ -109,31 +119,38 @@ class _Attempt:
 
     def report_progress(self, percent: int, message: str = "") -> None:
         percent = max(0, min(100, int(percent)))
+        self.event(Hop.PROGRESS, status=TaskStatus.IN_PROGRESS.value, progress=percent, message=message)
+        now = self.clock()
+        if now - self.progress_written < PROGRESS_WRITE_SECONDS:
+            self.task = replace(self.task, progress=percent)  # written with the next write
+            return
         try:
             self.task = self.store.replace_if(replace(self.task, progress=percent), expected=self.task)
         except InvalidTransition:
             self.flush()
             raise TaskBusy(f"task {self.task.id} was taken over by a later attempt") from None
-        self.event(Hop.PROGRESS, status=TaskStatus.IN_PROGRESS.value, progress=percent, message=message)
+        self.progress_written = now
         self.flush()
 
     def finish(self, status: TaskStatus, message: str) -> str:
         now = self.clock()
         progress = 100 if status is TaskStatus.COMPLETED else self.task.progress
+        hop = Hop.COMPLETED if status is TaskStatus.COMPLETED else Hop.FAILED
+        self.event(hop, status=status.value, message=message)
         try:
             self.store.replace_if(
                 self.task.moved_to(status, message, now, lease_expires=0, progress=progress),
                 expected=self.task,
+                final_events=self.pending,
             )
         except InvalidTransition:
             # A later attempt took the task over (our lease had run out); its
             # result stands, ours is dropped.
             observability.get_logger().warning("lease lost; result dropped")
+            self.pending.pop()  # the end that did not happen
             self.flush()
             return "lease_lost"
-        hop = Hop.COMPLETED if status is TaskStatus.COMPLETED else Hop.FAILED
-        self.event(hop, status=status.value, message=message)
-        self.flush()
+        self.pending = []
         observability.get_logger().info(f"task {status.value.lower()}", extra={"status_msg": message})
         observability.emit_metrics(
             self.task.task_type,
@@ -209,9 +226,9 @@ def process_message(
         status_before = task.status.value
     resumed = decision.outcome is ClaimOutcome.RESUME
     source = f"worker {claimed.task_type}"
-    delivered = _delivered(claimed, status_before, now, count)
+    pending = [*_published(claimed, delivery), _delivered(claimed, status_before, now, count)]
     logger.info(note, extra={"attempt": decision.attempt})
-    attempt = _Attempt(store, claimed, clock, source, pending=[delivered])
+    attempt = _Attempt(store, claimed, clock, source, pending=pending)
     attempt.event(Hop.RESUMED if resumed else Hop.STARTED, status=TaskStatus.IN_PROGRESS.value, message=note)
     if not resumed:
         observability.emit_metrics(
@@ -231,6 +248,21 @@ def process_message(
         attempt.crashed(crash)
         raise
     return attempt.finish(TaskStatus.COMPLETED, result)
+
+
+def _published(task: Task, delivery: Delivery) -> list[TaskEvent]:
+    """The publish hop, from the message itself (when it was queued): no write of the publisher's.
+
+    Only the first delivery of the publisher's message says so: later ones were
+    published long before, and a message sent again has its own "redispatched" hop.
+    """
+    if delivery.sent_ms is None or delivery.receive_count != 1 or delivery.sent_by != "publisher":
+        return []
+    return [
+        event_of(
+            task, Hop.PUBLISHED, delivery.sent_ms / 1000, delivery.sent_by, status=TaskStatus.CREATED.value
+        )
+    ]
 
 
 def _delivered(task: Task, status: str, now: float, count: int) -> TaskEvent:
@@ -255,10 +287,14 @@ def lease_seconds_for(context: Any) -> float:
 
 def delivery_of(record: Any) -> Delivery:
     """The delivery a Powertools SQSRecord carries."""
+    attributes = record.raw_event.get("messageAttributes") or {}
+    sent = record.attributes.sent_timestamp
     return Delivery(
         message=TaskMessage.from_json(record.body),
         receive_count=int(record.attributes.approximate_receive_count or 1),
-        trace=TraceContext.from_sqs_attributes(record.raw_event.get("messageAttributes") or {}),
+        trace=TraceContext.from_sqs_attributes(attributes),
+        sent_ms=int(sent) if sent else None,
+        sent_by=(attributes.get("sent_by") or {}).get("stringValue") or "publisher",
     )
 
 

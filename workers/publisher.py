@@ -5,37 +5,39 @@ through. Publishing is batched (10 per call, SNS's limit); a record that could
 not be published is reported by sequence number, and Lambda retries the batch
 from the first of them. Duplicates that retry causes are harmless: workers
 claim tasks idempotently. The task's trace context rides along as message
-attributes, which raw delivery turns into SQS message attributes.
+attributes, which raw delivery turns into SQS message attributes. The
+publisher writes nothing to the table: the worker records the publish hop
+from the message (when SQS queued it).
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from app import observability
 from app.adapters import aws, task_store
 from app.domain.messages import TaskMessage
 from app.domain.task import Task
-from app.domain.timeline import Hop, event_of
-from app.services import timeline
-from app.services.ports import TaskRepository
 from app.settings import get_settings
 
 SNS_BATCH_LIMIT = 10
 
 
-def _entry(task: Task, entry_id: str) -> dict[str, Any]:
+def _entry(task: Task, entry_id: str, sent_by: str) -> dict[str, Any]:
     message = TaskMessage(task_id=task.id, task_type=task.task_type)
     attributes = {
         "task_type": {"DataType": "String", "StringValue": task.task_type},
         "task_id": {"DataType": "String", "StringValue": task.id},
+        # The worker records the publish hop from the message (its time, and this).
+        "sent_by": {"DataType": "String", "StringValue": sent_by},
         **task.trace.to_message_attributes(),
     }
     return {"Id": entry_id, "Message": message.to_json(), "MessageAttributes": attributes}
 
 
-def publish_tasks(tasks: list[Task], topic_arn: str, sns: Any) -> tuple[list[Task], list[Task]]:
+def publish_tasks(
+    tasks: list[Task], topic_arn: str, sns: Any, sent_by: str = "publisher"
+) -> tuple[list[Task], list[Task]]:
     """Send each task to the queue of its type, through the topic; return (published, not published).
 
     The publisher does this for new tasks; the reconciler and the dead-letter
@@ -51,7 +53,9 @@ def publish_tasks(tasks: list[Task], topic_arn: str, sns: Any) -> tuple[list[Tas
         try:
             response = sns.publish_batch(
                 TopicArn=topic_arn,
-                PublishBatchRequestEntries=[_entry(task, entry_id) for entry_id, task in by_id.items()],
+                PublishBatchRequestEntries=[
+                    _entry(task, entry_id, sent_by) for entry_id, task in by_id.items()
+                ],
             )
         except Exception:
             logger.exception("SNS publish_batch failed", extra={"entries": len(by_id)})
@@ -70,9 +74,7 @@ def publish_tasks(tasks: list[Task], topic_arn: str, sns: Any) -> tuple[list[Tas
     return published, refused
 
 
-def publish_records(
-    records: list[dict[str, Any]], topic_arn: str, sns: Any, store: TaskRepository | None = None
-) -> dict[str, Any]:
+def publish_records(records: list[dict[str, Any]], topic_arn: str, sns: Any) -> dict[str, Any]:
     """Publish the tasks of ``records``; return the Lambda partial batch response."""
     logger = observability.get_logger()
     failed: list[str] = []
@@ -88,19 +90,8 @@ def publish_records(
             continue
         sequences[task.id] = sequence
         tasks.append(task)
-    # The hop's time is when the tasks were sent: a worker can receive one
-    # before publish_batch has returned here.
-    now = time.time()
-    published, refused = publish_tasks(tasks, topic_arn, sns)
+    _, refused = publish_tasks(tasks, topic_arn, sns)
     failed.extend(sequences[task.id] for task in refused)
-    if store is not None and published:
-        timeline.record(
-            store,
-            *(
-                event_of(task, Hop.PUBLISHED, now, "publisher", status=task.status.value)
-                for task in published
-            ),
-        )
     # Lambda retries from the first failure, in stream order.
     failed.sort(key=int)
     return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in failed]}
@@ -109,9 +100,4 @@ def publish_records(
 @observability.lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = get_settings()
-    return publish_records(
-        event.get("Records", []),
-        settings.topic_arn,
-        aws.client("sns"),
-        task_store.for_table(settings.table_name),
-    )
+    return publish_records(event.get("Records", []), settings.topic_arn, aws.client("sns"))

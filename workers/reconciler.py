@@ -134,7 +134,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     store = task_store.for_table(settings.table_name)
 
     def publish(tasks: list[Task]) -> list[Task]:
-        return publish_tasks(tasks, settings.topic_arn, aws.client("sns"))[0]
+        return publish_tasks(tasks, settings.topic_arn, aws.client("sns"), sent_by=SOURCE)[0]
 
     if "Records" not in event:  # the schedule
         return reconcile(store, publish, settings.reconcile_after_seconds)

@@ -1,12 +1,14 @@
 """Counts and per-minute statistics of tasks, kept in the tasks table and read in O(1).
 
 Items (none carries a listing-index attribute or ``sk = TASK``, so they stay
-out of the indexes and of every stream consumer's filter):
+out of the indexes and of every stream consumer's filter), each its own
+partition, so that every batch's writes spread over as many keys as it touches:
 
-  counts          pk=COUNTS#<k>      sk=<type>                 one number per status, and created_total
-  per minute      pk=STATS#<k>       sk=<type>#M#<minute>      created/completed/failed/cancelled,
-  per hour        pk=STATS#<k>       sk=<type>#H#<hour>        w<i>/r<i>: wait and run histograms
-  applied batch   pk=APPLIED#<first sequence number>  sk=BATCH   the last sequence number applied
+  counts          pk=COUNTS#<type>#<k>              one number per status, and created_total
+  per minute      pk=STATS#<type>#M#<minute>#<k>    created/completed/failed/cancelled,
+  per hour        pk=STATS#<type>#H#<hour>#<k>      w<i>/r<i>: wait and run histograms
+  applied batch   pk=APPLIED#<first sequence number>  the last sequence number applied
+(sk is the item's kind: COUNTS, STATS or BATCH.)
 
 The ``changes`` function writes them from the table's stream, one transaction
 per batch of changes (every aggregate item of the batch, and the batch's
@@ -38,6 +40,14 @@ BATCH_GET_LIMIT = 100
 
 def counter_shard(first_sequence: str, counter_shards: int) -> int:
     return zlib.crc32(first_sequence.encode()) % counter_shards
+
+
+def counts_key(task_type: str, shard: int) -> dict[str, Any]:
+    return {"pk": {"S": f"COUNTS#{task_type}#{shard}"}, "sk": {"S": "COUNTS"}}
+
+
+def stats_key(task_type: str, unit: str, moment: int, shard: int) -> dict[str, Any]:
+    return {"pk": {"S": f"STATS#{task_type}#{unit}#{moment:010d}#{shard}"}, "sk": {"S": "STATS"}}
 
 
 def _add_action(values: dict[str, Any], names: dict[str, str], fields: dict[str, int]) -> str:
@@ -97,19 +107,20 @@ class TaskAggregates(aws.DynamoDBTable):
         for task_type, created in deltas.created.items():
             per_type.setdefault(task_type, {})["created_total"] = created
         for task_type, fields in per_type.items():
-            updates.append(self._update(f"COUNTS#{shard}", task_type, fields, expires=None))
+            updates.append(self._update(counts_key(task_type, shard), fields, expires=None))
         hours: dict[tuple[str, int], MinuteStats] = {}
         minute_expiry, hour_expiry = int(now) + MINUTE_ITEMS_KEPT_SECONDS, int(now) + HOUR_ITEMS_KEPT_SECONDS
         for (task_type, minute), stats in deltas.minutes.items():
-            key = f"{task_type}#M#{minute:010d}"
-            updates.append(self._update(f"STATS#{shard}", key, _stats_fields(stats), minute_expiry))
+            key = stats_key(task_type, "M", minute, shard)
+            updates.append(self._update(key, _stats_fields(stats), minute_expiry))
             hours.setdefault((task_type, minute // 3600 * 3600), MinuteStats()).add(stats)
         for (task_type, hour), stats in hours.items():
-            key = f"{task_type}#H#{hour:010d}"
-            updates.append(self._update(f"STATS#{shard}", key, _stats_fields(stats), hour_expiry))
+            updates.append(
+                self._update(stats_key(task_type, "H", hour, shard), _stats_fields(stats), hour_expiry)
+            )
         return updates
 
-    def _update(self, pk: str, sk: str, fields: dict[str, int], expires: int | None) -> dict[str, Any]:
+    def _update(self, key: dict[str, Any], fields: dict[str, int], expires: int | None) -> dict[str, Any]:
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
         expression = _add_action(values, names, fields)
@@ -120,7 +131,7 @@ class TaskAggregates(aws.DynamoDBTable):
         return {
             "Update": {
                 "TableName": self.table_name,
-                "Key": {"pk": {"S": pk}, "sk": {"S": sk}},
+                "Key": key,
                 "UpdateExpression": expression,
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": values,
@@ -189,11 +200,7 @@ class TaskAggregates(aws.DynamoDBTable):
 
     def _count_keys(self, task_type: str | None) -> list[dict[str, Any]]:
         types = [task_type] if task_type else list(TASK_TYPES)
-        return [
-            {"pk": {"S": f"COUNTS#{shard}"}, "sk": {"S": name}}
-            for shard in range(self.counter_shards)
-            for name in types
-        ]
+        return [counts_key(name, shard) for shard in range(self.counter_shards) for name in types]
 
     @staticmethod
     def _add_counts(items: list[dict[str, Any]]) -> tuple[Counter[str], int]:
@@ -233,11 +240,11 @@ class TaskAggregates(aws.DynamoDBTable):
         step = 60 if unit == "M" else 3600
         first, last = start // step * step, end // step * step
         keys = [
-            {"pk": {"S": f"STATS#{shard}"}, "sk": {"S": f"{task_type}#{unit}#{moment:010d}"}}
+            stats_key(task_type, unit, moment, shard)
             for shard in range(self.counter_shards)
             for moment in range(first, last + step, step)
         ]
         series: dict[int, MinuteStats] = {moment: MinuteStats() for moment in range(first, last + step, step)}
         for item in self._get(keys):
-            series[int(item["sk"]["S"].rsplit("#", 1)[1])].add(_stats_of(item))
+            series[int(item["pk"]["S"].split("#")[3])].add(_stats_of(item))
         return series

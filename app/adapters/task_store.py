@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -210,6 +211,13 @@ def events_to_item(events: list[TaskEvent]) -> dict[str, Any]:
     }
 
 
+def final_events_of(item: dict[str, Any]) -> list[TaskEvent]:
+    """The events a task item holds of its last hop (written with the move to a final status)."""
+    task_id = item["pk"]["S"].removeprefix("TASK#")
+    expires = int(item["ttl"]["N"])
+    return [_event_from_fields(task_id, expires, entry["M"]) for entry in item["final_events"]["L"]]
+
+
 def events_from_item(item: dict[str, Any]) -> list[TaskEvent]:
     task_id = item["pk"]["S"].removeprefix("TASK#")
     expires = int(item["ttl"]["N"])
@@ -290,6 +298,8 @@ class TaskStore(aws.DynamoDBTable):
             for item in response.get("Items", []):
                 if item["sk"]["S"] == TASK_SK:
                     events.append(created_event(from_item(item)))
+                    if "final_events" in item:
+                        events.extend(final_events_of(item))
                 elif item["sk"]["S"].startswith(EVENT_PREFIX):
                     events.extend(events_from_item(item))
             if "LastEvaluatedKey" not in response:
@@ -370,12 +380,16 @@ class TaskStore(aws.DynamoDBTable):
             actions += f", #k{number} = :k{number}"
         return actions
 
-    def replace_if(self, new: Task, expected: Task) -> Task:
+    def replace_if(self, new: Task, expected: Task, final_events: Sequence[TaskEvent] = ()) -> Task:
         """Write ``new`` only if the stored task still has ``expected``'s status and attempt.
 
         This is the optimistic-concurrency step behind every status change: of
         two writers that read the same state, exactly one wins; the loser gets
         InvalidTransition naming the status it lost to.
+
+        ``final_events``, for a move to a final status only, are the timeline
+        events of that last hop, kept on the task item itself: no write of
+        their own (nothing writes the task's timeline after its end).
         """
         names = {"#status": "status", "#ttl": "ttl"}
         values: dict[str, Any] = {
@@ -399,6 +413,11 @@ class TaskStore(aws.DynamoDBTable):
         if new.progress is not None:
             update += ", progress = :progress"
             values[":progress"] = {"N": str(new.progress)}
+        if final_events:
+            if not new.status.is_terminal:
+                raise ValueError("final events go with a move to a final status only")
+            update += ", final_events = :final_events"
+            values[":final_events"] = {"L": [{"M": _event_fields(event)} for event in final_events]}
         for name in ("started_ms", "finished_ms"):
             if getattr(new, name) is not None and getattr(new, name) != getattr(expected, name):
                 update += f", {name} = :{name}"

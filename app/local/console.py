@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from app.adapters.task_store import TASK_SK, events_from_item, from_item
+from app.adapters.task_store import TASK_SK, events_from_item, final_events_of, from_item
 from app.domain.timeline import Hop, TaskEvent, created_event
 from app.local.sls_config import StreamFunction
 
@@ -23,7 +23,12 @@ TIMELINE_PRINTER = StreamFunction(
     batch_size=100,
     batching_window=0,
     filter_patterns=[
-        {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"sk": {"S": [{"prefix": "EVENT#"}, "TASK"]}}}}
+        {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"sk": {"S": [{"prefix": "EVENT#"}, "TASK"]}}}},
+        # A task's move to a final status carries that last hop's events.
+        {
+            "eventName": ["MODIFY"],
+            "dynamodb": {"NewImage": {"sk": {"S": ["TASK"]}, "final_events": {"L": [{"exists": True}]}}},
+        },
     ],
     maximum_retry_attempts=0,
     bisect_on_error=False,
@@ -45,13 +50,19 @@ def hop_line(event: TaskEvent) -> str:
     ).rstrip()
 
 
-def events_of(image: dict[str, Any]) -> list[TaskEvent]:
-    if image["sk"]["S"] == TASK_SK:
+def events_of(record: dict[str, Any]) -> list[TaskEvent]:
+    change = record["dynamodb"]
+    image = change["NewImage"]
+    if image["sk"]["S"] != TASK_SK:
+        return events_from_item(image)
+    if record["eventName"] == "INSERT":
         return [created_event(from_item(image))]
-    return events_from_item(image)
+    if "final_events" in image and "final_events" not in change.get("OldImage", {}):
+        return final_events_of(image)
+    return []
 
 
 def print_hops(event: dict[str, Any], context: Any) -> None:
     for record in event["Records"]:
-        for hop in events_of(record["dynamodb"]["NewImage"]):
+        for hop in events_of(record):
             print(hop_line(hop), flush=True)

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-from app.domain.timeline import Hop
 from tests.conftest import wait_until
 from tests.factories import a_task
 from tests.iam.harness import Stage
 from tests.iam.scenarios import scenario
 
 
-def published(stage: Stage, task_id: str) -> bool:
-    return any(event.hop is Hop.PUBLISHED for event in stage.store.events(task_id))
+def queued(stage: Stage, logical_id: str) -> bool:
+    sqs = stage.provisioned.clients["sqs"]
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=stage.provisioned.queue_url(logical_id), AttributeNames=["ApproximateNumberOfMessages"]
+    )
+    return int(attributes["Attributes"]["ApproximateNumberOfMessages"]) > 0
 
 
 @scenario("publisher")
-def new_tasks_are_published_and_their_hop_recorded(stage: Stage) -> None:
-    new = [a_task("TASK1"), a_task("TASK2")]
+def new_tasks_are_published_to_the_queue_of_their_type(stage: Stage) -> None:
     with stage.lambda_service("publisher"):
-        for task in new:
-            stage.store.add(task)
-        wait_until(lambda: all(published(stage, task.id) for task in new), what="tasks published")
+        for task_type in ("TASK1", "TASK2"):
+            stage.store.add(a_task(task_type))
+        wait_until(
+            lambda: queued(stage, "Task1Queue") and queued(stage, "Task2Queue"), what="tasks published"
+        )
 
 
 @scenario("publisher")

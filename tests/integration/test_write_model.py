@@ -1,0 +1,114 @@
+"""The write model, from real runs: tasks of each type through the pipeline, every write read off the stream.
+
+At 10,000 tasks/s with the shards configured for that rate, no partition key
+may pass 1,000 write units a second, and no task may cost more than 20.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from app.adapters.aggregates import TaskAggregates
+from app.domain.sharding import PARTITION_WRITE_UNITS_PER_SECOND, ShardCounts
+from app.local.pollers import PollerContext, SqsPoller, StreamPoller
+from app.local.write_model import hottest_keys, indexes_of, measure, stream_batches_per_second, table_rows
+from app.services import tasks
+from tests.conftest import wait_until
+
+pytestmark = pytest.mark.integration
+TASKS_PER_TYPE = 8
+# What each type does when it runs as usual: TASK1 reports progress once, TASK2 once per chunk.
+DATA = {"TASK1": {"duration_seconds": 1}, "TASK2": {"text": "one two\nthree four five"}}
+TARGET = 10_000
+WCU_PER_TASK_LIMIT = 20
+
+
+def pipeline(deployed, stop: threading.Event) -> list[threading.Thread]:
+    """The publisher, the changes function and the workers, fed as Lambda feeds them."""
+    context = PollerContext(deployed.clients, deployed.topology.region, stop, lambda invocation: None)
+    resources = deployed.resources
+    pollers: list = [
+        StreamPoller(f, resources.stream_arn, None, context) for f in deployed.topology.stream_functions
+    ]
+    for function in deployed.topology.sqs_functions:
+        if function.name.startswith("task"):
+            queue = function.queue_logical_id
+            pollers.append(
+                SqsPoller(function, resources.queue_urls[queue], resources.queue_arns[queue], context)
+            )
+    threads = [threading.Thread(target=poller.run, daemon=True) for poller in pollers]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+@pytest.fixture(scope="module")
+def measured(emulator_endpoint):
+    from tests.integration.conftest import HANDLER_API_KEY, provision_stage
+
+    deployed = provision_stage(emulator_endpoint)
+    patch = pytest.MonkeyPatch()
+    patch.setenv("TABLE_NAME", deployed.resources.table_name)
+    patch.setenv("TOPIC_ARN", deployed.topic_arn)
+    patch.setenv("API_KEYS", HANDLER_API_KEY)
+    from app.settings import get_settings
+
+    get_settings.cache_clear()
+    stop = threading.Event()
+    threads = pipeline(deployed, stop)
+    counts = TaskAggregates(deployed.resources.table_name, deployed.clients["dynamodb"])
+    try:
+        for task_type, data in DATA.items():
+            for _ in range(TASKS_PER_TYPE):
+                tasks.create_task(deployed.store, task_type, data, None, max_data_bytes=65536,
+                                  default_ttl_seconds=3600)  # fmt: skip
+        finished = 2 * TASKS_PER_TYPE
+        wait_until(lambda: counts.counts()[0]["COMPLETED"] == finished, timeout=90, interval=0.5,
+                   what="every task completed and counted")  # fmt: skip
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(10)
+        patch.undo()
+        get_settings.cache_clear()
+    model = measure(deployed.stream_records(), indexes_of(deployed.topology.table.global_secondary_indexes))
+    return model, deployed
+
+
+def test_every_task_of_every_type_costs_at_most_20_write_units(measured):
+    model, deployed = measured
+    assert set(model.tasks) == set(DATA) and all(count == TASKS_PER_TYPE for count in model.tasks.values())
+    window = changes_window(deployed)
+    batches = stream_batches_per_second(model, TARGET, window)
+    for task_type in DATA:
+        assert model.units_per_task(task_type, batches, TARGET) <= WCU_PER_TASK_LIMIT, "\n".join(
+            table_rows(model, TARGET, ShardCounts.for_rate(TARGET), window)
+        )
+
+
+def changes_window(deployed) -> float:
+    changes = next(f for f in deployed.topology.stream_functions if f.name == "changes")
+    return max(1, changes.batching_window)
+
+
+def test_no_partition_key_passes_1000_write_units_a_second_at_10000_tasks_a_second(measured):
+    model, deployed = measured
+    window = changes_window(deployed)
+    rates = hottest_keys(model, TARGET, ShardCounts.for_rate(TARGET), window)
+    assert rates, "the model measured no key"
+    assert rates[0].units_per_second <= PARTITION_WRITE_UNITS_PER_SECOND, "\n".join(
+        table_rows(model, TARGET, ShardCounts.for_rate(TARGET), window)
+    )
+
+
+def test_progress_lease_and_message_updates_never_rewrite_an_index_entry(measured):
+    model, _ = measured
+    # A task's status moves it in two indexes: in at creation, out and in at each of its two moves.
+    for index in ("by_status", "by_type_status"):
+        for task_type in DATA:
+            assert model.index_units_per_task(index, task_type) == 5
+    for index in ("by_created", "by_type", "by_id_prefix"):
+        for task_type in DATA:
+            assert model.index_units_per_task(index, task_type) == 1

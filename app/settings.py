@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_API_KEY = "local-dev-key"
@@ -31,6 +32,8 @@ class Settings(BaseSettings):
     # The prefix API Gateway puts before every path (its stage, e.g. "/dev").
     root_path: str = ""
     max_data_bytes: int = 64 * 1024
+    # Largest result a worker's run may return, as JSON; a larger one ends the task FAILED.
+    max_result_bytes: int = 16 * 1024
     # Largest request body of any route, refused with 413 before it is parsed.
     max_request_bytes: int = 256 * 1024
     default_ttl_seconds: int = 7 * 24 * 3600
@@ -47,6 +50,20 @@ class Settings(BaseSettings):
     # this long (CREATED and not picked up, or IN_PROGRESS and not held).
     # serverless.yml sets 300 in AWS: above the task queues' visibility timeout.
     reconcile_after_seconds: int = 120
+    # The scheduler also takes the SCHEDULED tasks due within this many seconds
+    # and waits for each one's run_at (serverless.yml: its schedule's period, so
+    # every task starts on time, not up to a minute late).
+    scheduler_lookahead_seconds: int = 0
+
+    # Webhooks: the signing secret (whsec_<base64>; in AWS an SSM SecureString
+    # named by webhook_secret_parameter), the queue of deliveries, and the
+    # seconds between attempts (comma-separated; Standard Webhooks' schedule).
+    webhook_secret: str = ""
+    webhook_secret_parameter: str = ""
+    webhook_queue_url: str = ""
+    webhook_retry_delays: str = "5,300,1800,7200,18000,36000,36000"
+    # Seconds a receiver has to answer.
+    webhook_timeout_seconds: float = 10
 
     # Dashboard sign-in: comma-separated "user:<argon2 hash>" entries (make a
     # hash with `python -m app.dashboard.hash_password`), and the key that
@@ -62,6 +79,19 @@ class Settings(BaseSettings):
     sign_in_window_seconds: int = 15 * 60
     sign_in_failures_per_user: int = 5
     sign_in_failures_per_client: int = 20
+
+    @field_validator("webhook_retry_delays")
+    @classmethod
+    def _retry_delays_are_seconds(cls, value: str) -> str:
+        """Comma-separated whole seconds, each within SQS's 12-hour visibility limit."""
+        delays = [part.strip() for part in value.split(",") if part.strip()]
+        if not delays or not all(part.isdigit() and int(part) <= 43200 for part in delays):
+            raise ValueError("WEBHOOK_RETRY_DELAYS: comma-separated whole seconds, 0 to 43200 each")
+        return value
+
+    @property
+    def webhook_retry_schedule(self) -> tuple[int, ...]:
+        return tuple(int(part) for part in self.webhook_retry_delays.split(",") if part.strip())
 
     @property
     def is_local(self) -> bool:

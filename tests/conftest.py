@@ -86,6 +86,8 @@ def start_stack(folder: Path, **settings: str) -> LiveStack:
         "PYTHONUNBUFFERED": "1",
         # Failed deliveries come back after 2 s instead of serverless.yml's 180 s.
         "LOCAL_VISIBILITY_TIMEOUT_SECONDS": "2",
+        # Failed webhook attempts come back after 1 s instead of 5 s, 5 min, 30 min...
+        "WEBHOOK_RETRY_DELAYS": "1,1,1,1,1,1,1",
         **settings,
     }
     log_path = folder / "app.log"

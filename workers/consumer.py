@@ -5,6 +5,10 @@ Built on Powertools batch processing, so a failed record is reported alone
 A task's own failure (TaskFailure) ends it FAILED and is not retried; any
 other exception is a crash: the message is retried, the next attempt resumes
 the task, and after maxReceiveCount the DLQ handler ends it FAILED.
+A task type's ``run`` returns a TaskOutcome: the human sentence and a result
+(any JSON value, at most MAX_RESULT_BYTES as JSON; past that the task ends
+FAILED saying so). A cancel request ends the task CANCELLED at its next write
+(a progress report, or its end), its result dropped.
 Every hop is written to the task's timeline and measured.
 """
 
@@ -17,11 +21,12 @@ from typing import Any
 
 from app import observability
 from app.adapters import task_store
+from app.domain import cancellation, rules
 from app.domain.claims import ClaimDecision, ClaimOutcome, decide_claim
-from app.domain.errors import InvalidTransition
+from app.domain.errors import CancelRequested, InvalidResult, InvalidTransition
 from app.domain.messages import TaskMessage
 from app.domain.task import Task, TaskStatus
-from app.domain.timeline import Hop, TaskEvent, event_of
+from app.domain.timeline import ErrorInfo, Hop, TaskEvent, event_of
 from app.domain.tracing import TraceContext
 from app.services import timeline
 from app.services.ports import Clock, TaskRepository
@@ -44,6 +49,15 @@ class TaskBusy(Exception):
     """Another attempt holds the task; this delivery comes back later."""
 
 
+class TaskCancelled(Exception):
+    """The task's cancel was asked for: raised out of ``run`` (by a progress report, or by the task
+    itself after ``TaskRun.cancel_requested()``); the task ends CANCELLED, its result dropped."""
+
+
+class TaskStopped(Exception):
+    """Someone else ended the task while it ran (an operator's PATCH, say): this attempt stops."""
+
+
 class NotEnoughTime(Exception):
     """Not started: what is left of the invocation can't cover the task's longest run; it comes back."""
 
@@ -52,21 +66,38 @@ class SimulatedCrash(Exception):
     """Raised on purpose (data.crash_attempts) to exercise retries and the DLQ."""
 
 
+@dataclass(frozen=True)
+class TaskOutcome:
+    """What a task type's ``run`` returns: the sentence for people, and the result for programs."""
+
+    message: str
+    # Any JSON value; stored with the task (``result``) when it completes.
+    result: Any = None
+
+
 @dataclass
 class TaskRun:
-    """What a task type's ``run`` function receives."""
+    """What a task type's ``run`` function receives.
+
+    ``report_progress(percent, message)`` records progress; it raises
+    TaskCancelled once the task's cancel was asked for. ``cancel_requested()``
+    asks (one conditional write), for a task that reports no progress for a while.
+    """
 
     task: Task
     attempt: int
     resumed: bool
     report_progress: Callable[[int, str], None] = field(default=lambda percent, message="": None)
+    cancel_requested: Callable[[], bool] = field(default=lambda: False)
 
     @property
     def data(self) -> dict[str, Any]:
         return self.task.data
 
 
-Run = Callable[[TaskRun], str]
+Run = Callable[[TaskRun], TaskOutcome]
+# The largest result a task stores, as JSON (MAX_RESULT_BYTES sets it).
+DEFAULT_MAX_RESULT_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -117,6 +148,19 @@ class _Attempt:
             timeline.record(self.store, *self.pending)
             self.pending = []
 
+    def _rewrite(self, task: Task) -> None:
+        """A write of the running task: TaskCancelled, TaskStopped or TaskBusy when it is refused."""
+        try:
+            self.task = self.store.replace_if(task, expected=self.task)
+        except CancelRequested as request:
+            self.task = request.current_task
+            raise TaskCancelled(str(request)) from None
+        except InvalidTransition as lost:
+            self.flush()
+            if TaskStatus(lost.current).is_terminal:
+                raise TaskStopped(f"task {self.task.id} is {lost.current}") from None
+            raise TaskBusy(f"task {self.task.id} was taken over by a later attempt") from None
+
     def report_progress(self, percent: int, message: str = "") -> None:
         percent = max(0, min(100, int(percent)))
         self.event(Hop.PROGRESS, status=TaskStatus.IN_PROGRESS.value, progress=percent, message=message)
@@ -124,28 +168,56 @@ class _Attempt:
         if now - self.progress_written < PROGRESS_WRITE_SECONDS:
             self.task = replace(self.task, progress=percent)  # written with the next write
             return
-        try:
-            self.task = self.store.replace_if(replace(self.task, progress=percent), expected=self.task)
-        except InvalidTransition:
-            self.flush()
-            raise TaskBusy(f"task {self.task.id} was taken over by a later attempt") from None
+        self._rewrite(replace(self.task, progress=percent))
         self.progress_written = now
         self.flush()
 
-    def finish(self, status: TaskStatus, message: str) -> str:
+    def cancel_requested(self) -> bool:
+        """Whether the task's cancel was asked for: a write that changes nothing, refused if so.
+
+        A write, not a read: workers only ever write the task (their role has no
+        GetItem), and the refusal carries the task as stored (ALL_OLD).
+        """
+        try:
+            self._rewrite(self.task)
+        except TaskCancelled:
+            return True
+        return False
+
+    def cancel(self) -> str:
+        """End the task CANCELLED (its cancel was asked for); whatever the run made is dropped."""
+        ended, event = cancellation.cancelled(self.task, self.clock(), self.source)
+        self.pending.append(event)
+        try:
+            self.store.replace_if(ended, expected=self.task, final_events=self.pending)
+        except InvalidTransition:
+            observability.get_logger().warning("lease lost before the cancel was recorded")
+            self.pending.pop()  # the end that did not happen
+            self.flush()
+            return "lease_lost"
+        self.pending = []
+        observability.get_logger().info("task cancelled", extra={"status_msg": ended.status_msg})
+        observability.emit_metrics(self.task.task_type, TasksCancelled=("Count", 1))
+        return "cancelled"
+
+    def finish(self, status: TaskStatus, message: str, result: Any = None) -> str:
         now = self.clock()
         progress = 100 if status is TaskStatus.COMPLETED else self.task.progress
         hop = Hop.COMPLETED if status is TaskStatus.COMPLETED else Hop.FAILED
         self.event(hop, status=status.value, message=message)
         try:
             self.store.replace_if(
-                self.task.moved_to(status, message, now, lease_expires=0, progress=progress),
+                self.task.moved_to(status, message, now, lease_expires=0, progress=progress, result=result),
                 expected=self.task,
                 final_events=self.pending,
             )
+        except CancelRequested as request:
+            # Asked to cancel while it ran: it ends CANCELLED, and its result is dropped.
+            self.task = request.current_task
+            return self.cancel()
         except InvalidTransition:
-            # A later attempt took the task over (our lease had run out); its
-            # result stands, ours is dropped.
+            # A later attempt took the task over (our lease had run out), or
+            # someone ended it: their outcome stands, ours is dropped.
             observability.get_logger().warning("lease lost; result dropped")
             self.pending.pop()  # the end that did not happen
             self.flush()
@@ -160,19 +232,26 @@ class _Attempt:
         )
         return status.value.lower()
 
-    def crashed(self, crash: Exception) -> None:
+    def crashed(self, crash: Exception) -> str | None:
+        """Record the crash and release the lease; the outcome if that ended the task (cancelled)."""
         # Release the lease now, so the retry resumes without waiting it out,
         # and leave the reason where the DLQ handler will find it.
-        reason = f"attempt {self.task.attempt} crashed: {type(crash).__name__}: {crash}"
+        error = ErrorInfo.of(crash)
+        reason = f"attempt {self.task.attempt} crashed: {error.type}: {error.message}"
+        self.event(Hop.CRASHED, status=TaskStatus.IN_PROGRESS.value, message=reason, error=error)
         try:
             released = self.task.moved_to(TaskStatus.IN_PROGRESS, reason, self.clock(), lease_expires=0)
             self.store.replace_if(released, expected=self.task)
+        except CancelRequested as request:
+            # Nobody wants it run again.
+            self.task = request.current_task
+            return self.cancel()
         except InvalidTransition:
             observability.get_logger().warning("lease lost before the crash was recorded")
             self.flush()
-            return
-        self.event(Hop.CRASHED, status=TaskStatus.IN_PROGRESS.value, message=reason)
+            return None
         self.flush()
+        return None
 
 
 def process_message(
@@ -181,6 +260,7 @@ def process_message(
     run: Run,
     *,
     lease_seconds: float,
+    max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES,
     clock: Clock = time.time,
 ) -> str:
     """Run the task of one delivery at most once to completion; return what happened."""
@@ -210,6 +290,13 @@ def process_message(
             logger.info("duplicate delivery of a finished task")
             timeline.record(store, delivered)
             return "duplicate"
+        if decision.outcome is ClaimOutcome.NOT_DUE:
+            # The scheduler publishes it again when its run_at comes.
+            logger.info("delivery of a task that is not due yet")
+            timeline.record(store, delivered)
+            return "not_due"
+        if decision.outcome is ClaimOutcome.CANCEL:
+            return _Attempt(store, task, clock, f"worker {task.task_type}", pending=[delivered]).cancel()
         if decision.outcome is ClaimOutcome.BUSY:
             timeline.record(store, delivered)
             raise TaskBusy(f"task {task.id} is held by attempt {task.attempt} until {task.lease_expires}")
@@ -239,15 +326,32 @@ def process_message(
         crash_attempts = claimed.data.get("crash_attempts", 0)
         if isinstance(crash_attempts, int) and decision.attempt <= crash_attempts:
             raise SimulatedCrash(f"crash requested for attempt {decision.attempt} (data.crash_attempts)")
-        result = run(TaskRun(claimed, decision.attempt, resumed, attempt.report_progress))
+        outcome = run(
+            TaskRun(claimed, decision.attempt, resumed, attempt.report_progress, attempt.cancel_requested)
+        )
     except TaskFailure as failure:
         return attempt.finish(TaskStatus.FAILED, str(failure) or "task failed")
+    except TaskCancelled:
+        return attempt.cancel()
+    except TaskStopped:
+        logger.warning("task ended by someone else while it ran; this attempt stops")
+        return "stopped"
     except TaskBusy:
         raise
     except Exception as crash:
-        attempt.crashed(crash)
+        ended = attempt.crashed(crash)
+        if ended is not None:
+            return ended
         raise
-    return attempt.finish(TaskStatus.COMPLETED, result)
+    if not isinstance(outcome, TaskOutcome):
+        return attempt.finish(
+            TaskStatus.FAILED, f"the worker returned a {type(outcome).__name__}, not a TaskOutcome"
+        )
+    try:
+        rules.encode_result(outcome.result, max_result_bytes)
+    except InvalidResult as refused:
+        return attempt.finish(TaskStatus.FAILED, f"result refused: {refused}")
+    return attempt.finish(TaskStatus.COMPLETED, outcome.message, outcome.result)
 
 
 def _published(task: Task, delivery: Delivery) -> list[TaskEvent]:
@@ -320,7 +424,8 @@ def make_handler(
             process_partial_response,
         )
 
-        store = task_store.for_table(get_settings().table_name)
+        settings = get_settings()
+        store = task_store.for_table(settings.table_name)
 
         def record_handler(record: Any) -> str:
             delivery = delivery_of(record)
@@ -335,7 +440,9 @@ def make_handler(
                     raise NotEnoughTime(f"{task_type} needs up to {max_run_seconds} s")
                 # Per record: a lease never outlives the invocation that holds it.
                 lease = lease_seconds_for(context)
-                return process_message(store, delivery, run, lease_seconds=lease)
+                return process_message(
+                    store, delivery, run, lease_seconds=lease, max_result_bytes=settings.max_result_bytes
+                )
 
         return process_partial_response(
             event=event,

@@ -1,8 +1,11 @@
 """DynamoDB stream -> SNS: publish each new task for the queue of its type.
 
-The event source's filter pattern (serverless.yml) lets only new task items
-through. Publishing is batched (10 per call, SNS's limit); a record that could
-not be published is reported by sequence number, and Lambda retries the batch
+The event source's filter patterns (serverless.yml) let through the tasks
+that are ready to run (new ones, and scheduled ones that came due) and, for
+workers/webhooks.py to queue their webhooks, the tasks that ended with a
+callback_url (the stream's readers stay two, as DynamoDB advises).
+Publishing is batched (10 per call, SNS's limit); a record that could not
+be published is reported by sequence number, and Lambda retries the batch
 from the first of them. Duplicates that retry causes are harmless: workers
 claim tasks idempotently. The task's trace context rides along as message
 attributes, which raw delivery turns into SQS message attributes. The
@@ -19,6 +22,7 @@ from app.adapters import aws, task_store
 from app.domain.messages import TaskMessage
 from app.domain.task import Task
 from app.settings import get_settings
+from workers import webhooks
 
 SNS_BATCH_LIMIT = 10
 
@@ -100,4 +104,16 @@ def publish_records(records: list[dict[str, Any]], topic_arn: str, sns: Any) -> 
 @observability.lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = get_settings()
-    return publish_records(event.get("Records", []), settings.topic_arn, aws.client("sns"))
+    records = event.get("Records", [])
+    # Tasks that ended with a callback_url: their webhooks are queued (workers/webhooks.py).
+    ended = [record for record in records if webhooks.ends_a_task(record)]
+    published = publish_records(
+        [record for record in records if record not in ended],
+        settings.topic_arn,
+        aws.client("sns"),
+    )
+    if not ended:
+        return published
+    failed = published["batchItemFailures"] + webhooks.queue_records(ended, settings)["batchItemFailures"]
+    # Lambda retries from the first failure, in stream order.
+    return {"batchItemFailures": sorted(failed, key=lambda failure: int(failure["itemIdentifier"]))}

@@ -77,7 +77,7 @@ def reconcile(
 
 
 def task_ids_in_stream_range(streams: Any, batch_info: dict[str, Any]) -> list[str]:
-    """The ids of the tasks created by the stream records an on-failure record names."""
+    """The ids of the tasks made ready to run by the stream records an on-failure record names."""
     start, end = int(batch_info["startSequenceNumber"]), int(batch_info["endSequenceNumber"])
     iterator = streams.get_shard_iterator(
         StreamArn=batch_info["streamArn"],
@@ -93,7 +93,9 @@ def task_ids_in_stream_range(streams: Any, batch_info: dict[str, Any]) -> list[s
             if int(record["dynamodb"]["SequenceNumber"]) > end:
                 return ids
             image = record["dynamodb"].get("NewImage", {})
-            if record["eventName"] == "INSERT" and image.get("sk", {}).get("S") == task_store.TASK_SK:
+            # A task made ready to run: a new one, or a scheduled one that came due.
+            ready = image.get("status", {}).get("S") == TaskStatus.CREATED.value
+            if ready and image.get("sk", {}).get("S") == task_store.TASK_SK:
                 ids.append(image["id"]["S"])
         if not records:
             return ids

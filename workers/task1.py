@@ -3,6 +3,7 @@
 data.duration_seconds  how long it runs (0-20, default 2)
 data.fail              true makes it end FAILED ...
 data.fail_message      ... with this status_msg
+Its result: {"slept_seconds": n}. A cancel request stops it at its next progress report.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 import math
 import time
 
-from workers.consumer import TaskFailure, TaskRun, make_handler
+from workers.consumer import TaskFailure, TaskOutcome, TaskRun, make_handler
 
 MAX_DURATION_SECONDS = 20  # well inside the function's 30 s timeout
 
 
-def run(task: TaskRun) -> str:
+def run(task: TaskRun) -> TaskOutcome:
     duration = task.data.get("duration_seconds", 2)
     if isinstance(duration, bool) or not isinstance(duration, int | float):
         raise TaskFailure("data.duration_seconds must be a number")
@@ -27,7 +28,7 @@ def run(task: TaskRun) -> str:
     for step in range(1, steps + 1):
         time.sleep(duration / steps)
         task.report_progress(step * 100 // steps, f"{step} of {steps} s")
-    return f"done in {duration} s"
+    return TaskOutcome(f"done in {duration} s", {"slept_seconds": duration})
 
 
 # Its longest run, and a second for its progress writes.

@@ -1,13 +1,16 @@
-"""TASK2: counts the words of data.text, reporting progress; fails when there is no text."""
+"""TASK2: counts the words of data.text, reporting progress; fails when there is no text.
+
+Its result: {"words": n}.
+"""
 
 from __future__ import annotations
 
-from workers.consumer import TaskFailure, TaskRun, make_handler
+from workers.consumer import TaskFailure, TaskOutcome, TaskRun, make_handler
 
 PROGRESS_STEPS = 4
 
 
-def run(task: TaskRun) -> str:
+def run(task: TaskRun) -> TaskOutcome:
     text = task.data.get("text")
     if not isinstance(text, str):
         raise TaskFailure("data.text must be a string")
@@ -18,7 +21,7 @@ def run(task: TaskRun) -> str:
         words += sum(len(line.split()) for line in lines[start : start + chunk])
         done = min(len(lines), start + chunk)
         task.report_progress(done * 100 // len(lines), f"{done} of {len(lines)} lines")
-    return f"counted {words} word{'s' if words != 1 else ''}"
+    return TaskOutcome(f"counted {words} word{'s' if words != 1 else ''}", {"words": words})
 
 
 # Counting words takes milliseconds; a few writes of progress, a second or two.

@@ -106,3 +106,18 @@ def page_token_secrets(settings: Settings) -> list[str]:
         "PAGE_TOKEN_SECRET",
         settings,
     )
+
+
+def webhook_signing_key(settings: Settings) -> bytes:
+    """The HMAC key of the webhook secret (whsec_<base64>): WEBHOOK_SECRET, or SSM in AWS."""
+    from app.domain.webhooks import InvalidSecret, secret_key
+
+    raw = _read(settings.webhook_secret, settings.webhook_secret_parameter).strip()
+    if not raw:
+        raise SecretNotConfigured(
+            "no webhook secret: set WEBHOOK_SECRET (whsec_<base64>), or WEBHOOK_SECRET_PARAMETER in AWS"
+        )
+    try:
+        return secret_key(raw)
+    except InvalidSecret as exc:
+        raise SecretNotConfigured(f"the webhook secret is malformed: {exc}") from exc

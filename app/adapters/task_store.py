@@ -8,6 +8,11 @@ indexes (app/adapters/task_listing.py); timeline and other items carry none
 of them, so they stay out of every index. Finding a task by the start of its
 id (the dashboard's short ids):
   by_id_prefix    id_prefix (the id's first 2 hex characters), sorted by id, keys only
+A sparse, keys-only index finds SCHEDULED tasks by when they are due:
+  by_due          due_pk ("DUE#<shard>"), due_sk ("<run_at, 10 digits>#<id>")
+only SCHEDULED task items carry due_pk and due_sk; the write that moves a
+task on removes them. Idempotency records (IDEMPOTENCY#...) and webhook
+deliveries (WEBHOOK#...) are items of their own, with no index attributes.
 """
 
 from __future__ import annotations
@@ -16,24 +21,29 @@ import json
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from app import observability
-from app.adapters import aws, task_listing
+from app.adapters import aws, idempotency_items, task_listing
 from app.domain import rules
 from app.domain.claims import FirstClaim
 from app.domain.errors import (
     AlreadyRetried,
+    CancelRequested,
     DomainError,
+    IdempotencyKeyInFlight,
+    IdempotencyKeyTaken,
     InvalidTransition,
     StoreUnavailable,
     TaskNotFound,
 )
+from app.domain.idempotency import IdempotencyRecord
 from app.domain.listing import TaskPage, TaskQuery
 from app.domain.sharding import ShardCounts
 from app.domain.task import Task, TaskStatus
-from app.domain.timeline import Hop, TaskEvent, created_event
+from app.domain.timeline import ErrorInfo, Hop, TaskEvent, created_event
 from app.domain.tracing import TraceContext
 
 TASK_SK = "TASK"
@@ -42,6 +52,29 @@ BATCH_WRITE_LIMIT = 25
 BATCH_GET_LIMIT = 100
 ID_PREFIX_INDEX = "by_id_prefix"
 ID_PREFIX_CHARS = 2
+BY_DUE = "by_due"
+# SCHEDULED tasks are spread over this many due_pk values (by their id's first
+# hex digit), each under a partition's 1,000 writes a second; the scheduler
+# reads them all. Grow it only by reading the old shards as well.
+DUE_SHARDS = 4
+
+
+@dataclass(frozen=True)
+class DueTask:
+    task_id: str
+    run_at: int
+
+
+def due_keys(task_id: str, run_at: int) -> dict[str, Any]:
+    """The by_due index's key attributes of a SCHEDULED task."""
+    return {
+        "due_pk": {"S": f"DUE#{int(task_id[0], 16) % DUE_SHARDS}"},
+        "due_sk": {"S": f"{run_at:010d}#{task_id}"},
+    }
+
+
+def result_text(result: Any) -> str:
+    return json.dumps(result, separators=(",", ":"), allow_nan=False)
 
 
 def task_key(task_id: str) -> dict[str, Any]:
@@ -90,6 +123,16 @@ def to_item(task: Task, shards: ShardCounts) -> dict[str, Any]:
     for name in ("started_ms", "finished_ms"):
         if getattr(task, name) is not None:
             item[name] = {"N": str(getattr(task, name))}
+    if task.result is not None:
+        item["result"] = {"S": result_text(task.result)}
+    if task.run_at is not None:
+        item["run_at"] = {"N": str(task.run_at)}
+        if task.status is TaskStatus.SCHEDULED:
+            item.update(due_keys(task.id, task.run_at))
+    if task.callback_url is not None:
+        item["callback_url"] = {"S": task.callback_url}
+    if task.cancel_requested is not None:
+        item["cancel_requested"] = {"S": task.cancel_requested}
     return item
 
 
@@ -100,11 +143,16 @@ def from_item(item: dict[str, Any]) -> Task:
     version or with data no encoder can write back never breaks the page.
     """
     data: dict[str, Any] = {}
+    result: Any = None
     unreadable = None
     try:
         data = _data_of(item)
     except (DomainError, KeyError, TypeError) as exc:
         unreadable = f"data: {exc}"
+    try:
+        result = rules.parse_json(item["result"]["S"], what="result") if "result" in item else None
+    except (DomainError, KeyError, TypeError) as exc:
+        unreadable = f"result: {exc}"
     try:
         updated = item.get("updated_time")
         task = Task(
@@ -126,6 +174,10 @@ def from_item(item: dict[str, Any]) -> Task:
             started_ms=int(item["started_ms"]["N"]) if "started_ms" in item else None,
             finished_ms=int(item["finished_ms"]["N"]) if "finished_ms" in item else None,
             trace=trace_from_attribute(item.get("trace")),
+            result=result,
+            run_at=int(item["run_at"]["N"]) if "run_at" in item else None,
+            callback_url=item.get("callback_url", {}).get("S"),
+            cancel_requested=item.get("cancel_requested", {}).get("S"),
             unreadable=unreadable,
         )
     except (KeyError, TypeError, ValueError) as exc:
@@ -196,6 +248,13 @@ def _event_fields(event: TaskEvent) -> dict[str, Any]:
             fields[name] = {"N": str(value)}
     if event.status is not None:
         fields["status"] = {"S": event.status}
+    if event.http_status is not None:
+        fields["http_status"] = {"N": str(event.http_status)}
+    if event.error is not None:
+        error = event.error
+        fields["error"] = {
+            "M": {"type": {"S": error.type}, "message": {"S": error.message}, "stack": {"S": error.stack}}
+        }
     return fields
 
 
@@ -236,6 +295,14 @@ def _event_from_fields(task_id: str, expires: int, fields: dict[str, Any]) -> Ta
         attempt=int(fields["attempt"]["N"]) if "attempt" in fields else None,
         progress=int(fields["progress"]["N"]) if "progress" in fields else None,
         message=fields.get("message", {}).get("S", ""),
+        http_status=int(fields["http_status"]["N"]) if "http_status" in fields else None,
+        error=_error_from(fields["error"]["M"]) if "error" in fields else None,
+    )
+
+
+def _error_from(fields: dict[str, Any]) -> ErrorInfo:
+    return ErrorInfo(
+        type=fields["type"]["S"], message=fields["message"]["S"], stack=fields.get("stack", {}).get("S", "")
     )
 
 
@@ -255,14 +322,89 @@ class TaskStore(aws.DynamoDBTable):
             self._shards = ShardCounts.for_rate(get_settings().target_tasks_per_second)
         return self._shards
 
-    def add(self, task: Task) -> None:
-        """Store a new task. Its "created" event is the task item itself (see ``events``)."""
-        self._call(
-            "put_item",
+    def add(self, task: Task, idempotency: IdempotencyRecord | None = None, now: float = 0) -> None:
+        """Store a new task. Its "created" event is the task item itself (see ``events``).
+
+        With an idempotency record, the task and the record are one transaction:
+        IdempotencyKeyTaken (with the record found) if an unexpired one holds its key.
+        """
+        put = {
+            "TableName": self.table_name,
+            "Item": to_item(task, self.shards),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        if idempotency is None:
+            self._call("put_item", **put)
+            return
+        record = idempotency_items.put_if_absent(self.table_name, idempotency, now)
+        reasons = self._transact([{"Put": put}, {"Put": record}])
+        if reasons is not None:
+            self._idempotency_refusal(reasons[1])
+            raise StoreUnavailable(f"DynamoDB refused the new task: {[r.get('Code') for r in reasons]}")
+
+    def _transact(self, items: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        """Run a transaction: None when it went through, each item's cancellation reason when it didn't."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.dynamodb.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            code = exc.response["Error"]["Code"]
+            reasons = exc.response.get("CancellationReasons")
+            if code != "TransactionCanceledException" or not reasons:
+                raise StoreUnavailable(f"DynamoDB transact_write_items failed: {code}") from exc
+            if any(reason.get("Code") == "TransactionConflict" for reason in reasons):
+                # Another transaction is writing one of these items right now (the same Idempotency-Key).
+                raise IdempotencyKeyInFlight() from exc
+            return reasons
+        except BotoCoreError as exc:
+            raise StoreUnavailable(f"DynamoDB transact_write_items failed: {exc}") from exc
+        return None
+
+    @staticmethod
+    def _idempotency_refusal(reason: dict[str, Any]) -> None:
+        if reason.get("Code") == "ConditionalCheckFailed" and reason.get("Item"):
+            raise IdempotencyKeyTaken(idempotency_items.from_item(reason["Item"]))
+
+    def idempotency_record(self, scope: str) -> IdempotencyRecord | None:
+        response = self._call(
+            "get_item",
             TableName=self.table_name,
-            Item=to_item(task, self.shards),
-            ConditionExpression="attribute_not_exists(pk)",
+            Key=idempotency_items.record_key(scope),
+            ConsistentRead=True,
         )
+        return idempotency_items.from_item(response["Item"]) if "Item" in response else None
+
+    def add_idempotency_record(self, record: IdempotencyRecord, now: float) -> None:
+        """Keep the answer to a request that wrote nothing else (a repeated retry); IdempotencyKeyTaken."""
+        try:
+            self._call("put_item", **idempotency_items.put_if_absent(self.table_name, record, now))
+        except self.dynamodb.exceptions.ConditionalCheckFailedException as exc:
+            old = exc.response.get("Item")
+            raise IdempotencyKeyTaken(idempotency_items.from_item(old) if old else None) from exc
+
+    def due(self, until: int, limit: int = 1000) -> list[DueTask]:
+        """SCHEDULED tasks whose run_at is at or before ``until``, soonest first (by_due, keys only)."""
+        found: list[DueTask] = []
+        for shard in range(DUE_SHARDS):
+            request: dict[str, Any] = {
+                "TableName": self.table_name,
+                "IndexName": BY_DUE,
+                "KeyConditionExpression": "due_pk = :p AND due_sk <= :until",
+                "ExpressionAttributeValues": {":p": {"S": f"DUE#{shard}"}, ":until": {"S": f"{until:010d}~"}},
+                "Limit": limit,
+            }
+            taken = 0
+            while taken < limit:
+                response = self._call("query", **request)
+                for item in response.get("Items", []):
+                    run_at, _, task_id = item["due_sk"]["S"].partition("#")
+                    found.append(DueTask(task_id, int(run_at)))
+                    taken += 1
+                if "LastEvaluatedKey" not in response:
+                    break
+                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return sorted(found, key=lambda due: due.run_at)[:limit]
 
     def add_events(self, events: list[TaskEvent]) -> None:
         """Record events in one write: one timeline item per task, in the order given."""
@@ -425,11 +567,23 @@ class TaskStore(aws.DynamoDBTable):
         if new.redispatches != expected.redispatches:
             update += ", redispatches = :redispatches"
             values[":redispatches"] = {"N": str(new.redispatches)}
+        if new.result is not None:
+            update += ", #result = :result"
+            names["#result"] = "result"
+            values[":result"] = {"S": result_text(new.result)}
+        if new.cancel_requested and not expected.cancel_requested:
+            update += ", cancel_requested = :cancel_requested"
+            values[":cancel_requested"] = {"S": new.cancel_requested}
+        if expected.status is TaskStatus.SCHEDULED and new.status is not TaskStatus.SCHEDULED:
+            update += " REMOVE due_pk, due_sk"
         # Of two writers that read the same state (a worker's claim, a reconciler's
         # re-send, an API move), one wins; a task without redispatches has no attribute.
         condition = "#status = :expected_status AND attempt = :expected_attempt AND " + (
             "(attribute_not_exists(redispatches) OR redispatches = :expected_redispatches)"
         )
+        if not expected.cancel_requested:
+            # A writer that did not see a cancel request loses to it, and learns of it (CancelRequested).
+            condition += " AND attribute_not_exists(cancel_requested)"
         try:
             self._call(
                 "update_item",
@@ -445,6 +599,12 @@ class TaskStore(aws.DynamoDBTable):
             old = exc.response.get("Item")
             if not old:
                 raise TaskNotFound(new.id) from exc
+            current = from_item(old)
+            if (current.status, current.attempt) == (
+                expected.status,
+                expected.attempt,
+            ) and current.cancel_requested:
+                raise CancelRequested(current, new.status.value) from exc
             raise InvalidTransition(new.id, old["status"]["S"], new.status.value) from exc
         return new
 
@@ -488,12 +648,15 @@ class TaskStore(aws.DynamoDBTable):
             return FirstClaim(claimed=None, current=from_item(old) if old else None)
         return FirstClaim(claimed=from_item(response["Attributes"]), current=None)
 
-    def add_retry(self, original: Task, retry: Task) -> None:
+    def add_retry(
+        self, original: Task, retry: Task, idempotency: IdempotencyRecord | None = None, now: float = 0
+    ) -> None:
         """Store ``retry`` and mark ``original`` retried as it, in one transaction, once.
 
         The mark is conditional (the original is FAILED and not retried yet), so
         of two retries of one task exactly one creates a task: the other gets
-        AlreadyRetried naming the retry that won.
+        AlreadyRetried naming the retry that won. An idempotency record joins
+        the transaction (IdempotencyKeyTaken if one holds its key).
         """
         mark = {
             "TableName": self.table_name,
@@ -513,23 +676,22 @@ class TaskStore(aws.DynamoDBTable):
             "ConditionExpression": "attribute_not_exists(pk)",
         }
         items = [{"Update": mark}, {"Put": put}]
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            self.dynamodb.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            code = exc.response["Error"]["Code"]
-            reason = (exc.response.get("CancellationReasons") or [{}])[0]
-            if code != "TransactionCanceledException" or reason.get("Code") != "ConditionalCheckFailed":
-                raise StoreUnavailable(f"DynamoDB transact_write_items failed: {code}") from exc
-            current = reason.get("Item")
-            if not current:
-                raise TaskNotFound(original.id) from exc
-            if "retried_as" in current:
-                raise AlreadyRetried(original.id, current["retried_as"]["S"]) from exc
-            raise InvalidTransition(original.id, current["status"]["S"], "a retry") from exc
-        except BotoCoreError as exc:
-            raise StoreUnavailable(f"DynamoDB transact_write_items failed: {exc}") from exc
+        if idempotency is not None:
+            items.append({"Put": idempotency_items.put_if_absent(self.table_name, idempotency, now)})
+        reasons = self._transact(items)
+        if reasons is None:
+            return
+        if idempotency is not None:
+            self._idempotency_refusal(reasons[2])
+        reason = reasons[0]
+        if reason.get("Code") != "ConditionalCheckFailed":
+            raise StoreUnavailable(f"DynamoDB refused the retry: {[r.get('Code') for r in reasons]}")
+        current = reason.get("Item")
+        if not current:
+            raise TaskNotFound(original.id)
+        if "retried_as" in current:
+            raise AlreadyRetried(original.id, current["retried_as"]["S"])
+        raise InvalidTransition(original.id, current["status"]["S"], "a retry")
 
 
 @lru_cache

@@ -13,7 +13,7 @@ from typing import Any
 from starlette.responses import JSONResponse
 
 from app.adapters import secrets
-from app.api.errors import error_body
+from app.api.errors import error_body, not_configured_response
 from app.settings import Settings
 
 PROTECTED_PREFIX = "/tasks"
@@ -43,11 +43,9 @@ class ApiKeyMiddleware:
                 valid = is_valid_key(presented, self.settings)
             except secrets.SecretNotConfigured:
                 logger.exception("API keys are not configured")
-                refusal = JSONResponse(
-                    error_body("not_configured", "API keys are not configured for this stage"),
-                    status_code=503,
+                await not_configured_response("API keys are not configured for this stage")(
+                    scope, receive, send
                 )
-                await refusal(scope, receive, send)
                 return
             if not valid:
                 response = JSONResponse(

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Header, Path, Request
 
 from app import observability
 from app.adapters.task_store import TaskStore
 from app.api.errors import ApiError
+from app.domain import idempotency
+from app.domain.callbacks import Address
 from app.domain.tracing import TraceContext
 from app.services.ports import TaskRepository
 from app.settings import Settings
@@ -32,9 +35,46 @@ def get_clock(request: Request) -> Callable[[], float]:
     return getattr(request.app.state, "clock", time.time)
 
 
+def get_resolver(request: Request) -> Callable[[str, int], list[Address]]:
+    """How callback hosts are resolved (tests set ``app.state.resolve``)."""
+    resolve = getattr(request.app.state, "resolve", None)
+    if resolve is None:
+        from app.adapters import dns
+
+        resolve = dns.resolve
+    return resolve
+
+
+def caller(request: Request) -> str:
+    """Who is asking, for the timeline: the API key's fingerprint (a hash, never the key)."""
+    key = request.headers.get("x-api-key", "")
+    return f"api key {hashlib.sha256(key.encode()).hexdigest()[:8]}"
+
+
+def idempotency_key(
+    key: Annotated[
+        str | None,
+        Header(
+            alias=idempotency.HEADER,
+            min_length=1,
+            max_length=idempotency.MAX_KEY_CHARS,
+            pattern=r"^[\x20-\x7e]+$",
+            description="Makes the request safe to send again: the same key with the same request within "
+            "24 hours gets the first answer (status, body, Location) and creates nothing new; with a "
+            "different request, 422 idempotency_key_reused; while the first is still being handled, 409. "
+            "Keys are scoped to the API key.",
+        ),
+    ] = None,
+) -> str | None:
+    return key
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClockDep = Annotated[Callable[[], float], Depends(get_clock)]
 StoreDep = Annotated[TaskRepository, Depends(get_store)]
+ResolverDep = Annotated[Callable[[str, int], list[Address]], Depends(get_resolver)]
+CallerDep = Annotated[str, Depends(caller)]
+IdempotencyKeyDep = Annotated[str | None, Depends(idempotency_key)]
 
 
 def require_json(request: Request) -> None:

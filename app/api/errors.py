@@ -23,9 +23,18 @@ class ApiError(Exception):
         self.message = message
 
 
+# Seconds a client should wait before trying again, sent as Retry-After.
+RETRY_AFTER_UNAVAILABLE = 5
+RETRY_AFTER_NOT_CONFIGURED = 60
+
+# A subclass maps as its nearest listed base does.
 DOMAIN_STATUS: dict[type[domain.DomainError], tuple[int, str]] = {
     domain.TaskNotFound: (404, "not_found"),
     domain.InvalidTransition: (409, "invalid_transition"),
+    domain.NoCallback: (409, "no_webhook"),
+    domain.IdempotencyKeyInFlight: (409, "idempotency_key_in_flight"),
+    domain.IdempotencyKeyReused: (422, "idempotency_key_reused"),
+    domain.InvalidIdempotencyKey: (422, "invalid_idempotency_key"),
     domain.InvalidPageToken: (400, "invalid_next_token"),
     domain.InvalidJson: (400, "invalid_json"),
     domain.DataTooLarge: (413, "data_too_large"),
@@ -64,20 +73,38 @@ async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
     return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
 
 
+def domain_status(exc: domain.DomainError) -> tuple[int, str]:
+    for kind in type(exc).__mro__:
+        if kind in DOMAIN_STATUS:
+            return DOMAIN_STATUS[kind]
+    return 400, "bad_request"
+
+
 async def _domain_error(request: Request, exc: domain.DomainError) -> JSONResponse:
-    status, code = DOMAIN_STATUS.get(type(exc), (400, "bad_request"))
+    status, code = domain_status(exc)
     if status >= 500:
         logger.error("store unavailable", exc_info=exc)
-    extra = {"current_status": exc.current} if isinstance(exc, domain.InvalidTransition) else {}
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, domain.Throttled) else None
+    extra = (
+        {"current_status": exc.current}
+        if isinstance(exc, domain.InvalidTransition | domain.NoCallback)
+        else {}
+    )
+    retry_after = getattr(exc, "retry_after", RETRY_AFTER_UNAVAILABLE if status == 503 else None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return JSONResponse(error_body(code, str(exc), **extra), status_code=status, headers=headers)
+
+
+def not_configured_response(message: str = "This stage's secrets are not configured") -> JSONResponse:
+    return JSONResponse(
+        error_body("not_configured", message),
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_NOT_CONFIGURED)},
+    )
 
 
 async def _not_configured(request: Request, exc: SecretNotConfigured) -> JSONResponse:
     logger.error("secret not configured", exc_info=exc)
-    return JSONResponse(
-        error_body("not_configured", "This stage's secrets are not configured"), status_code=503
-    )
+    return not_configured_response()
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -2,8 +2,10 @@
 
 Every error response of every route uses the one error body the API really
 sends; every /tasks route declares the x-api-key scheme; the 202s declare
-their Location header. The document is served at /openapi.json, behind the
-API key like the routes it describes.
+their Location and Retry-After headers, the 409, 429 and 503 their
+Retry-After; the webhook a task's callback_url receives is under
+``webhooks`` (OpenAPI 3.1). The document is served at /openapi.json, behind
+the API key like the routes it describes.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+from fastapi import Header
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field
 
-from app.domain import rules
+from app.api.schemas import TaskOut
+from app.domain import rules, webhooks
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -65,13 +69,23 @@ ERRORS: dict[int, tuple[str, dict[str, dict[str, Any]]]] = {
         {"not_found": _example("not_found", "Task 0b6f3f8e-6a0e-4a55-9d4f-2f0c1d7b9a10 not found")},
     ),
     409: (
-        "The state machine forbids it; current_status names the task's status",
+        "The state machine forbids it (current_status names the task's status), or a request with the "
+        "same Idempotency-Key is in flight (try again after Retry-After)",
         {
             "invalid_transition": _example(
                 "invalid_transition",
                 "Task 0b6f3f8e-6a0e-4a55-9d4f-2f0c1d7b9a10 is COMPLETED; it cannot move to IN_PROGRESS",
                 current_status="COMPLETED",
-            )
+            ),
+            "no_webhook": _example(
+                "no_webhook",
+                "Task 0b6f3f8e-6a0e-4a55-9d4f-2f0c1d7b9a10 has no callback_url",
+                current_status="COMPLETED",
+            ),
+            "idempotency_key_in_flight": _example(
+                "idempotency_key_in_flight",
+                "A request with this Idempotency-Key is in flight; try again in a moment",
+            ),
         },
     ),
     413: (
@@ -107,6 +121,11 @@ ERRORS: dict[int, tuple[str, dict[str, dict[str, Any]]]] = {
                 ],
             ),
             "invalid_input": _example("invalid_input", "ttl 1000 is in the past (now is 1795920941)"),
+            "idempotency_key_reused": _example(
+                "idempotency_key_reused",
+                "This Idempotency-Key was used with a different request in the last 24 hours; "
+                "use a new key for a new request",
+            ),
             "too_deeply_nested": _example(
                 "too_deeply_nested",
                 f"the body nests objects and arrays more than {rules.MAX_DATA_DEPTH + 1} levels deep; "
@@ -114,43 +133,69 @@ ERRORS: dict[int, tuple[str, dict[str, dict[str, Any]]]] = {
             ),
         },
     ),
+    429: (
+        "Too many requests (the stage's throttling): try again after Retry-After seconds",
+        {"too_many_requests": _example("too_many_requests", "Too many requests; try again in 1 s")},
+    ),
     503: (
-        "DynamoDB could not be reached, or the stage's secrets are not configured; try again later",
+        "DynamoDB could not be reached, or the stage's secrets are not configured; "
+        "try again after Retry-After seconds",
         {"store_unavailable": _example("store_unavailable", "DynamoDB query failed: ThrottlingException")},
     ),
 }
 
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before asking again (on a 202: before polling the task)",
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
+# Statuses whose answers carry Retry-After (a 409 only when a request with the same key is in flight).
+WITH_RETRY_AFTER = {429: True, 503: True}
+
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The ``responses`` of a route that can answer these error statuses."""
-    return {
-        status: {
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        responses[status] = {
             "model": ErrorBody,
             "description": ERRORS[status][0],
             "content": {"application/json": {"examples": ERRORS[status][1]}},
         }
-        for status in statuses
-    }
+        if status in WITH_RETRY_AFTER:
+            responses[status]["headers"] = RETRY_AFTER
+    return responses
 
 
 # Every protected route can answer these, whatever it does.
-PROTECTED = (401, 503)
-LOCATION = {
-    "Location": {
-        "description": "The task's status URL: poll it (GET) for the result",
-        "schema": {"type": "string", "format": "uri"},
+PROTECTED = (401, 429, 503)
+
+
+def accepted(
+    model: type[BaseModel],
+    description: str,
+    location: str = "The task's status URL: poll it (GET) for the result",
+) -> dict[int | str, dict[str, Any]]:
+    """A 202 with its body, and the Location and Retry-After headers of the async request-reply pattern."""
+    headers = {
+        "Location": {
+            "description": location,
+            "schema": {"type": "string", "format": "uri"},
+            "required": True,
+        },
+        **RETRY_AFTER,
+        "Idempotent-Replayed": {
+            "description": "true when this is the first answer to the same Idempotency-Key, given again",
+            "schema": {"type": "string", "enum": ["true"]},
+        },
     }
-}
-
-
-def accepted(model: type[BaseModel], description: str) -> dict[int | str, dict[str, Any]]:
-    """A 202 with its body and the Location header of the async request-reply pattern."""
-    return {202: {"model": model, "description": description, "headers": LOCATION}}
+    return {202: {"model": model, "description": description, "headers": headers}}
 
 
 def _without_fastapi_validation_errors(document: dict[str, Any]) -> dict[str, Any]:
     """FastAPI adds a 422 of its own shape to every route with parameters; the API never sends that shape."""
-    for operations in document["paths"].values():
+    for operations in [*document["paths"].values(), *document.get("webhooks", {}).values()]:
         for operation in operations.values():
             schema = operation["responses"].get("422", {}).get("content", {}).get("application/json", {})
             if schema.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"):
@@ -161,16 +206,53 @@ def _without_fastapi_validation_errors(document: dict[str, Any]) -> dict[str, An
 
 
 def install(app: FastAPI, clock: Callable[[], float] = time.time) -> None:
-    """Serve the document with the ttl bounds of the moment it is read (a ttl is in the next year)."""
+    """Serve the document with the ttl and run_at bounds of the moment it is read (both within a year)."""
+    _declare_webhook(app)
     generate = app.openapi
 
     def document() -> dict[str, Any]:
         if app.openapi_schema is None:
             app.openapi_schema = _without_fastapi_validation_errors(generate())
         served = copy.deepcopy(app.openapi_schema)
-        ttl = served["components"]["schemas"]["CreateTaskRequest"]["properties"]["ttl"]["anyOf"][0]
+        fields = served["components"]["schemas"]["CreateTaskRequest"]["properties"]
         now = int(clock())
-        ttl.update(minimum=now + 1, maximum=now + rules.MAX_TTL_SECONDS)
+        fields["ttl"]["anyOf"][0].update(minimum=now + 1, maximum=now + rules.MAX_TTL_SECONDS)
+        fields["run_at"]["anyOf"][0].update(minimum=now, maximum=now + rules.MAX_RUN_AT_SECONDS)
         return served
 
     app.openapi = document  # type: ignore[method-assign]
+
+
+WEBHOOK_DESCRIPTION = f"""\
+When a task that has a `callback_url` ends (COMPLETED, FAILED or CANCELLED), the service POSTs
+the task, as `GET /tasks/{{id}}` returns it, to that URL, signed per the Standard Webhooks
+specification: `webhook-signature` is `v1,` and the base64 HMAC-SHA256 of
+`"<webhook-id>.<webhook-timestamp>.<body>"`, keyed with the stage's secret (`whsec_<base64>`;
+verify it with the `standardwebhooks` package). Any 2xx answer is a delivery; anything else, or
+no answer within 10 s, is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h
+({webhooks.MAX_ATTEMPTS} attempts in all), then given up. `webhook-id` is the same on every attempt and
+resend of one task's webhook: drop one you have seen. `POST /tasks/{{id}}/webhook/resend` sends it again.
+"""
+
+
+def _declare_webhook(app: FastAPI) -> None:
+    """The webhook, as OpenAPI 3.1 ``webhooks``: what a callback_url receives."""
+
+    @app.webhooks.post(
+        "task-finished",
+        operation_id="task_finished",
+        summary="A task ended",
+        description=WEBHOOK_DESCRIPTION,
+        responses={200: {"description": "Any 2xx: delivered"}},
+    )
+    def task_finished(
+        body: TaskOut,
+        webhook_id: Annotated[
+            str, Header(alias="webhook-id", examples=["msg_0b6f3f8e-6a0e-4a55-9d4f-2f0c1d7b9a10"])
+        ],
+        webhook_timestamp: Annotated[int, Header(alias="webhook-timestamp", description="Epoch seconds")],
+        webhook_signature: Annotated[
+            str, Header(alias="webhook-signature", description="v1,<base64 HMAC-SHA256>", pattern=r"^v1,")
+        ],
+    ) -> None:
+        """Declared for the document; the service sends it (workers/webhooks.py)."""

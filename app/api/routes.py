@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import functools
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response, Security
+from fastapi import APIRouter, Depends, Query, Request, Security
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import AfterValidator
 
 from app import observability
-from app.api.deps import ClockDep, SettingsDep, StoreDep, TaskIdDep, TraceDep, require_json
+from app.api.deps import (
+    CallerDep,
+    ClockDep,
+    IdempotencyKeyDep,
+    ResolverDep,
+    SettingsDep,
+    StoreDep,
+    TaskIdDep,
+    TraceDep,
+    require_json,
+)
 from app.api.json_body import StrictJsonRoute
 from app.api.openapi import PROTECTED, accepted, api_key_scheme, error_responses
 from app.api.schemas import (
@@ -17,17 +30,27 @@ from app.api.schemas import (
     CreateTaskRequest,
     EventsOut,
     HealthOut,
+    ResendOut,
     RetriedOut,
     TaskListOut,
     TaskOut,
     UpdateTaskRequest,
     check_task_type,
 )
+from app.domain import idempotency
+from app.domain.idempotency import StoredResponse
 from app.domain.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, TaskQuery
-from app.domain.task import TaskStatus
-from app.services import tasks, timeline
+from app.domain.task import Task, TaskStatus
+from app.services import idempotent, tasks, timeline, webhooks
+from app.services.idempotent import Reply
 
-health_router = APIRouter()
+
+def operation_id(route: APIRoute) -> str:
+    """Operations are named after their functions (create_task, get_task...): what generated clients call."""
+    return route.name
+
+
+health_router = APIRouter(generate_unique_id_function=operation_id)
 # x-api-key is checked by ApiKeyMiddleware before the body is parsed; the
 # dependency only declares the scheme in the OpenAPI document.
 router = APIRouter(
@@ -35,6 +58,7 @@ router = APIRouter(
     route_class=StrictJsonRoute,
     dependencies=[Security(api_key_scheme)],
     responses=error_responses(*PROTECTED),
+    generate_unique_id_function=operation_id,
 )
 EPOCH_SECONDS = Query(ge=0, le=9_999_999_999, description="epoch seconds, inclusive")
 
@@ -50,33 +74,49 @@ def health() -> dict[str, str]:
     dependencies=[Depends(require_json)],
     response_model=None,
     responses={
-        **accepted(CreatedOut, "Accepted: the task will run; poll its Location"),
-        **error_responses(400, 413, 415, 422),
+        **accepted(CreatedOut, "Accepted: the task will run (at run_at, if given); poll its Location"),
+        **error_responses(400, 409, 413, 415, 422),
     },
 )
 def create_task(
     body: CreateTaskRequest,
     request: Request,
-    response: Response,
     store: StoreDep,
     settings: SettingsDep,
     trace: TraceDep,
     clock: ClockDep,
-) -> dict[str, str]:
-    task = tasks.create_task(
+    resolve: ResolverDep,
+    key: IdempotencyKeyDep,
+) -> JSONResponse:
+    """Submit a task: with `run_at` it waits SCHEDULED until then; `callback_url` hears when it ends."""
+    check_callback = functools.partial(webhooks.check_callback_url, local=settings.is_local, resolve=resolve)
+
+    def create(keep: tasks.Keep | None) -> Task:
+        return tasks.create_task(
+            store,
+            body.task_type,
+            body.data,
+            body.ttl,
+            max_data_bytes=settings.max_data_bytes,
+            default_ttl_seconds=settings.default_ttl_seconds,
+            run_at=body.run_at,
+            callback_url=body.callback_url,
+            check_callback=check_callback,
+            trace=trace,
+            clock=clock,
+            keep=keep,
+        )
+
+    reply = idempotent.once(
         store,
-        body.task_type,
-        body.data,
-        body.ttl,
-        max_data_bytes=settings.max_data_bytes,
-        default_ttl_seconds=settings.default_ttl_seconds,
-        trace=trace,
-        clock=clock,
+        _idempotent_request(request, key, body.model_dump(exclude_none=True)),
+        lambda task: _accepted(request, task, {"id": task.id}),
+        create,
+        clock,
     )
-    observability.correlate(task.id, task.task_type)
-    observability.get_logger().info("task created")
-    _point_to_status(request, response, task.id)
-    return {"id": task.id}
+    observability.correlate(reply.response.body["id"], body.task_type)
+    observability.get_logger().info("task created" if not reply.replayed else "task creation replayed")
+    return _reply(reply)
 
 
 @router.get("", response_model=None, responses={200: {"model": TaskListOut}, **error_responses(400, 422)})
@@ -126,8 +166,11 @@ def get_task_events(task_id: TaskIdDep, store: StoreDep) -> dict[str, object]:
     response_model=None,
     responses={200: {"model": TaskOut}, **error_responses(400, 404, 409, 413, 415, 422)},
 )
-def update_task(task_id: TaskIdDep, body: UpdateTaskRequest, store: StoreDep) -> dict[str, object]:
-    return tasks.change_status(store, task_id, body.status, body.status_msg).to_public()
+def update_task(
+    task_id: TaskIdDep, body: UpdateTaskRequest, store: StoreDep, caller: CallerDep
+) -> dict[str, object]:
+    """Move a task through the state machine (CANCELLED ends it at once, even while it runs)."""
+    return tasks.change_status(store, task_id, body.status, body.status_msg, requested_by=caller).to_public()
 
 
 @router.post(
@@ -136,26 +179,111 @@ def update_task(task_id: TaskIdDep, body: UpdateTaskRequest, store: StoreDep) ->
     response_model=None,
     responses={
         **accepted(RetriedOut, "Accepted: the retry will run (the same retry, if it was retried before)"),
-        **error_responses(404, 409),
+        **error_responses(404, 409, 422),
     },
 )
 def retry_task(
     task_id: TaskIdDep,
     request: Request,
-    response: Response,
     store: StoreDep,
     settings: SettingsDep,
     trace: TraceDep,
     clock: ClockDep,
-) -> dict[str, str]:
+    key: IdempotencyKeyDep,
+) -> JSONResponse:
     """Retry a FAILED task, once: asking again returns the same retry."""
-    task = tasks.retry_task(
-        store, task_id, default_ttl_seconds=settings.default_ttl_seconds, trace=trace, clock=clock
+
+    def retry(keep: tasks.Keep | None) -> Task:
+        return tasks.retry_task(
+            store,
+            task_id,
+            default_ttl_seconds=settings.default_ttl_seconds,
+            trace=trace,
+            clock=clock,
+            keep=keep,
+        )
+
+    reply = idempotent.once(
+        store,
+        _idempotent_request(request, key, None),
+        lambda task: _accepted(request, task, {"id": task.id, "retry_of": task_id}),
+        retry,
+        clock,
     )
-    _point_to_status(request, response, task.id)
-    return {"id": task.id, "retry_of": task_id}
+    return _reply(reply)
 
 
-def _point_to_status(request: Request, response: Response, task_id: str) -> None:
+@router.post(
+    "/{task_id}/cancel",
+    status_code=202,
+    response_model=None,
+    responses={
+        **accepted(
+            TaskOut,
+            "Accepted: a SCHEDULED or CREATED task is CANCELLED at once; an IN_PROGRESS one is marked "
+            "(cancel_requested) and ends CANCELLED at its worker's next progress report or its end",
+            location="The task's status URL",
+        ),
+        **error_responses(404, 409),
+    },
+)
+def cancel_task(task_id: TaskIdDep, request: Request, store: StoreDep, caller: CallerDep) -> JSONResponse:
+    """Cancel a task that has not ended; 409 for one that has."""
+    task = tasks.cancel_task(store, task_id, caller)
+    return _reply(Reply(_accepted(request, task, task.to_public())))
+
+
+@router.post(
+    "/{task_id}/webhook/resend",
+    status_code=202,
+    response_model=None,
+    responses={
+        **accepted(ResendOut, "Accepted: the webhook is queued again (same webhook-id)", location="The task"),
+        **error_responses(404, 409),
+    },
+)
+def resend_webhook(
+    task_id: TaskIdDep, request: Request, store: StoreDep, settings: SettingsDep
+) -> JSONResponse:
+    """Send a finished task's webhook again; 409 when it has no callback_url or has not ended."""
+    from app.adapters.webhook_deliveries import WebhookDeliveries
+    from app.adapters.webhook_queue import WebhookQueue
+
+    deliveries = WebhookDeliveries(settings.table_name)
+    send = webhooks.resend(store, deliveries, WebhookQueue(settings.webhook_queue_url), task_id)
+    return _reply(Reply(StoredResponse(202, {"id": task_id, "send": send}, _status_url(request, task_id))))
+
+
+# A polling hint on every 202: the task moves within seconds (or at its run_at).
+RETRY_AFTER_SECONDS = 1
+
+
+def _status_url(request: Request, task_id: str) -> str:
+    return str(request.url_for("get_task", task_id=task_id))
+
+
+def _accepted(request: Request, task: Task, body: dict[str, Any]) -> StoredResponse:
     """The async request-reply pattern: 202 plus where to poll for the result."""
-    response.headers["Location"] = str(request.url_for("get_task", task_id=task_id))
+    return StoredResponse(202, body, _status_url(request, task.id))
+
+
+def _reply(reply: Reply) -> JSONResponse:
+    response = reply.response
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if response.location:
+        headers["Location"] = response.location
+    if reply.replayed:
+        headers[REPLAYED_HEADER] = "true"
+    return JSONResponse(response.body, status_code=response.status_code, headers=headers)
+
+
+# Set on the answer to a request whose Idempotency-Key was seen before.
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+def _idempotent_request(request: Request, key: str | None, body: Any) -> idempotency.IdempotentRequest | None:
+    if key is None:
+        return None
+    root = request.scope.get("root_path", "")
+    path = request.url.path.removeprefix(root) if root else request.url.path
+    return idempotency.request_of(request.headers.get("x-api-key", ""), key, request.method, path, body)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from app.domain import rules
+from app.domain import callbacks, rules
 from app.domain.errors import InvalidTaskInput
 from app.domain.task import TaskStatus
 from app.domain.task_types import TASK_TYPES
@@ -32,20 +32,34 @@ class CreateTaskRequest(BaseModel):
     # in the future, and at most MAX_TTL_SECONDS ahead.
     ttl: Any = Field(
         default=None,
-        description="Expiry, epoch seconds: in the future, at most a year ahead (default: 7 days). "
-        "A string of digits is accepted too.",
+        description="Expiry, epoch seconds: in the future, at most a year ahead (default: 7 days, "
+        "counted from run_at when there is one). A string of digits is accepted too.",
         json_schema_extra={"anyOf": [{"type": "integer"}, {"type": "null"}]},
+    )
+    # Bounds filled in when the document is served, like ttl's.
+    run_at: Any = Field(
+        default=None,
+        description="Start no earlier than this, epoch seconds (at most a year ahead): the task waits "
+        "SCHEDULED until then. A string of digits is accepted too.",
+        json_schema_extra={"anyOf": [{"type": "integer"}, {"type": "null"}]},
+    )
+    callback_url: str | None = Field(
+        default=None,
+        max_length=callbacks.MAX_URL_CHARS,
+        description="Where to POST the task, signed (Standard Webhooks), when it ends: https to a host "
+        "with public addresses only (http to loopback too, in stage local)",
+        json_schema_extra={"format": "uri", "pattern": "^https?://"},
     )
 
     _task_type = field_validator("task_type")(check_task_type)
 
-    @field_validator("ttl")
+    @field_validator("ttl", "run_at")
     @classmethod
-    def _ttl_is_epoch_seconds(cls, value: Any) -> int | None:
+    def _epoch_seconds(cls, value: Any, info: ValidationInfo) -> int | None:
         if value is None:
             return None
         try:
-            return rules.parse_epoch_seconds(value)
+            return rules.parse_epoch_seconds(value, info.field_name or "ttl")
         except InvalidTaskInput as exc:
             raise ValueError(str(exc)) from exc
 
@@ -80,6 +94,16 @@ class TaskOut(BaseModel):
     started_ms: int | None = Field(description="When a worker first started it (epoch milliseconds)")
     finished_ms: int | None = Field(description="When it reached a final status (epoch milliseconds)")
     trace: TraceOut
+    result: Any = Field(
+        default=None,
+        description="What the worker's run returned (any JSON value, at most MAX_RESULT_BYTES as JSON); "
+        "null until the task COMPLETED",
+    )
+    run_at: int | None = Field(default=None, description="When a scheduled task was due to start")
+    callback_url: str | None = Field(default=None, description="Where its webhook goes when it ends")
+    cancel_requested: str | None = Field(
+        default=None, description="Who asked to cancel it (it ends CANCELLED at its worker's next write)"
+    )
     unreadable: str | None = Field(
         description="Why the stored task could not be read in full (its data is then null); "
         "null for every healthy task"
@@ -100,6 +124,12 @@ class RetriedOut(BaseModel):
     retry_of: str
 
 
+class ErrorOut(BaseModel):
+    type: str = Field(examples=["ValueError"])
+    message: str
+    stack: str = Field(description="The end of its stack trace (at most 4,000 characters)")
+
+
 class EventOut(BaseModel):
     hop: str
     at_ms: int
@@ -109,11 +139,18 @@ class EventOut(BaseModel):
     attempt: int | None
     progress: int | None
     message: str
+    http_status: int | None = Field(default=None, description="A webhook attempt's HTTP status")
+    error: ErrorOut | None = Field(default=None, description="A crashed attempt's exception")
 
 
 class EventsOut(BaseModel):
     task_id: str
     events: list[EventOut]
+
+
+class ResendOut(BaseModel):
+    id: str = Field(json_schema_extra={"format": "uuid"})
+    send: int = Field(ge=2, description="Which send of the task's webhook this is (1 was automatic)")
 
 
 class HealthOut(BaseModel):

@@ -16,8 +16,10 @@ from app.domain.task import Task, TaskStatus
 class ClaimOutcome(enum.Enum):
     START = "start"  # first run
     RESUME = "resume"  # an earlier attempt crashed and its lease ran out
-    FINISHED = "finished"  # a duplicate delivery of a task that already ended
+    FINISHED = "finished"  # a duplicate delivery of a task that already ended (or was cancelled)
     BUSY = "busy"  # another attempt holds a live lease
+    NOT_DUE = "not_due"  # SCHEDULED: the scheduler sends it again when its run_at comes
+    CANCEL = "cancel"  # its attempt stopped after a cancel request: it ends CANCELLED, not resumed
 
 
 @dataclass(frozen=True)
@@ -29,10 +31,14 @@ class ClaimDecision:
 def decide_claim(task: Task, now: float) -> ClaimDecision:
     if task.status.is_terminal:
         return ClaimDecision(ClaimOutcome.FINISHED, task.attempt)
+    if task.status is TaskStatus.SCHEDULED:
+        return ClaimDecision(ClaimOutcome.NOT_DUE, task.attempt)
     if task.status is TaskStatus.CREATED:
         return ClaimDecision(ClaimOutcome.START, task.attempt + 1)
     if task.lease_expires > now:
         return ClaimDecision(ClaimOutcome.BUSY, task.attempt)
+    if task.cancel_requested:
+        return ClaimDecision(ClaimOutcome.CANCEL, task.attempt)
     return ClaimDecision(ClaimOutcome.RESUME, task.attempt + 1)
 
 

@@ -1,5 +1,12 @@
 """Domain errors. The API maps each to one HTTP status in ``app/api/errors.py``."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.domain.task import Task
+
 
 class DomainError(Exception):
     """Base of every error the service reports to a caller."""
@@ -67,3 +74,58 @@ class Throttled(DomainError):
 
 class StoreUnavailable(DomainError):
     """The task store could not be reached or refused the call."""
+
+
+class CancelRequested(InvalidTransition):
+    """A write lost to a cancel request: the task, as stored, has ``cancel_requested`` set.
+
+    The writer (a worker, mostly) ends the task CANCELLED instead; ``current`` is the task as stored.
+    """
+
+    def __init__(self, current: Task, target: str):
+        super().__init__(current.id, current.status.value, target)
+        self.current_task = current
+
+
+class IdempotencyKeyReused(DomainError):
+    """The Idempotency-Key was used before with a different request."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This Idempotency-Key was used with a different request in the last 24 hours; "
+            "use a new key for a new request"
+        )
+
+
+class IdempotencyKeyInFlight(DomainError):
+    """Another request with the same Idempotency-Key is being handled right now."""
+
+    retry_after = 1
+
+    def __init__(self) -> None:
+        super().__init__("A request with this Idempotency-Key is in flight; try again in a moment")
+
+
+class InvalidIdempotencyKey(DomainError):
+    """The Idempotency-Key header is empty, too long or not printable ASCII."""
+
+
+class InvalidResult(DomainError):
+    """A worker's result the task cannot hold: not JSON, too deep or too large."""
+
+
+class NoCallback(DomainError):
+    """A webhook was asked of a task that has no callback_url, or that has not ended yet."""
+
+    def __init__(self, task_id: str, reason: str, current: str):
+        super().__init__(f"Task {task_id} {reason}")
+        self.task_id = task_id
+        self.current = current
+
+
+class IdempotencyKeyTaken(DomainError):
+    """The store already holds a record for this Idempotency-Key: ``record`` (the service decides)."""
+
+    def __init__(self, record: object):
+        super().__init__("An Idempotency-Key record exists")
+        self.record = record

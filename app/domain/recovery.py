@@ -5,7 +5,9 @@ still too long (CREATED and never picked up, or IN_PROGRESS with no attempt
 holding them); the dead-letter handler, about a task whose message ran out
 of deliveries. The answer is the same rule for both:
 
-- a finished task, or one an attempt holds (its lease is live), is left alone;
+- a finished task, a SCHEDULED one (the scheduler sends it when it is due),
+  or one an attempt holds (its lease is live), is left alone;
+- one whose cancel was asked for ends CANCELLED rather than being sent again;
 - one that has had its share of real attempts ends FAILED, saying why;
 - the dead-letter handler also fails one whose messages keep running out of
   deliveries without a worker finishing it (sent again too often);
@@ -23,6 +25,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from app.domain.cancellation import cancelled_message
 from app.domain.task import Task, TaskStatus
 
 # Real attempts a task gets; the task queues' maxReceiveCount is the same number
@@ -36,6 +39,7 @@ class Recovery(enum.Enum):
     LEAVE = "leave"
     REDISPATCH = "redispatch"
     FAIL = "fail"
+    CANCEL = "cancel"
 
 
 @dataclass(frozen=True)
@@ -50,8 +54,12 @@ def decide_recovery(
     """What to do with ``task``, which no message is known to be moving (no limit on sends if None)."""
     if task.status.is_terminal:
         return RecoveryDecision(Recovery.LEAVE, f"already {task.status.value}")
+    if task.status is TaskStatus.SCHEDULED:
+        return RecoveryDecision(Recovery.LEAVE, f"scheduled for {task.run_at}")
     if task.status is TaskStatus.IN_PROGRESS and task.lease_expires > now:
         return RecoveryDecision(Recovery.LEAVE, f"attempt {task.attempt} holds it until {task.lease_expires}")
+    if task.cancel_requested:
+        return RecoveryDecision(Recovery.CANCEL, cancelled_message(task.cancel_requested))
     last = f"; last: {task.status_msg}" if task.status_msg else ""
     if task.attempt >= max_attempts:
         return RecoveryDecision(Recovery.FAIL, f"gave up after {task.attempt} attempt(s){last}")

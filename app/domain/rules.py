@@ -13,7 +13,15 @@ import math
 import re
 from typing import Any
 
-from app.domain.errors import DataTooLarge, InvalidJson, InvalidTaskInput, TaskNotFound, TooDeeplyNested
+from app.domain.errors import (
+    DataTooLarge,
+    DomainError,
+    InvalidJson,
+    InvalidResult,
+    InvalidTaskInput,
+    TaskNotFound,
+    TooDeeplyNested,
+)
 
 MAX_STATUS_MSG_CHARS = 1000
 # Objects and arrays inside `data`, counted from `data` itself ({} is 1 level).
@@ -21,7 +29,10 @@ MAX_STATUS_MSG_CHARS = 1000
 MAX_DATA_DEPTH = 32
 # A task lives at most a year; its ttl is refused beyond that.
 MAX_TTL_SECONDS = 365 * 24 * 3600
-TTL_FORMAT = "ttl must be epoch seconds (an integer or a string of digits)"
+# A task waits for its run_at at most a year.
+MAX_RUN_AT_SECONDS = 365 * 24 * 3600
+EPOCH_FORMAT = "{name} must be epoch seconds (an integer or a string of digits)"
+TTL_FORMAT = EPOCH_FORMAT.format(name="ttl")
 # Task ids are UUIDs as uuid4() writes them; anything else names no task and never reaches the store.
 TASK_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -75,6 +86,8 @@ def check_json_value(value: Any, max_depth: int, what: str = "data") -> None:
             if depth >= max_depth:
                 raise _too_deep(max_depth, what)
             for key, child in item.items():
+                if not isinstance(key, str):
+                    raise InvalidJson(f"an object key is a {type(key).__name__}, not a string")
                 _check_text(key)
                 pending.append((child, depth + 1))
         elif isinstance(item, list):
@@ -98,27 +111,47 @@ def _check_text(text: str) -> None:
         ) from exc
 
 
-def parse_epoch_seconds(value: Any) -> int:
+def parse_epoch_seconds(value: Any, name: str = "ttl") -> int:
     """An integer (1.9e9 too: JSON has one number type) or a string of digits, as the seed's clients send."""
     if isinstance(value, bool):
-        raise InvalidTaskInput(TTL_FORMAT)
+        raise InvalidTaskInput(EPOCH_FORMAT.format(name=name))
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         return int(value.strip())
-    raise InvalidTaskInput(TTL_FORMAT)
+    raise InvalidTaskInput(EPOCH_FORMAT.format(name=name))
+
+
+def _shown(seconds: int) -> str:
+    text = str(seconds)
+    return text if len(text) <= 20 else f"{text[:20]}... ({len(text)} digits)"
 
 
 def check_ttl(ttl: int, now: float) -> None:
-    if ttl <= now:
-        raise InvalidTaskInput(f"ttl {ttl} is in the past (now is {int(now)})")
-    if ttl > now + MAX_TTL_SECONDS:
-        shown = str(ttl) if len(str(ttl)) <= 20 else f"{str(ttl)[:20]}... ({len(str(ttl))} digits)"
+    _check_within(ttl, "ttl", now, math.floor(now) + 1, MAX_TTL_SECONDS)
+
+
+def check_run_at(run_at: int, now: float) -> None:
+    """Not in the past (this very second is fine: it runs at once), at most a year ahead."""
+    _check_within(run_at, "run_at", now, int(now), MAX_RUN_AT_SECONDS)
+
+
+def _check_within(value: int, name: str, now: float, earliest: int, max_ahead: int) -> None:
+    if value < earliest:
+        raise InvalidTaskInput(f"{name} {_shown(value)} is in the past (now is {int(now)})")
+    if value > now + max_ahead:
         raise InvalidTaskInput(
-            f"ttl {shown} is more than {MAX_TTL_SECONDS // 86400} days ahead "
-            f"(the latest accepted now is {int(now) + MAX_TTL_SECONDS})"
+            f"{name} {_shown(value)} is more than {max_ahead // 86400} days ahead "
+            f"(the latest accepted now is {int(now) + max_ahead})"
+        )
+
+
+def check_ttl_after_run_at(ttl: int, run_at: int) -> None:
+    if ttl <= run_at:
+        raise InvalidTaskInput(
+            f"ttl {ttl} is not after run_at {run_at}: the task would expire before it runs"
         )
 
 
@@ -132,3 +165,16 @@ def check_data(data: dict[str, Any], limit: int) -> None:
     size = data_size(data)
     if size > limit:
         raise DataTooLarge(size, limit)
+
+
+def encode_result(result: Any, limit: int) -> str:
+    """A worker's result as the compact JSON text the task stores; InvalidResult when it can't hold it."""
+    try:
+        check_json_value(result, MAX_DATA_DEPTH, "result")
+        text = json.dumps(result, separators=(",", ":"), allow_nan=False)
+    except (DomainError, TypeError, ValueError) as exc:
+        raise InvalidResult(f"the result is not standard JSON: {exc}") from exc
+    size = len(text.encode())
+    if size > limit:
+        raise InvalidResult(f"the result is {size} bytes as JSON; the limit is {limit} bytes")
+    return text

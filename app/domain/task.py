@@ -13,24 +13,30 @@ from app.domain.tracing import TraceContext
 
 
 class TaskStatus(enum.StrEnum):
+    # Waiting for its run_at; the scheduler makes it CREATED when it is due.
+    SCHEDULED = "SCHEDULED"
     CREATED = "CREATED"
     IN_PROGRESS = "IN_PROGRESS"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
 
     @property
     def is_terminal(self) -> bool:
-        return self in (TaskStatus.COMPLETED, TaskStatus.FAILED)
+        return self in (TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED)
 
 
-# CREATED -> FAILED lets a task that never started be failed (cancelled by an
-# operator, or its message exhausted its retries before any worker claimed it).
+# CREATED -> FAILED lets a task that never started be failed (its message
+# exhausted its retries before any worker claimed it). SCHEDULED -> CREATED is
+# the scheduler's move once run_at has come (or an operator's "run it now").
 # Terminal states are final: a retry creates a new task linked to the old one.
 ALLOWED_TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
-    TaskStatus.CREATED: frozenset({TaskStatus.IN_PROGRESS, TaskStatus.FAILED}),
-    TaskStatus.IN_PROGRESS: frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED}),
+    TaskStatus.SCHEDULED: frozenset({TaskStatus.CREATED, TaskStatus.CANCELLED}),
+    TaskStatus.CREATED: frozenset({TaskStatus.IN_PROGRESS, TaskStatus.FAILED, TaskStatus.CANCELLED}),
+    TaskStatus.IN_PROGRESS: frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED}),
     TaskStatus.COMPLETED: frozenset(),
     TaskStatus.FAILED: frozenset(),
+    TaskStatus.CANCELLED: frozenset(),
 }
 
 
@@ -68,6 +74,14 @@ class Task:
     started_ms: int | None = None
     finished_ms: int | None = None
     trace: TraceContext = dataclasses.field(default_factory=TraceContext)
+    # What the worker's run returned (any JSON value); None until it completes.
+    result: Any = None
+    # Epoch seconds: the task waits SCHEDULED until then.
+    run_at: int | None = None
+    # Where the signed webhook goes when the task ends.
+    callback_url: str | None = None
+    # Who asked to cancel it while it ran; it ends CANCELLED at its worker's next write.
+    cancel_requested: str | None = None
     # Why the stored item could not be read in full (its data is then shown as null); None when healthy.
     unreadable: str | None = None
 
@@ -88,6 +102,10 @@ class Task:
             "started_ms": self.started_ms,
             "finished_ms": self.finished_ms,
             "trace": self.trace.to_public(),
+            "result": self.result,
+            "run_at": self.run_at,
+            "callback_url": self.callback_url,
+            "cancel_requested": self.cancel_requested,
             "unreadable": self.unreadable,
         }
 
@@ -109,17 +127,22 @@ def new_task(
     now: float,
     retry_of: str | None = None,
     trace: TraceContext | None = None,
+    run_at: int | None = None,
+    callback_url: str | None = None,
 ) -> Task:
+    """A task as it is accepted: SCHEDULED when it has a run_at, CREATED otherwise."""
     return Task(
         id=str(uuid.uuid4()),
         task_type=task_type,
-        status=TaskStatus.CREATED,
+        status=TaskStatus.SCHEDULED if run_at is not None else TaskStatus.CREATED,
         data=data,
         created_time=int(now),
         created_ms=int(now * 1000),
         ttl=ttl,
         retry_of=retry_of,
         trace=trace or TraceContext(),
+        run_at=run_at,
+        callback_url=callback_url,
     )
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+import traceback
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from app.domain.task import Task
@@ -23,6 +25,40 @@ class Hop(enum.StrEnum):
     RETRIED = "retried"
     DEAD_LETTERED = "dead_lettered"
     REDISPATCHED = "redispatched"
+    # A SCHEDULED task's run_at came: the scheduler made it CREATED.
+    DUE = "due"
+    CANCEL_REQUESTED = "cancel_requested"
+    CANCELLED = "cancelled"
+    # One attempt to deliver the task's webhook, with the receiver's HTTP status.
+    WEBHOOK = "webhook"
+
+
+# What a crashed attempt's event keeps of its exception.
+MAX_ERROR_MESSAGE_CHARS = 1000
+MAX_STACK_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """An exception, as a timeline event keeps it: type, message and the end of its stack trace."""
+
+    type: str
+    message: str
+    stack: str = ""
+
+    @classmethod
+    def of(cls, exc: BaseException) -> ErrorInfo:
+        stack = "".join(traceback.format_exception(exc))
+        if len(stack) > MAX_STACK_CHARS:
+            # The innermost frames say most: the head is cut.
+            stack = "...\n" + stack[-MAX_STACK_CHARS:]
+        message = str(exc)
+        if len(message) > MAX_ERROR_MESSAGE_CHARS:
+            message = message[:MAX_ERROR_MESSAGE_CHARS] + "..."
+        return cls(type(exc).__name__, message, stack)
+
+    def to_public(self) -> dict[str, str]:
+        return {"type": self.type, "message": self.message, "stack": self.stack}
 
 
 @dataclass(frozen=True)
@@ -39,6 +75,10 @@ class TaskEvent:
     attempt: int | None = None
     progress: int | None = None
     message: str = ""
+    # A webhook attempt's HTTP status (None when no answer came).
+    http_status: int | None = None
+    # A crashed attempt's exception.
+    error: ErrorInfo | None = None
 
     def to_public(self) -> dict[str, Any]:
         return {
@@ -50,6 +90,8 @@ class TaskEvent:
             "attempt": self.attempt,
             "progress": self.progress,
             "message": self.message,
+            "http_status": self.http_status,
+            "error": self.error.to_public() if self.error else None,
         }
 
 
@@ -60,9 +102,13 @@ def event_of(task: Task, hop: Hop, now: float, source: str, **details: Any) -> T
 
 def created_event(task: Task) -> TaskEvent:
     """The first hop of every task: not stored apart, the task item records it."""
-    message = f"retry of {task.retry_of}" if task.retry_of else ""
+    notes = [f"retry of {task.retry_of}"] if task.retry_of else []
+    status = "CREATED"
+    if task.run_at is not None:
+        status = "SCHEDULED"
+        notes.append(f"scheduled for {utc_text(task.run_at)}")
     return TaskEvent(
-        task.id, Hop.CREATED, task.created_ms, 0, "api", task.ttl, status="CREATED", message=message
+        task.id, Hop.CREATED, task.created_ms, 0, "api", task.ttl, status=status, message="; ".join(notes)
     )
 
 
@@ -95,3 +141,11 @@ def steps(events: list[TaskEvent]) -> list[TimelineStep]:
         result.append(TimelineStep(event, max(0, event.at_ms - previous)))
         previous = event.at_ms
     return result
+
+
+def utc_text(epoch_seconds: int) -> str:
+    """Epoch seconds as ISO 8601 in UTC, e.g. 2026-12-01T10:00:00Z."""
+    try:
+        return datetime.fromtimestamp(epoch_seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        return str(epoch_seconds)

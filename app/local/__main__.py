@@ -22,6 +22,7 @@ def main() -> int:
     import uvicorn
 
     from app.adapters import secrets
+    from app.local import webhook_secret
     from app.local.emulator import DEFAULT_TTL_SWEEP_SECONDS
     from app.local.runtime import LocalRuntime
     from app.main import create_app
@@ -29,6 +30,12 @@ def main() -> int:
 
     override = os.environ.get("LOCAL_VISIBILITY_TIMEOUT_SECONDS")
     data_dir = Path(os.environ.get("LOCAL_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
+    secret, given = webhook_secret.ensure(data_dir)
+    webhooks_signed = (
+        "with WEBHOOK_SECRET"
+        if given
+        else f"with {secret}   (made for this data folder, kept in it as {webhook_secret.FILE_NAME})"
+    )
     runtime = LocalRuntime(
         data_dir=data_dir,
         visibility_timeout_override=int(override) if override else None,
@@ -54,6 +61,7 @@ def main() -> int:
             f"  Health:     http://{host}:{port}/health\n"
             f"  AWS emulator (moto) at {runtime.endpoint}; table {settings.table_name}\n"
             f"  Data:       {data_dir}   (kept across restarts; `make run-fresh` starts empty)\n"
+            f"  Webhooks:   signed {webhooks_signed}\n"
             f"  Ctrl-C stops everything.\n",
             flush=True,
         )

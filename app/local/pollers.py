@@ -351,7 +351,7 @@ class SchedulePoller(_Poller):
     def __init__(self, function: ScheduledFunction, context: PollerContext, period: float | None = None):
         super().__init__(function, context)
         self.function = function
-        self.period = period or function.rate_seconds
+        self.period = period or function.local_period_seconds or function.rate_seconds
 
     def run(self) -> None:
         while not self.stop.wait(self.period):

@@ -178,6 +178,11 @@ class LocalRuntime:
         os.environ["TABLE_NAME"] = self.resources.table_name
         (topic_arn,) = self.resources.topic_arns.values()
         os.environ["TOPIC_ARN"] = topic_arn
+        # Environment variables that name a queue (!Ref SomeQueue: its URL), as AWS resolves them.
+        for environment in self.topology.function_environment.values():
+            for name, value in environment.items():
+                if isinstance(value, dict) and value.get("Ref") in self.resources.queue_urls:
+                    os.environ[name] = self.resources.queue_urls[value["Ref"]]
         get_settings.cache_clear()
         aws.reset_clients()
 

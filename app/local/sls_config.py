@@ -98,6 +98,8 @@ class ScheduledFunction:
     timeout: int
     rate_seconds: int
     rule_name: str
+    # Seconds between runs under the local runtime, from custom.localSchedules (None: its rate).
+    local_period_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -313,20 +315,24 @@ def rate_seconds(expression: str) -> int:
     return count * _UNIT_SECONDS[unit.rstrip("s")]
 
 
-def _schedules(name: str, spec: dict[str, Any], timeout: int, event: Any) -> list[ScheduledFunction]:
+def _schedules(
+    name: str, spec: dict[str, Any], timeout: int, event: Any, local_period: float | None
+) -> list[ScheduledFunction]:
     schedule = event["schedule"]
     settings = schedule if isinstance(schedule, dict) else {"rate": schedule}
     if not settings.get("enabled", True):
         return []
     rates = settings["rate"] if isinstance(settings["rate"], list) else [settings["rate"]]
     return [
-        ScheduledFunction(name, spec["handler"], timeout, rate_seconds(rate), f"{name}-schedule-{index + 1}")
+        ScheduledFunction(
+            name, spec["handler"], timeout, rate_seconds(rate), f"{name}-schedule-{index + 1}", local_period
+        )
         for index, rate in enumerate(rates)
     ]
 
 
 def _functions(
-    functions: dict[str, Any], default_timeout: int
+    functions: dict[str, Any], default_timeout: int, local_periods: dict[str, Any] | None = None
 ) -> tuple[list[StreamFunction], list[SqsFunction], list[ScheduledFunction]]:
     streams: list[StreamFunction] = []
     queues: list[SqsFunction] = []
@@ -335,7 +341,10 @@ def _functions(
         timeout = int(spec.get("timeout", default_timeout))
         for event in spec.get("events", []):
             if "schedule" in event:
-                scheduled.extend(_schedules(name, spec, timeout, event))
+                local_period = (local_periods or {}).get(name)
+                scheduled.extend(
+                    _schedules(name, spec, timeout, event, float(local_period) if local_period else None)
+                )
             elif "stream" in event:
                 stream = event["stream"]
                 on_failure = (stream.get("destinations") or {}).get("onFailure")
@@ -382,7 +391,11 @@ def load(path: str | Path = DEFAULT_PATH, stage: str = LOCAL_STAGE) -> Topology:
     provider = document["provider"]
     resources = document["resources"]["Resources"]
     functions = document.get("functions", {})
-    streams, queues, scheduled = _functions(functions, int(provider.get("timeout", DEFAULT_FUNCTION_TIMEOUT)))
+    streams, queues, scheduled = _functions(
+        functions,
+        int(provider.get("timeout", DEFAULT_FUNCTION_TIMEOUT)),
+        (document.get("custom") or {}).get("localSchedules"),
+    )
     # The pipeline's topics and queue subscriptions. Others (the alarms' topic
     # and its email subscription) only AWS uses; nothing local needs them.
     subscriptions = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from app import observability
+from app.domain import cancellation
 from app.domain.errors import InvalidTransition
 from app.domain.recovery import Recovery, decide_recovery
 from app.domain.task import Task, TaskStatus
@@ -43,6 +44,17 @@ def recover(
         if noted:
             timeline.record(store, *noted)
         return "left"
+    if decision.action is Recovery.CANCEL:
+        ended, event = cancellation.cancelled(task, now, source)
+        try:
+            store.replace_if(ended, task)
+        except InvalidTransition:
+            logger.info("task moved meanwhile; left to whoever moved it")
+            return "moved_meanwhile"
+        timeline.record(store, *noted, event)
+        observability.emit_metrics(task.task_type, TasksCancelled=("Count", 1))
+        logger.info("task cancelled by recovery", extra={"reason": decision.reason})
+        return "cancelled"
     try:
         if decision.action is Recovery.FAIL:
             store.replace_if(task.moved_to(TaskStatus.FAILED, decision.reason, now, lease_expires=0), task)

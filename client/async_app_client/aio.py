@@ -123,3 +123,7 @@ class AsyncAppAioClient(ClientCore):
     async def events(self, task_id: str) -> list[TaskEvent]:
         """The task's timeline, oldest first."""
         return await self._do(calls.events(task_id))
+
+    async def resend_webhook(self, task_id: str) -> Accepted:
+        """Send a finished task's webhook to its callback_url again (``raw["send"]`` numbers it)."""
+        return await self._do(calls.resend_webhook(task_id))

@@ -63,6 +63,7 @@ def _read_accepted(response: httpx.Response) -> Accepted:
         location=response.headers.get("location"),
         retry_of=body.get("retry_of"),
         retry_after=parse_retry_after(response.headers.get("retry-after")),
+        replayed=response.headers.get("idempotent-replayed") == "true",
         raw=body,
     )
 
@@ -129,3 +130,8 @@ def events(task_id: str) -> Call[list[TaskEvent]]:
         task_path(task_id, "events"),
         lambda response: [TaskEvent.from_json(event) for event in response.json().get("events") or []],
     )
+
+
+def resend_webhook(task_id: str) -> Call[Accepted]:
+    """The answer's ``raw["send"]`` numbers this send of the task's webhook (1 was the automatic one)."""
+    return Call("POST", task_path(task_id, "webhook", "resend"), _read_accepted)

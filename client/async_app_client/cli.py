@@ -151,7 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--max", type=int, default=DEFAULT_LIST_MAX, help="tasks to show, 0 for all (default 20)"
     )
 
-    command("cancel", run_cancel, "cancel a task that has not finished").add_argument("task_id")
+    cancel = command("cancel", run_cancel, "cancel a task that has not finished")
+    cancel.add_argument("task_id")
+    waiting(cancel, optional=True)
 
     retry = command("retry", run_retry, "run a FAILED task's work again, as a new task")
     retry.add_argument("task_id")
@@ -159,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     waiting(retry, optional=True)
 
     command("events", run_events, "show a task's timeline, oldest first").add_argument("task_id")
+    command(
+        "resend-webhook", run_resend_webhook, "send a finished task's webhook to its callback_url again"
+    ).add_argument("task_id")
     return parser
 
 
@@ -232,12 +237,25 @@ def run_list(client: AsyncAppClient, args: argparse.Namespace, output: Output) -
 
 
 def run_cancel(client: AsyncAppClient, args: argparse.Namespace, output: Output) -> int:
-    return show_task(client.cancel(args.task_id), output)
+    """A running task ends CANCELLED at its worker's next step: --wait follows it there."""
+    task = client.cancel(args.task_id)
+    if not args.wait:
+        return show_task(task, output)
+    if not task.is_final:
+        return follow(client, task.id, args, output)
+    show_task(task, output)
+    return EXIT_FOR_STATUS.get(task.status, EXIT_OK)
 
 
 def run_retry(client: AsyncAppClient, args: argparse.Namespace, output: Output) -> int:
     accepted = client.retry(args.task_id, idempotency_key=args.idempotency_key)
     return show_or_follow(client, accepted, args, output)
+
+
+def run_resend_webhook(client: AsyncAppClient, args: argparse.Namespace, output: Output) -> int:
+    accepted = client.resend_webhook(args.task_id)
+    output.emit(accepted.raw, f"webhook of {accepted.id} queued again (send {accepted.raw.get('send', '?')})")
+    return EXIT_OK
 
 
 def run_events(client: AsyncAppClient, args: argparse.Namespace, output: Output) -> int:

@@ -152,3 +152,7 @@ class AsyncAppClient(ClientCore):
     def events(self, task_id: str) -> list[TaskEvent]:
         """The task's timeline, oldest first."""
         return self._do(calls.events(task_id))
+
+    def resend_webhook(self, task_id: str) -> Accepted:
+        """Send a finished task's webhook to its callback_url again (``raw["send"]`` numbers it)."""
+        return self._do(calls.resend_webhook(task_id))

@@ -69,7 +69,13 @@ def task_details(task: Task) -> str:
         ("ttl", when(task.ttl)),
         ("retry_of", task.retry_of or "-"),
     ]
-    optional = {"result": task.result, "run_at": task.run_at, "callback_url": task.callback_url}
+    optional = {
+        "result": task.result,
+        "run_at": task.run_at,
+        "callback_url": task.callback_url,
+        "retried_as": task.retried_as,
+        "cancel_requested": task.cancel_requested,
+    }
     rows += [(name, json.dumps(value)) for name, value in optional.items() if name in task.raw]
     rows += [(name, json.dumps(value)) for name, value in task.extra.items()]
     return table(rows)
@@ -84,7 +90,7 @@ def event_table(events: Sequence[TaskEvent]) -> str:
             event.source,
             "-" if event.attempt is None else event.attempt,
             "-" if event.progress is None else f"{event.progress}%",
-            shorten(event.message),
+            shorten(event.message + (f" [{event.error['type']}]" if event.error else "")),
         )
         for event in events
     ]

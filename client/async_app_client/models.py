@@ -46,6 +46,9 @@ class Task:
     result: Any = None
     run_at: int | None = None
     callback_url: str | None = None
+    retried_as: str | None = None
+    # Who asked to cancel it while it ran (it ends CANCELLED at its worker's next step).
+    cancel_requested: str | None = None
     # The object exactly as the server sent it, fields this client doesn't know included.
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -76,6 +79,10 @@ class TaskEvent:
     attempt: int | None = None
     progress: int | None = None
     message: str = ""
+    # A webhook attempt's HTTP status.
+    http_status: int | None = None
+    # A crashed attempt's exception: {"type", "message", "stack"}.
+    error: dict[str, Any] | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -105,4 +112,6 @@ class Accepted:
     retry_of: str | None = None
     # The server's polling hint, in seconds, when it sent one.
     retry_after: float | None = None
+    # True when the server answered an earlier request with the same Idempotency-Key.
+    replayed: bool = False
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)

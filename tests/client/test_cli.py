@@ -377,3 +377,30 @@ def test_help_lists_every_command_and_documents_the_exit_codes():
     tasks_help = Run(ScriptedApi(), "tasks", "--help").out.getvalue()
     for command in ("create", "get", "wait", "list", "cancel", "retry", "events"):
         assert command in tasks_help
+
+
+def test_cancel_with_wait_follows_a_running_task_to_cancelled():
+    api = ScriptedApi(
+        reply(202, task_json(status="IN_PROGRESS", cancel_requested="api key 12ab34cd")),
+        reply(200, task_json(status="CANCELLED", status_msg="cancelled by api key 12ab34cd")),
+    )
+    run = Run(api, "tasks", "cancel", TASK_ID, "--wait", "--quiet", "--json")
+    assert run.code == 3 and run.json["status"] == "CANCELLED"
+    assert [(r.method, r.url.path) for r in api.requests] == [
+        ("POST", f"/tasks/{TASK_ID}/cancel"),
+        ("GET", f"/tasks/{TASK_ID}"),
+    ]
+
+
+def test_resend_webhook():
+    api = ScriptedApi(reply(202, {"id": TASK_ID, "send": 3}, location=f"{BASE_URL}/tasks/{TASK_ID}"))
+    run = Run(api, "tasks", "resend-webhook", TASK_ID)
+    assert run.code == 0 and run.out.getvalue().strip() == f"webhook of {TASK_ID} queued again (send 3)"
+    assert api.requests[0].url.path == f"/tasks/{TASK_ID}/webhook/resend"
+
+
+def test_cancel_with_wait_of_a_task_cancelled_at_once_exits_3():
+    run = Run(
+        ScriptedApi(reply(202, task_json(status="CANCELLED"))), "tasks", "cancel", TASK_ID, "--wait", "--json"
+    )
+    assert run.code == 3 and run.json["status"] == "CANCELLED"

@@ -11,6 +11,7 @@ from async_app_client import (
     NotFound,
     ServiceUnreachable,
     Task,
+    TaskEvent,
 )
 
 from tests.client.support import API_KEY, BASE_URL, TASK_ID, ScriptedApi, error, reply, sync_client, task_json
@@ -210,3 +211,40 @@ def test_no_answer_at_all_is_service_unreachable():
     api = ScriptedApi(refuse)
     with sync_client(api) as client, pytest.raises(ServiceUnreachable, match="connection refused"):
         client.get(TASK_ID)
+
+
+def test_resend_webhook_posts_to_its_route_and_reads_the_send_number():
+    api = ScriptedApi(
+        reply(202, {"id": TASK_ID, "send": 2}, location=f"{BASE_URL}/tasks/{TASK_ID}", retry_after="1")
+    )
+    with sync_client(api) as client:
+        accepted = client.resend_webhook(TASK_ID)
+    assert (api.requests[0].method, api.requests[0].url.path) == ("POST", f"/tasks/{TASK_ID}/webhook/resend")
+    assert (accepted.id, accepted.raw["send"], accepted.retry_after) == (TASK_ID, 2, 1.0)
+
+
+def test_a_replayed_answer_says_so():
+    api = ScriptedApi(
+        reply(202, {"id": TASK_ID}, location=f"{BASE_URL}/tasks/{TASK_ID}", idempotent_replayed="true"),
+        reply(202, {"id": TASK_ID}, location=f"{BASE_URL}/tasks/{TASK_ID}"),
+    )
+    with sync_client(api) as client:
+        assert client.create("TASK1", {}, idempotency_key="k").replayed
+        assert not client.create("TASK1", {}, idempotency_key="k").replayed
+
+
+def test_the_new_task_and_event_fields_are_typed():
+    task = Task.from_json(
+        task_json(status="IN_PROGRESS", cancel_requested="api key 12ab34cd", retried_as=None)
+    )
+    assert task.cancel_requested == "api key 12ab34cd" and "cancel_requested" not in task.extra
+    event = TaskEvent.from_json(
+        {
+            "hop": "crashed",
+            "at_ms": 1,
+            "http_status": None,
+            "error": {"type": "ValueError", "message": "m", "stack": "s"},
+        }
+    )
+    assert event.error == {"type": "ValueError", "message": "m", "stack": "s"} and event.http_status is None
+    assert TaskEvent.from_json({"hop": "webhook", "at_ms": 2, "http_status": 503}).http_status == 503

@@ -12,6 +12,7 @@ from tests.deploy.packaged import function_logical_id, of_type, referenced
 pytestmark = pytest.mark.deploy
 
 ALARM_TOPIC = {"Ref": "AlarmTopic"}
+WEBHOOK_QUEUE = "WebhookQueue"
 
 
 def alarms(resources) -> dict[str, dict[str, Any]]:
@@ -58,7 +59,8 @@ def queue_kinds(resources, declared) -> tuple[set[str], set[str], set[str]]:
         if "DestinationConfig" in m["Properties"]
     }
     assert on_failure == {"PublisherFailureQueue"}
-    return set(queues) - dlqs - on_failure, dlqs, on_failure
+    # The webhook queue waits on purpose (a webhook's backoff): its own threshold, tested apart.
+    return set(queues) - dlqs - on_failure - {WEBHOOK_QUEUE}, dlqs, on_failure
 
 
 def pipeline_functions(declared) -> list[str]:
@@ -74,11 +76,15 @@ def test_every_queue_has_an_age_alarm_at_its_documented_threshold(resources, dec
     task_queues, dlqs, on_failure = queue_kinds(resources, declared)
     ages = watching(resources, "AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName")
     limits = params(declared)
-    assert set(ages) == task_queues | dlqs | on_failure, "one age alarm per queue, on the queue's name"
+    assert set(ages) == task_queues | dlqs | on_failure | {WEBHOOK_QUEUE}, (
+        "one age alarm per queue, on its name"
+    )
     for queue, (alarm,) in ages.items():
         expected = (
             limits["queueAgeAlarmSeconds"] if queue in task_queues else limits["deadLetterAgeAlarmSeconds"]
         )
+        if queue == WEBHOOK_QUEUE:
+            expected = limits["webhookQueueAgeAlarmSeconds"]
         assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (expected, "GreaterThanThreshold"), queue
         assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == ("Maximum", 300, 1), queue
     # A message delivered again and again legitimately waits out a visibility
@@ -89,6 +95,14 @@ def test_every_queue_has_an_age_alarm_at_its_documented_threshold(resources, dec
         redelivered = (int(properties["RedrivePolicy"]["maxReceiveCount"]) - 1) * visibility
         assert limits["queueAgeAlarmSeconds"] > redelivered, queue
         assert limits["deadLetterAgeAlarmSeconds"] > redelivered + visibility, queue
+
+
+def test_the_webhook_queue_alarms_only_past_a_webhooks_whole_backoff(resources, declared):
+    from app.domain.webhooks import RETRY_DELAYS_SECONDS
+
+    properties = resources[WEBHOOK_QUEUE]["Properties"]
+    longest = sum(RETRY_DELAYS_SECONDS) + properties["VisibilityTimeout"]
+    assert params(declared)["webhookQueueAgeAlarmSeconds"] > longest
 
 
 def test_every_dlq_and_the_failure_queue_have_a_depth_alarm(resources, declared):

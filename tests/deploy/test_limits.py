@@ -20,6 +20,8 @@ RESERVED = {
     "changes": "changesReservedConcurrency",
     "deadLetters": "deadLettersReservedConcurrency",
     "reconciler": "reconcilerReservedConcurrency",
+    "scheduler": "schedulerReservedConcurrency",
+    "webhooks": "webhooksReservedConcurrency",
 }
 # Lambda keeps this much of an account's concurrency unreserved.
 UNRESERVED_MINIMUM = 100

@@ -34,6 +34,8 @@ FUNCTIONS = {
     **{task_type.lower(): f"{worker_module(task_type)}.handler" for task_type in TASK_TYPES},
     "deadLetters": "workers.dead_letters.handler",
     "reconciler": "workers.reconciler.handler",
+    "scheduler": "workers.scheduler.handler",
+    "webhooks": "workers.webhooks.handler",
 }
 # Actions that have no resource type in IAM: AWS requires Resource "*".
 RESOURCE_LESS_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
@@ -183,6 +185,8 @@ def test_api_can_read_and_write_tasks_and_read_its_parameters_only(resources):
     env = _functions(resources)["api"]["Environment"]["Variables"]
     parameter_names = {value for key, value in env.items() if key.endswith("_PARAMETER")}
     assert {arn.split(":parameter", 1)[1] for arn in granted["ssm:GetParameter"]} == parameter_names
+    # Only POST /tasks/{id}/webhook/resend sends a message: to the webhook queue.
+    assert granted.pop("sqs:SendMessage") == {"WebhookQueue"}
     assert not [action for action in granted if action.startswith(("sqs:", "sns:"))]
 
 
@@ -200,8 +204,10 @@ def test_publisher_reads_the_stream_publishes_to_the_topic_and_parks_failures(re
     )
     assert statement["Resource"] == {"Fn::GetAtt": ["TasksTable", "StreamArn"]}
     assert granted["sns:Publish"] == {"TasksTopic"}
-    assert granted["sqs:SendMessage"] == {"PublisherFailureQueue"}
+    # Given-up records, and the webhooks of tasks that end.
+    assert granted["sqs:SendMessage"] == {"PublisherFailureQueue", "WebhookQueue"}
     assert granted["dynamodb:BatchWriteItem"] == {"TasksTable"}  # timeline events
+    assert granted["dynamodb:PutItem"] == {"TasksTable"}  # a webhook's delivery record
     assert not [action for action in granted if action.startswith("ssm:")]
 
 
@@ -374,10 +380,29 @@ def test_stream_mapping_is_what_serverless_yml_declares(resources, declared):
     assert _filter_patterns(mapping) == event["filterPatterns"]
     # Bounded retries: a poison record cannot hold the shard until it expires.
     assert 0 <= mapping["MaximumRetryAttempts"] <= 10
-    # Only new task items.
-    assert _filter_patterns(mapping) == [
-        {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"sk": {"S": ["TASK"]}}}}
+    # Only tasks ready to run (new ones, and scheduled ones once due), and the
+    # ends of tasks with a callback_url (their webhooks are queued).
+    ready = {"sk": {"S": ["TASK"]}, "status": {"S": ["CREATED"]}}
+    new, due, ended = _filter_patterns(mapping)
+    assert new == {"eventName": ["INSERT"], "dynamodb": {"NewImage": ready}}
+    assert due == {
+        "eventName": ["MODIFY"],
+        "dynamodb": {"OldImage": {"status": {"S": ["SCHEDULED"]}}, "NewImage": ready},
+    }
+    assert ended["eventName"] == ["MODIFY"]
+    assert ended["dynamodb"]["NewImage"]["status"] == {"S": ["COMPLETED", "FAILED", "CANCELLED"]}
+    assert ended["dynamodb"]["OldImage"]["status"] == {"S": ["SCHEDULED", "CREATED", "IN_PROGRESS"]}
+    assert "callback_url" in ended["dynamodb"]["NewImage"]
+
+
+def test_the_stream_has_two_readers_at_most(resources):
+    """DynamoDB advises at most two readers of a stream shard: the webhooks ride on the publisher's."""
+    readers = [
+        m
+        for m in of_type(resources, "AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": ["TasksTable", "StreamArn"]}
     ]
+    assert len(readers) <= 2
 
 
 def test_sqs_mappings_are_what_serverless_yml_declares(resources, declared):
@@ -433,6 +458,7 @@ def test_local_sqs_pollers_use_the_template_settings(resources, topology):
     template = {
         (name, referenced(m["EventSourceArn"])): m for name in FUNCTIONS for m in mappings_of(resources, name)
     }
+    # The stream's readers (the tests above hold them to serverless.yml).
     template.pop(("publisher", "TasksTable"))
     template.pop(("changes", "TasksTable"))
     assert set(local) == set(template)

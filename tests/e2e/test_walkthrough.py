@@ -90,3 +90,85 @@ def test_console_shows_each_hop(live_stack):
     first_of_each = list(dict.fromkeys(hop_names))
     assert first_of_each == ["created", "published", "delivered", "started", "progress", "completed"], lines
     assert all(" ms " in line for line in lines)
+
+
+def test_the_same_idempotency_key_answers_the_same_without_a_second_task(live_stack):
+    body = {"task_type": "TASK1", "data": {"foo": "bar"}, "ttl": str(int(time.time()) + 86400)}
+    headers = {**live_stack.headers, "Idempotency-Key": f"order-{time.time_ns()}"}
+    first = httpx.post(f"{live_stack.base_url}/tasks", json=body, headers=headers, timeout=5)
+    again = httpx.post(f"{live_stack.base_url}/tasks", json=body, headers=headers, timeout=5)
+    assert first.status_code == again.status_code == 202 and first.headers["retry-after"] == "1"
+    assert (again.json(), again.headers["location"]) == (first.json(), first.headers["location"])
+    assert again.headers["idempotent-replayed"] == "true"
+    changed = httpx.post(
+        f"{live_stack.base_url}/tasks", json={**body, "data": {"foo": "baz"}}, headers=headers, timeout=5
+    )
+    assert (changed.status_code, changed.json()["error"]) == (422, "idempotency_key_reused")
+    done = wait_until(lambda: finished(live_stack, first.headers["location"]), timeout=15, what="TASK1")
+    assert done["result"] == {"slept_seconds": 2}
+
+
+def test_cancel_run_at_and_resend_as_the_walkthrough_shows(live_stack):
+    running = post(live_stack, {"task_type": "TASK1", "data": {"duration_seconds": 5}}).headers["location"]
+    wait_until(lambda: status_of(live_stack, running)["status"] == "IN_PROGRESS", timeout=15)
+    asked = httpx.post(f"{running}/cancel", headers=live_stack.headers, timeout=5)
+    assert asked.status_code == 202 and asked.json()["cancel_requested"].startswith("api key ")
+    done = wait_until(lambda: finished_or_cancelled(live_stack, running), timeout=15, what="the cancel")
+    assert (done["status"], done["result"]) == ("CANCELLED", None)
+
+    later = post(
+        live_stack, {"task_type": "TASK2", "data": {"text": "good morning"}, "run_at": int(time.time()) + 60}
+    )
+    task_id = later.json()["id"]
+    scheduled = httpx.get(
+        f"{live_stack.base_url}/tasks", params={"status": "SCHEDULED"}, headers=live_stack.headers
+    ).json()
+    assert task_id in [task["id"] for task in scheduled["tasks"]]
+    no_webhook = httpx.post(f"{later.headers['location']}/webhook/resend", headers=live_stack.headers)
+    assert (no_webhook.status_code, no_webhook.json()["error"]) == (409, "no_webhook")
+
+
+def finished_or_cancelled(stack, location: str):
+    task = status_of(stack, location)
+    return task if task["status"] in ("COMPLETED", "FAILED", "CANCELLED") else None
+
+
+def test_the_readmes_webhook_receiver_verifies_what_the_service_sends(live_stack, tmp_path):
+    """The receiver example, taken from the README as it is, run against make run's webhooks."""
+    import re
+    import subprocess
+    import sys
+    import threading
+
+    from tests.conftest import ROOT, free_port
+
+    readme = (ROOT / "README.md").read_text()
+    (code,) = re.findall(r"```python\n(# webhook_receiver\.py.*?)```", readme, re.DOTALL)
+    (tmp_path / "webhook_receiver.py").write_text(code)
+    port = free_port()
+    secret = (live_stack.log_path.parent / "data" / "webhook-secret").read_text().strip()
+    receiver = subprocess.Popen(
+        [sys.executable, "webhook_receiver.py"],
+        cwd=tmp_path,
+        env={"WEBHOOK_SECRET": secret, "PORT": str(port), "PATH": ""},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        body = {
+            "task_type": "TASK2",
+            "data": {"text": "call me"},
+            "callback_url": f"http://127.0.0.1:{port}/hook",
+        }
+        task_id = post(live_stack, body).json()["id"]
+        # The receiver prints one line per verified webhook; read with a deadline.
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.append(receiver.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(30)
+        assert lines, "no webhook reached the receiver within 30 s"
+        assert lines[0].split() == [f"msg_{task_id}", task_id, "COMPLETED", "{'words':", "2}"], lines
+    finally:
+        receiver.kill()
+        receiver.wait(5)

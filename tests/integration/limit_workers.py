@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import time
 
-from workers.consumer import TaskRun, make_handler
+from workers.consumer import TaskOutcome, TaskRun, make_handler
 
 RUN_SECONDS = 1.0
 
 
-def sleep_as_told(task: TaskRun) -> str:
+def sleep_as_told(task: TaskRun) -> TaskOutcome:
     time.sleep(task.data["sleep"])
     task.report_progress(100, "slept")
-    return f"slept {task.data['sleep']} s"
+    return TaskOutcome(f"slept {task.data['sleep']} s", {"slept_seconds": task.data["sleep"]})
 
 
 # Declares runs of up to a second, so a 3 s invocation starts only one of them.

@@ -9,7 +9,7 @@ from app.domain.task import TaskStatus
 from app.local.filter_patterns import matches_any
 from tests.factories import a_task
 from tests.integration.conftest import provision_stage
-from workers.consumer import SimulatedCrash, TaskBusy, TaskFailure, process_message
+from workers.consumer import SimulatedCrash, TaskBusy, TaskFailure, TaskOutcome, process_message
 from workers.publisher import publish_records
 
 
@@ -56,11 +56,11 @@ class Counter:
         self.result = result
         self.error = error
 
-    def __call__(self, run) -> str:
+    def __call__(self, run) -> TaskOutcome:
         self.calls += 1
         if self.error:
             raise self.error
-        return self.result
+        return TaskOutcome(self.result)
 
 
 def test_a_task_runs_once_however_often_it_is_delivered(provisioned):
@@ -120,7 +120,7 @@ def test_an_attempt_whose_lease_was_taken_over_cannot_overwrite_the_result(provi
         assert process_message(
             provisioned.store, message, Counter("winner"), lease_seconds=30, clock=clock
         ) == ("completed")
-        return "too late"
+        return TaskOutcome("too late")
 
     outcome = process_message(provisioned.store, message, slow_first_attempt, lease_seconds=30, clock=clock)
     assert outcome == "lease_lost"

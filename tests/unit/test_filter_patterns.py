@@ -6,11 +6,16 @@ from app.local import sls_config
 from app.local.filter_patterns import matches, matches_any
 
 
-def stream_record(event_name: str, sk: str = "TASK") -> dict:
-    image = {"pk": {"S": "TASK#1"}, "sk": {"S": sk}, "id": {"S": "1"}}
+def stream_record(
+    event_name: str, sk: str = "TASK", status: str = "CREATED", old_status: str | None = None, **extra: str
+) -> dict:
+    image = {"pk": {"S": "TASK#1"}, "sk": {"S": sk}, "id": {"S": "1"}, "status": {"S": status}}
+    image.update({name: {"S": value} for name, value in extra.items()})
     record = {"eventName": event_name, "dynamodb": {"Keys": {"pk": image["pk"], "sk": image["sk"]}}}
     if event_name != "REMOVE":
         record["dynamodb"]["NewImage"] = image
+    if old_status:
+        record["dynamodb"]["OldImage"] = {**image, "status": {"S": old_status}}
     return record
 
 
@@ -31,11 +36,51 @@ def test_the_changes_function_gets_every_change_to_a_task_item_and_nothing_else(
     assert not matches_any(changes, stream_record("INSERT", sk="BATCH"))
 
 
-def test_publisher_gets_new_tasks_only(publisher_patterns):
+@pytest.fixture(scope="module")
+def webhook_patterns(publisher_patterns):
+    """The publisher also queues webhooks: its third pattern (the stream keeps two readers)."""
+    return publisher_patterns[2:]
+
+
+def test_publisher_gets_tasks_ready_to_run_only(publisher_patterns):
     assert matches_any(publisher_patterns, stream_record("INSERT"))
-    assert not matches_any(publisher_patterns, stream_record("MODIFY"))
+    # A scheduled task once it is due, not before.
+    assert not matches_any(publisher_patterns, stream_record("INSERT", status="SCHEDULED"))
+    assert matches_any(publisher_patterns, stream_record("MODIFY", status="CREATED", old_status="SCHEDULED"))
+    assert not matches_any(
+        publisher_patterns, stream_record("MODIFY", status="IN_PROGRESS", old_status="CREATED")
+    )
+    assert not matches_any(
+        publisher_patterns, stream_record("MODIFY", status="CANCELLED", old_status="SCHEDULED")
+    )
+    assert not matches_any(
+        publisher_patterns, stream_record("MODIFY", status="COMPLETED", old_status="IN_PROGRESS")
+    )
     assert not matches_any(publisher_patterns, stream_record("REMOVE"))
     assert not matches_any(publisher_patterns, stream_record("INSERT", sk="EVENT#0001"))
+
+
+def test_webhooks_get_the_write_that_ends_a_task_with_a_callback(webhook_patterns):
+    url = {"callback_url": "https://hooks.example.com/x"}
+    for before in ("SCHEDULED", "CREATED", "IN_PROGRESS"):
+        for final in ("COMPLETED", "FAILED", "CANCELLED"):
+            assert matches_any(
+                webhook_patterns, stream_record("MODIFY", status=final, old_status=before, **url)
+            )
+    # Not without a callback, not a later write of a finished task (a retry's mark), not a timeline item.
+    assert not matches_any(
+        webhook_patterns, stream_record("MODIFY", status="COMPLETED", old_status="IN_PROGRESS")
+    )
+    assert not matches_any(
+        webhook_patterns, stream_record("MODIFY", status="FAILED", old_status="FAILED", **url)
+    )
+    assert not matches_any(
+        webhook_patterns, stream_record("MODIFY", status="IN_PROGRESS", old_status="CREATED", **url)
+    )
+    assert not matches_any(webhook_patterns, stream_record("INSERT", status="CREATED", **url))
+    assert not matches_any(
+        webhook_patterns, stream_record("MODIFY", sk="WEBHOOK", status="FAILED", old_status="CREATED", **url)
+    )
 
 
 def test_no_patterns_let_everything_through():

@@ -1,7 +1,14 @@
 import pytest
 
 from app.domain import rules
-from app.domain.errors import DataTooLarge, InvalidJson, InvalidTaskInput, TaskNotFound, TooDeeplyNested
+from app.domain.errors import (
+    DataTooLarge,
+    InvalidJson,
+    InvalidResult,
+    InvalidTaskInput,
+    TaskNotFound,
+    TooDeeplyNested,
+)
 
 
 @pytest.mark.parametrize(
@@ -112,3 +119,27 @@ def test_only_task_ids_name_tasks(task_id):
         rules.check_task_id(task_id)
     assert len(str(refused.value)) < 100
     rules.check_task_id("0b6f3f8e-6a0e-4a55-9d4f-2f0c1d7b9a10")
+
+
+def test_run_at_is_now_or_later_and_at_most_a_year_ahead():
+    rules.check_run_at(1000, now=1000.7)  # this very second: it runs at once
+    with pytest.raises(InvalidTaskInput, match="run_at 999 is in the past"):
+        rules.check_run_at(999, now=1000)
+    rules.check_run_at(1000 + rules.MAX_RUN_AT_SECONDS, now=1000)
+    with pytest.raises(InvalidTaskInput, match="more than 365 days ahead"):
+        rules.check_run_at(1001 + rules.MAX_RUN_AT_SECONDS, now=1000)
+    with pytest.raises(InvalidTaskInput, match="expire before it runs"):
+        rules.check_ttl_after_run_at(2000, run_at=2000)
+    with pytest.raises(InvalidTaskInput, match="run_at must be epoch seconds"):
+        rules.parse_epoch_seconds("tomorrow", "run_at")
+
+
+def test_a_result_is_standard_json_within_its_size_limit():
+    assert rules.encode_result({"words": 4}, limit=100) == '{"words":4}'
+    assert rules.encode_result(None, limit=100) == "null"
+    assert rules.encode_result([1, "two", 3.5], limit=100) == '[1,"two",3.5]'
+    with pytest.raises(InvalidResult, match="the result is 112 bytes as JSON; the limit is 100 bytes"):
+        rules.encode_result("x" * 110, limit=100)
+    for not_json in (float("nan"), {1: "int key"}, {"a": {1, 2}}, b"bytes", "\ud800", nested(40)):
+        with pytest.raises(InvalidResult, match="not standard JSON"):
+            rules.encode_result(not_json, limit=10_000)

@@ -40,10 +40,39 @@ def test_no_queue_or_worker_without_a_task_type(topology):
     assert {s.filter_policy["task_type"][0] for s in topology.subscriptions} == set(TASK_TYPES)
 
 
-def test_every_dead_letter_queue_is_drained_by_the_dead_letter_handler(topology):
+def test_every_task_dead_letter_queue_is_drained_by_the_dead_letter_handler(topology):
     drained = {f.queue_logical_id for f in topology.sqs_functions if f.name == "deadLetters"}
-    dlqs = {q.dead_letter_logical_id for q in topology.queues.values() if q.dead_letter_logical_id}
+    workers = {f.queue_logical_id for f in topology.sqs_functions if f.handler.startswith("workers.task")}
+    dlqs = {topology.queues[queue].dead_letter_logical_id for queue in workers}
     assert drained == dlqs
+    # The webhook DLQ is kept for an operator: nothing drains it.
+    assert "WebhookDeadLetterQueue" not in {f.queue_logical_id for f in topology.sqs_functions}
+
+
+def test_webhooks_are_tried_eight_times_with_their_backoff_within_the_queues_limits(topology):
+    from app.domain import webhooks
+
+    (deliverer,) = [f for f in topology.sqs_functions if f.name == "webhooks"]
+    queue = topology.queues[deliverer.queue_logical_id]
+    assert queue.max_receive_count == webhooks.MAX_ATTEMPTS
+    assert queue.dead_letter_logical_id == "WebhookDeadLetterQueue"
+    assert queue.visibility_timeout >= 6 * deliverer.timeout
+    # Every wait fits SQS's 12 h visibility limit, and the message outlives the whole schedule.
+    assert max(webhooks.RETRY_DELAYS_SECONDS) <= 12 * 3600
+    assert queue.message_retention_period > sum(webhooks.RETRY_DELAYS_SECONDS) + queue.visibility_timeout
+    assert len(webhooks.RETRY_DELAYS_SECONDS) == webhooks.MAX_ATTEMPTS - 1
+    # Five receivers that take the whole webhook timeout still fit one invocation.
+    from app.settings import Settings
+
+    assert deliverer.timeout >= deliverer.batch_size * Settings().webhook_timeout_seconds
+
+
+def test_the_scheduler_runs_every_minute_and_every_second_locally(topology):
+    (scheduler,) = [f for f in topology.scheduled_functions if f.name == "scheduler"]
+    assert scheduler.rate_seconds == 60 and scheduler.local_period_seconds == 1
+    lookahead = int(topology.function_environment["scheduler"]["SCHEDULER_LOOKAHEAD_SECONDS"])
+    # It waits for tasks due within the minute, and still ends before its timeout.
+    assert lookahead == scheduler.rate_seconds < scheduler.timeout
 
 
 def test_every_handler_imports(topology):
@@ -81,6 +110,17 @@ def test_listing_indexes_match_the_store_and_project_keys_only():
         ]
     # No index carries a task's data or rewrites an entry for a progress or message update.
     assert {index["Projection"]["ProjectionType"] for index in indexes.values()} == {"KEYS_ONLY"}
+
+
+def test_the_due_index_is_sparse_and_keys_only():
+    from app.adapters.task_store import BY_DUE
+
+    (index,) = [i for i in sls_config.load().table.global_secondary_indexes if i["IndexName"] == BY_DUE]
+    assert index["KeySchema"] == [
+        {"AttributeName": "due_pk", "KeyType": "HASH"},
+        {"AttributeName": "due_sk", "KeyType": "RANGE"},
+    ]
+    assert index["Projection"] == {"ProjectionType": "KEYS_ONLY"}
 
 
 def test_names_follow_the_stage():

@@ -1,7 +1,9 @@
 import pytest
 
+from app.domain.cancellation import CancelAction, cancelled, decide_cancel
 from app.domain.claims import ClaimOutcome, decide_claim
 from app.domain.errors import InvalidTransition
+from app.domain.recovery import Recovery, decide_recovery, is_stale
 from app.domain.task import (
     ALLOWED_TRANSITIONS,
     TaskStatus,
@@ -11,17 +13,28 @@ from app.domain.task import (
     new_task,
 )
 
-CREATED, IN_PROGRESS, COMPLETED, FAILED = (
+SCHEDULED, CREATED, IN_PROGRESS, COMPLETED, FAILED, CANCELLED = (
+    TaskStatus.SCHEDULED,
     TaskStatus.CREATED,
     TaskStatus.IN_PROGRESS,
     TaskStatus.COMPLETED,
     TaskStatus.FAILED,
+    TaskStatus.CANCELLED,
 )
 
 
 @pytest.mark.parametrize(
     ("current", "target"),
-    [(CREATED, IN_PROGRESS), (CREATED, FAILED), (IN_PROGRESS, COMPLETED), (IN_PROGRESS, FAILED)],
+    [
+        (SCHEDULED, CREATED),
+        (SCHEDULED, CANCELLED),
+        (CREATED, IN_PROGRESS),
+        (CREATED, FAILED),
+        (CREATED, CANCELLED),
+        (IN_PROGRESS, COMPLETED),
+        (IN_PROGRESS, FAILED),
+        (IN_PROGRESS, CANCELLED),
+    ],
 )
 def test_allowed_moves(current, target):
     assert can_transition(current, target)
@@ -39,6 +52,13 @@ def test_allowed_moves(current, target):
         (COMPLETED, IN_PROGRESS),
         (FAILED, CREATED),
         (FAILED, COMPLETED),
+        (CANCELLED, CREATED),
+        (CANCELLED, IN_PROGRESS),
+        (COMPLETED, CANCELLED),
+        (FAILED, CANCELLED),
+        (SCHEDULED, IN_PROGRESS),
+        (SCHEDULED, SCHEDULED),
+        (CREATED, SCHEDULED),
     ],
 )
 def test_refused_moves_name_the_current_status(current, target):
@@ -52,6 +72,16 @@ def test_refused_moves_name_the_current_status(current, target):
 def test_terminal_states_have_no_way_out():
     for status in TaskStatus:
         assert (not ALLOWED_TRANSITIONS[status]) == status.is_terminal
+    assert {status for status in TaskStatus if status.is_terminal} == {COMPLETED, FAILED, CANCELLED}
+
+
+def test_a_task_with_a_run_at_starts_scheduled():
+    task = new_task("TASK1", {}, ttl=2_000_000_000, now=100, run_at=160, callback_url="https://h.example/x")
+    assert task.status is SCHEDULED
+    public = task.to_public()
+    assert (public["run_at"], public["callback_url"], public["result"], public["cancel_requested"]) == (
+        160, "https://h.example/x", None, None,
+    )  # fmt: skip
 
 
 def test_new_task_starts_created_with_times():
@@ -83,5 +113,61 @@ def test_claims_decide_who_runs_a_task():
     resumed = decide_claim(running, now=132)
     assert resumed.outcome is ClaimOutcome.RESUME and resumed.attempt == 2
 
-    for status in (COMPLETED, FAILED):
+    for status in (COMPLETED, FAILED, CANCELLED):
         assert decide_claim(running.moved_to(status, "", 140), now=141).outcome is ClaimOutcome.FINISHED
+
+
+def test_a_claim_refuses_a_scheduled_task_and_cancels_an_abandoned_one_asked_to_stop():
+    scheduled = new_task("TASK1", {}, ttl=2_000_000_000, now=100, run_at=500)
+    assert decide_claim(scheduled, now=101).outcome is ClaimOutcome.NOT_DUE
+
+    running = new_task("TASK1", {}, ttl=2_000_000_000, now=100).moved_to(
+        IN_PROGRESS, "", 101, attempt=1, lease_expires=131, cancel_requested="api key 1234abcd"
+    )
+    # Its attempt still holds it: that attempt will see the request at its next write.
+    assert decide_claim(running, now=120).outcome is ClaimOutcome.BUSY
+    # Its attempt is gone: nobody runs it again.
+    assert decide_claim(running, now=132).outcome is ClaimOutcome.CANCEL
+
+
+def test_cancel_ends_a_waiting_task_at_once_marks_a_running_one_and_refuses_a_final_one():
+    created = new_task("TASK1", {}, ttl=2_000_000_000, now=100)
+    scheduled = new_task("TASK1", {}, ttl=2_000_000_000, now=100, run_at=500)
+    assert decide_cancel(created) is CancelAction.CANCEL_NOW
+    assert decide_cancel(scheduled) is CancelAction.CANCEL_NOW
+    running = created.moved_to(IN_PROGRESS, "", 101, attempt=1, lease_expires=131)
+    assert decide_cancel(running) is CancelAction.REQUEST
+    asked = running.moved_to(IN_PROGRESS, "", 102, cancel_requested="dashboard user admin")
+    assert decide_cancel(asked) is CancelAction.ALREADY_REQUESTED
+    for status in (COMPLETED, FAILED, CANCELLED):
+        with pytest.raises(InvalidTransition) as refused:
+            decide_cancel(running.moved_to(status, "", 140))
+        assert refused.value.current == status.value
+
+
+def test_a_cancelled_task_drops_its_result_and_says_who_asked():
+    running = new_task("TASK1", {}, ttl=2_000_000_000, now=100).moved_to(
+        IN_PROGRESS, "", 101, attempt=2, lease_expires=131, cancel_requested="api key 1234abcd"
+    )
+    ended, event = cancelled(running, 150.5, "worker TASK1")
+    assert (ended.status, ended.status_msg, ended.result, ended.lease_expires) == (
+        CANCELLED, "cancelled by api key 1234abcd", None, 0,
+    )  # fmt: skip
+    assert (event.hop.value, event.source, event.status, event.attempt) == (
+        "cancelled", "worker TASK1", "CANCELLED", 2,
+    )  # fmt: skip
+    assert event.since_created_ms == 50_500
+
+
+def test_recovery_leaves_scheduled_tasks_and_cancels_abandoned_ones_asked_to_stop():
+    scheduled = new_task("TASK1", {}, ttl=2_000_000_000, now=100, run_at=5000)
+    assert decide_recovery(scheduled, now=4000).action is Recovery.LEAVE
+    assert not is_stale(scheduled, now=4000, stale_after_seconds=60)
+
+    abandoned = new_task("TASK1", {}, ttl=2_000_000_000, now=100).moved_to(
+        IN_PROGRESS, "", 101, attempt=1, lease_expires=0, cancel_requested="api key 1234abcd"
+    )
+    decision = decide_recovery(abandoned, now=1000)
+    assert (decision.action, decision.reason) == (Recovery.CANCEL, "cancelled by api key 1234abcd")
+    held = abandoned.moved_to(IN_PROGRESS, "", 101, lease_expires=2000)
+    assert decide_recovery(held, now=1000).action is Recovery.LEAVE

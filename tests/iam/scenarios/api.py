@@ -8,6 +8,7 @@ operator would).
 from __future__ import annotations
 
 import re
+import time
 
 import httpx
 
@@ -90,6 +91,34 @@ def json_api(stage: Stage) -> None:
     retry = expect(api.post(f"/tasks/{ids[1]}/retry", headers=KEY), 202).json()
     assert expect(api.post(f"/tasks/{ids[1]}/retry", headers=KEY), 202).json() == retry
     expect(api.post(f"/tasks/{ids[0]}/retry", headers=KEY), 409)
+
+
+@scenario("api")
+def json_api_idempotency_cancel_schedule_and_webhooks(stage: Stage) -> None:
+    configure_secrets(stage)
+    api = stage.api()
+    keyed = {**KEY, "Idempotency-Key": "iam-1"}
+    body = {"task_type": "TASK1", "data": {}, "callback_url": "https://93.184.215.14/hook"}
+    created = expect(api.post("/tasks", json=body, headers=keyed), 202).json()
+    assert expect(api.post("/tasks", json=body, headers=keyed), 202).json() == created
+    expect(api.post("/tasks", json={**body, "data": {"n": 2}}, headers=keyed), 422)
+    scheduled = {"task_type": "TASK1", "data": {}, "run_at": int(time.time()) + 3600}
+    later = expect(api.post("/tasks", json=scheduled, headers=KEY), 202).json()["id"]
+    expect(api.post(f"/tasks/{later}/cancel", headers=KEY), 202)
+    expect(api.post(f"/tasks/{later}/cancel", headers=KEY), 409)
+    running = a_task()
+    stage.store.add(running)
+    tasks.change_status(stage.store, running.id, TaskStatus.IN_PROGRESS, "")
+    assert expect(api.post(f"/tasks/{running.id}/cancel", headers=KEY), 202).json()["cancel_requested"]
+    expect(api.patch(f"/tasks/{running.id}", json={"status": "CANCELLED"}, headers=KEY), 200)
+    failed = failed_task(stage)
+    retried = expect(api.post(f"/tasks/{failed}/retry", headers={**KEY, "Idempotency-Key": "iam-2"}), 202)
+    again = expect(api.post(f"/tasks/{failed}/retry", headers={**KEY, "Idempotency-Key": "iam-3"}), 202)
+    assert again.json() == retried.json()
+    tasks.change_status(stage.store, created["id"], TaskStatus.IN_PROGRESS, "")
+    tasks.change_status(stage.store, created["id"], TaskStatus.COMPLETED, "done")
+    assert expect(api.post(f"/tasks/{created['id']}/webhook/resend", headers=KEY), 202).json()["send"] == 2
+    expect(api.post(f"/tasks/{later}/webhook/resend", headers=KEY), 409)
 
 
 def csrf_of(html: str) -> str:

@@ -34,7 +34,12 @@ def a_record_sns_refuses_goes_to_the_on_failure_queue(stage: Stage) -> None:
     task = a_task()
     stage.store.dynamodb.put_item(
         TableName=stage.provisioned.resources.table_name,
-        Item={"pk": {"S": f"TASK#{task.id}"}, "sk": {"S": "TASK"}, "id": {"S": task.id}},
+        Item={
+            "pk": {"S": f"TASK#{task.id}"},
+            "sk": {"S": "TASK"},
+            "id": {"S": task.id},
+            "status": {"S": "CREATED"},
+        },
     )
     sqs = stage.provisioned.clients["sqs"]
     queue = stage.provisioned.queue_url("PublisherFailureQueue")

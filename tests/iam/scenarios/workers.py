@@ -15,7 +15,7 @@ from tests.conftest import wait_until
 from tests.factories import a_task
 from tests.iam.harness import Stage
 from tests.iam.scenarios import register
-from workers.consumer import TaskRun, process_message
+from workers.consumer import TaskOutcome, TaskRun, process_message
 
 # Per task type: data that completes (reporting progress), and data that fails.
 SAMPLE_DATA: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
@@ -97,12 +97,12 @@ def lease_lost(stage: Stage, task_type: str) -> None:
     task = a_task(task_type, sample_data(task_type)[0])
     stage.store.add(task)
 
-    def taken_over(run: TaskRun) -> str:
+    def taken_over(run: TaskRun) -> TaskOutcome:
         later = run.task.moved_to(
             TaskStatus.IN_PROGRESS, "attempt 2 started", time.time(), attempt=run.attempt + 1
         )
         stage.store.replace_if(later, expected=run.task)
-        return "done"
+        return TaskOutcome("done")
 
     outcome = process_message(store, TaskMessage(task.id, task_type), taken_over, lease_seconds=30)
     assert outcome == "lease_lost"

@@ -163,12 +163,14 @@ class _Attempt:
 
     def report_progress(self, percent: int, message: str = "") -> None:
         percent = max(0, min(100, int(percent)))
-        self.event(Hop.PROGRESS, status=TaskStatus.IN_PROGRESS.value, progress=percent, message=message)
         now = self.clock()
         if now - self.progress_written < PROGRESS_WRITE_SECONDS:
             self.task = replace(self.task, progress=percent)  # written with the next write
+            self.event(Hop.PROGRESS, status=TaskStatus.IN_PROGRESS.value, progress=percent, message=message)
             return
+        # Refused when its cancel was asked for: that progress never happened.
         self._rewrite(replace(self.task, progress=percent))
+        self.event(Hop.PROGRESS, status=TaskStatus.IN_PROGRESS.value, progress=percent, message=message)
         self.progress_written = now
         self.flush()
 

@@ -3,7 +3,7 @@
 data.duration_seconds  how long it runs (0-20, default 2)
 data.fail              true makes it end FAILED ...
 data.fail_message      ... with this status_msg
-Its result: {"slept_seconds": n}. A cancel request stops it at its next progress report.
+Its result: {"slept_seconds": n}. A cancel request stops it at its next progress write (one a second).
 """
 
 from __future__ import annotations

@@ -221,7 +221,8 @@ def retry_task(
         **accepted(
             TaskOut,
             "Accepted: a SCHEDULED or CREATED task is CANCELLED at once; an IN_PROGRESS one is marked "
-            "(cancel_requested) and ends CANCELLED at its worker's next progress report or its end",
+            "(cancel_requested) and ends CANCELLED at its worker's next progress write "
+            "(at most a second apart) or its end",
             location="The task's status URL",
         ),
         **error_responses(404, 409),

@@ -43,6 +43,7 @@ deploy-check: $(VENV)/.dev-deps
 
 # Cold start of the artefacts a deploy ships: packages them (osls package), then times them.
 bench: $(VENV)/.dev-deps
+	POWERTOOLS_LOG_LEVEL=WARNING $(BIN)/python -m pytest tests/integration/test_write_model.py -q -p no:cacheprovider
 	bash scripts/deploy_check.sh --package-only
 	$(BIN)/python scripts/bench_cold_start.py
 

@@ -112,3 +112,16 @@ def test_progress_lease_and_message_updates_never_rewrite_an_index_entry(measure
     for index in ("by_created", "by_type", "by_id_prefix"):
         for task_type in DATA:
             assert model.index_units_per_task(index, task_type) == 1
+
+
+def test_the_model_table_names_each_type_index_and_the_ceiling(measured, capsys):
+    """The table `make bench` prints (run with -s to see it)."""
+    model, deployed = measured
+    lines = table_rows(model, TARGET, ShardCounts.for_rate(TARGET), changes_window(deployed))
+    with capsys.disabled():
+        print("\nwrite model, from the stream of", sum(model.tasks.values()), "tasks:")
+        print("\n".join(lines))
+    text = "\n".join(lines)
+    assert all(task_type in text for task_type in DATA)
+    assert all(name in text for name in model.index_units)
+    assert "largest sustainable rate" in text

@@ -379,6 +379,8 @@ def test_stream_mapping_is_what_serverless_yml_declares(resources, declared):
         mapping["DestinationConfig"]["OnFailure"]["Destination"] == event["destinations"]["onFailure"]["arn"]
     )
     assert _filter_patterns(mapping) == event["filterPatterns"]
+    # A param (docs/deploy.md, Capacity), 1 unless raised.
+    assert mapping["ParallelizationFactor"] == 1
     # Bounded retries: a poison record cannot hold the shard until it expires.
     assert 0 <= mapping["MaximumRetryAttempts"] <= 10
     # Only tasks ready to run (new ones, and scheduled ones once due), and the
@@ -404,6 +406,8 @@ def test_the_stream_has_two_readers_at_most(resources):
         if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": ["TasksTable", "StreamArn"]}
     ]
     assert len(readers) <= 2
+    # Both read with the same parallelization factor (a param).
+    assert {m["Properties"]["ParallelizationFactor"] for m in readers} == {1}
 
 
 def test_sqs_mappings_are_what_serverless_yml_declares(resources, declared):

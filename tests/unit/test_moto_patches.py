@@ -267,6 +267,79 @@ def test_a_send_reads_no_message_count_and_attributes_are_all_listed():
     assert "QueueArn" in attributes and "VisibilityTimeout" in attributes
 
 
+def test_a_receive_sees_what_moto_would_with_one_clock_reading():
+    from moto.sqs.models import sqs_backends
+
+    sqs = sqs_backends[ACCOUNT][REGION]
+    queue = sqs.create_queue(f"q-{uuid.uuid4().hex[:8]}")
+    for number in range(6):
+        sqs.send_message(queue.name, f"m{number}", delay_seconds=600 if number == 5 else 0)
+    received = sqs.receive_message(queue.name, 2, 0, 600)  # in flight for 10 minutes
+    assert len(received) == 2
+    expected = [
+        m for m in queue._messages if m.visible and not m.delayed
+    ]  # moto's own rule, message by message
+    assert queue.messages == expected
+    assert {m.body for m in queue.messages} == {"m0", "m1", "m2", "m3", "m4"} - {m.body for m in received}
+
+
+CONDITIONS = [
+    "#s = :s AND attempt = :a",
+    "attribute_not_exists(pk) OR (#s IN (:s, :t) AND size(#d) < :n)",
+    "NOT begins_with(#s, :s) AND attempt BETWEEN :a AND :n",
+]
+
+
+@pytest.mark.parametrize("expression", CONDITIONS)
+def test_an_expression_check_finds_the_placeholders_moto_finds(expression):
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    from app.local.moto_patches.expression_checks import CheckedCondition
+
+    names = {"#s": "status", "#d": "data"}
+    values = {":s": {"S": "x"}, ":t": {"S": "y"}, ":a": {"N": "1"}, ":n": {"N": "9"}}
+    for _ in range(2):  # the second is remembered
+        checked, moto_own = (
+            CheckedCondition(expression, names, values),
+            ConditionExpressionParser(expression, names, values),
+        )
+        checked.parse(), moto_own.parse()
+        assert checked.expr_attr_names_found == moto_own.expr_attr_names_found
+        assert checked.expr_attr_values_found == moto_own.expr_attr_values_found
+
+
+def test_unused_placeholders_and_bad_expressions_are_refused_every_time():
+    import boto3
+    from botocore.exceptions import ClientError
+    from moto import mock_aws
+
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        dynamodb.create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        dynamodb.put_item(TableName="t", Item={"pk": {"S": "a"}, "n": {"N": "1"}})
+        update = {"TableName": "t", "Key": {"pk": {"S": "a"}}, "UpdateExpression": "SET n = :v"}
+
+        def conditional(condition: str, values: dict, **more: Any) -> None:
+            dynamodb.update_item(
+                **update, ConditionExpression=condition, ExpressionAttributeValues=values, **more
+            )
+
+        one, two = {":v": {"N": "1"}, ":one": {"N": "1"}}, {":v": {"N": "1"}, ":two": {"N": "2"}}
+        for _ in range(2):  # the second time, the expressions are remembered
+            conditional("n = :one", one)
+            with pytest.raises(ClientError, match="unused"):
+                conditional("n = :one", one, ExpressionAttributeNames={"#x": "x"})
+            with pytest.raises(ClientError, match="unused"):
+                conditional("n = :one", {**one, ":extra": {"S": "x"}})
+            with pytest.raises(ClientError, match="ConditionalCheckFailed"):
+                conditional("n = :two", two)
+
+
 def test_the_pin_is_checked():
     import moto
 

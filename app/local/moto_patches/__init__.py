@@ -37,6 +37,7 @@ def apply() -> None:
         from app.local.moto_patches import (
             change_hooks,
             dispatch,
+            expression_checks,
             fast_json,
             instance_tracking,
             query_index,
@@ -56,6 +57,7 @@ def apply() -> None:
         stream_retention.apply()
         sqs_costs.apply()
         dispatch.apply()
+        expression_checks.apply()
         fast_json.apply()
         # Last: it wraps the writers the patches above installed.
         write_lock.apply()

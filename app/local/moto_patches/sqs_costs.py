@@ -10,6 +10,12 @@
   GetQueueAttributes for MessageRetentionPeriod, once for every message a
   receive walks past: O(depth) each, O(depth squared) a receive (100 ms of
   CPU with 300 queued messages). Here it reads the queue's setting directly.
+- ``Queue.messages`` (what a receive, and its long poll's wake-up check,
+  read) asks each message whether it is visible and not delayed, and each
+  of those reads the clock through datetime: two clock reads per queued
+  message per receive, 19 % of the emulator's CPU with a backlog. Here the
+  clock is read once per call; the rule (visible after ``visible_at``, not
+  before ``delayed_until``) is moto's.
 """
 
 from __future__ import annotations
@@ -55,10 +61,20 @@ def is_message_valid_based_on_retention_period(self: Any, queue_name: str, messa
     return int(queue.message_retention_period) + message.sent_timestamp / 1000 > unix_time()
 
 
+def receivable_messages(queue: Any) -> list[Any]:
+    from moto.core.utils import unix_time_millis
+
+    now = unix_time_millis()
+    return [
+        message for message in queue._messages if now > message.visible_at and now >= message.delayed_until
+    ]
+
+
 def apply() -> None:
     from moto.sqs.models import Queue, SQSBackend
 
     compute_all = Queue.attributes.fget
 
     Queue.attributes = property(lambda queue: LazyQueueAttributes(queue, compute_all))  # type: ignore[assignment,method-assign]
+    Queue.messages = property(receivable_messages)  # type: ignore[assignment,method-assign]
     SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period  # type: ignore[method-assign]

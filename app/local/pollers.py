@@ -12,7 +12,8 @@ Every invocation is held to its function's timeout (app/local/timeouts.py):
 one that runs past it is stopped and counts as a function error. A stream
 poller with nothing to read waits a little longer each time, up to
 STREAM_IDLE_MAX_SECONDS, and is woken at once when this process writes to the
-table (WriteSignal), so a new task reaches its queue in milliseconds.
+table (WriteSignal), so a new task reaches its queue in milliseconds; one with
+a batching window polls four times a second, as Lambda does.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ Handler = Callable[[dict[str, Any], Any], Any]
 # locally the first empty poll waits 2 ms, each next one twice as long, up to this.
 STREAM_IDLE_MAX_SECONDS = 0.1
 STREAM_IDLE_MIN_SECONDS = 0.002
+# A function with a batching window (the changes function's is 1 s) is polled
+# at Lambda's own pace instead.
+LAMBDA_STREAM_POLL_SECONDS = 0.25
 SQS_WAIT_SECONDS = 1  # long poll, short enough to stop promptly
 
 
@@ -186,7 +190,10 @@ class StreamPoller(_Poller):
                     del waiting[:size]
                     self._deliver(shard_id, batch)
                     oldest_pending[shard_id] = time.monotonic()
-            if received:
+            if self.function.batching_window:
+                # Its records wait for the window anyway: poll as Lambda does, not on every write.
+                self.stop.wait(LAMBDA_STREAM_POLL_SECONDS)
+            elif received:
                 idle = 0.0
             else:
                 idle = min(STREAM_IDLE_MAX_SECONDS, max(STREAM_IDLE_MIN_SECONDS, idle * 2))

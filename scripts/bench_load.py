@@ -6,7 +6,8 @@
 It prints:
   - no-op tasks/s created and completed over --duration seconds from --clients
     threads, and whether any task was lost;
-  - end-to-end p50/p95/p99 (created -> completed) and the median of each hop;
+  - end-to-end p50/p95/p99 (created -> completed) and the median of each hop,
+    one task at a time on an idle stack, and under that load;
   - the p50 of POST /tasks, GET /tasks?limit=20 and the dashboard's list page
     with each of --sizes tasks (and their timelines) in the table;
   - the stack's RSS (both processes) before, after, and after a minute idle.
@@ -201,14 +202,6 @@ def load(stack: Stack, duration: float, clients: int) -> dict[str, object]:
     wait_drained(stack)
     timelines = fetch_timelines(stack, ids, clients)
     completed_at = [t["completed"] / 1000 for t in timelines.values() if "completed" in t]
-    end_to_end = [t["completed_since"] for t in timelines.values() if "completed_since" in t]
-    hop_gaps: dict[str, list[float]] = {hop: [] for hop in HOPS}
-    for timeline in timelines.values():
-        previous = timeline.get("created")
-        for hop in HOPS:
-            if hop in timeline and previous is not None:
-                hop_gaps[hop].append(timeline[hop] - previous)
-                previous = timeline[hop]
     in_window = [at for at in completed_at if started <= at <= ended]
     return {
         "created": len(ids),
@@ -216,10 +209,7 @@ def load(stack: Stack, duration: float, clients: int) -> dict[str, object]:
         "completed_in_window_per_s": len(in_window) / (ended - started),
         "completed": len(completed_at),
         "lost": len(ids) - len(completed_at),
-        "p50": percentile(end_to_end, 0.50),
-        "p95": percentile(end_to_end, 0.95),
-        "p99": percentile(end_to_end, 0.99),
-        "hops": {hop: statistics.median(gaps) if gaps else float("nan") for hop, gaps in hop_gaps.items()},
+        **_summary(timelines),
     }
 
 
@@ -253,6 +243,46 @@ def fetch_timelines(stack: Stack, ids: list[str], clients: int) -> dict[str, dic
     return found
 
 
+def latency(stack: Stack, count: int) -> dict[str, object]:
+    """One no-op task at a time on an idle stack: POST -> COMPLETED, as the task's own timeline says."""
+    ids = []
+    with httpx.Client(base_url=stack.url, headers=stack.headers, timeout=30) as client:
+        for _ in range(count):
+            task_id = client.post("/tasks", json=NOOP).raise_for_status().json()["id"]
+            deadline = time.monotonic() + 30
+            while client.get(f"/tasks/{task_id}").json()["status"] not in FINAL:
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"task {task_id} did not end within 30 s")
+                time.sleep(0.005)  # the figure comes from the timeline, not from this polling
+            ids.append(task_id)
+    timelines = fetch_timelines(stack, ids, 1)
+    return _summary(timelines)
+
+
+def _summary(timelines: dict[str, dict[str, float]]) -> dict[str, object]:
+    end_to_end = [t["completed_since"] for t in timelines.values() if "completed_since" in t]
+    hop_gaps: dict[str, list[float]] = {hop: [] for hop in HOPS}
+    for timeline in timelines.values():
+        previous = timeline.get("created")
+        for hop in HOPS:
+            if hop in timeline and previous is not None:
+                hop_gaps[hop].append(timeline[hop] - previous)
+                previous = timeline[hop]
+    return {
+        "p50": percentile(end_to_end, 0.50),
+        "p95": percentile(end_to_end, 0.95),
+        "p99": percentile(end_to_end, 0.99),
+        "hops": {hop: statistics.median(gaps) if gaps else float("nan") for hop, gaps in hop_gaps.items()},
+    }
+
+
+def print_latency(result: dict[str, object]) -> None:
+    print(f"  end to end p50 {result['p50']:.0f} ms, p95 {result['p95']:.0f} ms, p99 {result['p99']:.0f} ms")
+    hops = result["hops"]
+    assert isinstance(hops, dict)
+    print("  hop medians: " + ", ".join(f"{hop} +{ms:.0f} ms" for hop, ms in hops.items()))
+
+
 def costs(stack: Stack, dashboard: httpx.Client, repeat: int) -> dict[str, float]:
     with httpx.Client(base_url=stack.url, headers=stack.headers, timeout=30) as client:
         post = timed(lambda: client.post("/tasks", json=NOOP), repeat)
@@ -268,6 +298,7 @@ def main() -> int:
     parser.add_argument("--sizes", default="0,5000,20000")
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--idle", type=float, default=60)
+    parser.add_argument("--latency-tasks", type=int, default=50)
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
 
@@ -276,6 +307,9 @@ def main() -> int:
         time.sleep(2)  # let start-up settle before the idle reading
         rss_before = stack.rss_mb()
         dashboard = signed_in(stack)
+        idle_latency = latency(stack, args.latency_tasks)
+        print("Latency: one no-op TASK1 task at a time, on an idle stack,", args.latency_tasks, "tasks")
+        print_latency(idle_latency)
         by_size: dict[int, dict[str, float]] = {}
         in_table = 0
         load_result = None
@@ -300,11 +334,7 @@ def main() -> int:
     print(f"  created   {load_result['created_per_s']:.1f} tasks/s ({load_result['created']} tasks)")
     print(f"  completed {load_result['completed_in_window_per_s']:.1f} tasks/s within the window; "
           f"{load_result['completed']} completed in all, {load_result['lost']} lost")  # fmt: skip
-    print(f"  end to end p50 {load_result['p50']:.0f} ms, p95 {load_result['p95']:.0f} ms, "
-          f"p99 {load_result['p99']:.0f} ms")  # fmt: skip
-    hops = load_result["hops"]
-    assert isinstance(hops, dict)
-    print("  hop medians: " + ", ".join(f"{hop} +{ms:.0f} ms" for hop, ms in hops.items()))
+    print_latency(load_result)
     base = by_size[sizes[0]]
     print("\nCost with N tasks in the table (p50 ms, and as a ratio to the first size)")
     print(f"  {'tasks':>6}  {'POST /tasks':>16}  {'GET /tasks':>16}  {'dashboard list':>16}")

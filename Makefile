@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run run-fresh test lint format unit integration e2e deploy-check screenshot bench lock clean
+.PHONY: run run-fresh test lint format unit integration e2e deploy-check screenshot bench bench-load lock clean
 
 run: $(VENV)/.local-deps
 	$(BIN)/python -m app.local
@@ -41,11 +41,16 @@ e2e: $(VENV)/.dev-deps browser
 deploy-check: $(VENV)/.dev-deps
 	bash scripts/deploy_check.sh
 
-# Cold start of the artefacts a deploy ships: packages them (osls package), then times them.
+# The write model's table; cold start of the artefacts a deploy ships (packages them with
+# osls package, then times them); then the local stack under load (about 15 minutes).
 bench: $(VENV)/.dev-deps
 	POWERTOOLS_LOG_LEVEL=WARNING $(BIN)/python -m pytest tests/integration/test_write_model.py -q -p no:cacheprovider
 	bash scripts/deploy_check.sh --package-only
 	$(BIN)/python scripts/bench_cold_start.py
+	$(BIN)/python scripts/bench_load.py
+
+bench-load: $(VENV)/.dev-deps
+	$(BIN)/python scripts/bench_load.py
 
 # The Lambda functions' lock files (requirements-*.txt) from pyproject.toml.
 lock: $(VENV)/.dev-deps

@@ -303,7 +303,10 @@ def main() -> int:
     sizes = [int(size) for size in args.sizes.split(",")]
 
     with tempfile.TemporaryDirectory() as folder, local_stack(Path(folder) / "data") as stack:
-        print(f"machine: {os.cpu_count()} cores, {platform_summary()}", flush=True)
+        load_average = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+        print(
+            f"machine: {os.cpu_count()} cores, {platform_summary()}, load average {load_average}", flush=True
+        )
         time.sleep(2)  # let start-up settle before the idle reading
         rss_before = stack.rss_mb()
         dashboard = signed_in(stack)

@@ -306,7 +306,8 @@ def test_every_task_type_has_queue_dlq_policy_subscription_and_worker(resources)
         dlq_id = referenced(redrive["deadLetterTargetArn"])
         assert resources[dlq_id]["Type"] == "AWS::SQS::Queue"
         assert resources[dlq_id]["Properties"]["QueueName"] == f"{SERVICE}-{STAGE}-{function}-dlq"
-        assert 1 <= int(redrive["maxReceiveCount"]) <= 5
+        # At least five deliveries, as AWS advises, so a busy task's returns don't exhaust them.
+        assert int(redrive["maxReceiveCount"]) >= 5
         assert dlq_id in drained_dlqs
 
         # AWS advises a visibility timeout of at least six times the function timeout.

@@ -118,6 +118,32 @@ def test_expired_items_are_deleted_as_dynamodb_ttl_does(tmp_path, capfd):
         emulator.stop()
 
 
+def test_an_expired_task_goes_with_its_timeline(tmp_path):
+    from app.adapters.task_store import TaskStore
+    from app.domain.task import new_task
+    from app.domain.timeline import Hop, event_of
+
+    emulator = start_emulator(tmp_path, ttl_sweep_seconds=0.2)
+    try:
+        table, clients = provisioned_table(emulator.endpoint)
+        store = TaskStore(table, clients["dynamodb"])
+        now = time.time()
+        expired = new_task("TASK1", {}, int(now) - 10, now - 60)
+        alive = new_task("TASK1", {}, int(now) + 3600, now)
+        for task in (expired, alive):
+            store.add(task)
+            store.add_events([event_of(task, Hop.PUBLISHED, now + 1, "publisher")])
+
+        def table_keys() -> set[str]:
+            return {item["pk"]["S"] for item in clients["dynamodb"].scan(TableName=table)["Items"]}
+
+        wait_until(lambda: f"TASK#{expired.id}" not in table_keys(), timeout=10, what="the TTL sweep")
+        assert store.events(expired.id) == []
+        assert [event.hop for event in store.events(alive.id)] == [Hop.CREATED, Hop.PUBLISHED]
+    finally:
+        emulator.stop()
+
+
 def test_the_emulator_listens_on_loopback_only(tmp_path):
     emulator = start_emulator()
     try:

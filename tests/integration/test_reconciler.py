@@ -119,6 +119,7 @@ def test_the_tasks_of_stream_records_the_publisher_gave_up_on_are_sent_again(dep
     assert response == {"batchItemFailures": []}
     assert queued_task_ids(deployed) == [task.id]
     assert deployed.store.get(task.id).redispatches == 1
+    assert hops(deployed, task.id) == [Hop.CREATED, Hop.REDISPATCHED]
 
 
 def dead_letter(deployed, task) -> dict:

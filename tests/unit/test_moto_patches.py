@@ -218,6 +218,17 @@ def test_a_successful_transaction_applies_every_write_once():
     assert stream_length(table_name) == 2
 
 
+def test_moto_keeps_no_item_alive_once_it_is_overwritten():
+    from moto.core.common_models import BaseModel
+    from moto.dynamodb.models.dynamo_type import Item
+
+    table_name = new_table(stream=False)
+    for round_ in range(20):
+        backend().transact_write_items([put(table_name, "a", group="g", order=str(round_))])
+    assert not any(getattr(cls, "instances_tracked", None) for cls in (BaseModel, Item))
+    assert len(query(table_name, "by_group", "g", None, None, None, True)[0]) == 1
+
+
 def test_the_stream_keeps_its_newest_records_and_reads_on_from_a_trimmed_position(monkeypatch):
     from app.local.moto_patches import stream_retention
 

@@ -8,6 +8,8 @@ on-failure queue, ``publisher-failures``, is this function's event source).
   that no attempt holds, once they have stood still for
   ``RECONCILE_AFTER_SECONDS``; each is sent to its workers again or ended
   FAILED with the reason (app/domain/recovery.py), and its timeline says so.
+  At most 500 a run, and none started in its last seconds: the rest wait for
+  the next run.
 - A publisher failure names a range of stream records, not tasks: the range is
   read back from the stream and the tasks in it go the same way. Records no
   longer in the stream are left to the periodic run, which finds their tasks.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from app import observability
@@ -37,6 +40,9 @@ SOURCE = "reconciler"
 # Tasks handled per run at most; the rest wait for the next minute.
 MAX_TASKS_PER_RUN = 500
 PAGE_SIZE = 100
+# A run stops taking tasks this long before its timeout: a slow table (a flood
+# of stuck tasks) ends a run cleanly, not as a timed-out invocation.
+MARGIN_SECONDS = 5
 
 
 def stuck_tasks(store: TaskRepository, now: float, stale_after_seconds: float, limit: int) -> list[Task]:
@@ -64,10 +70,15 @@ def reconcile(
     stale_after_seconds: float,
     clock: Clock = time.time,
     limit: int = MAX_TASKS_PER_RUN,
+    seconds_left: Callable[[], float] = lambda: float("inf"),
 ) -> dict[str, int]:
-    """One run over the stuck tasks; how many ended which way."""
+    """One run over the stuck tasks; how many ended which way (``left`` for the next run)."""
     outcomes: dict[str, int] = {}
-    for task in stuck_tasks(store, clock(), stale_after_seconds, limit):
+    found = stuck_tasks(store, clock(), stale_after_seconds, limit)
+    for index, task in enumerate(found):
+        if seconds_left() <= 0:
+            outcomes["left"] = len(found) - index
+            break
         with observability.correlated(task.id, task.task_type):
             outcome = recovery.recover(store, task, clock(), publish, source=SOURCE)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
@@ -139,7 +150,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return publish_tasks(tasks, settings.topic_arn, aws.client("sns"), sent_by=SOURCE)[0]
 
     if "Records" not in event:  # the schedule
-        return reconcile(store, publish, settings.reconcile_after_seconds)
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+
+        def seconds_left() -> float:
+            return float("inf") if remaining is None else remaining() / 1000 - MARGIN_SECONDS
+
+        return reconcile(store, publish, settings.reconcile_after_seconds, seconds_left=seconds_left)
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
     streams = aws.client("dynamodbstreams")

@@ -95,6 +95,28 @@ def test_a_task_an_attempt_holds_is_left_to_it(deployed, monkeypatch):
     assert deployed.store.get(held.id) == held
 
 
+def test_a_run_short_of_time_leaves_the_rest_for_the_next(deployed, monkeypatch):
+    from app.settings import get_settings
+    from workers.reconciler import MARGIN_SECONDS, handler
+
+    stuck = [stored(deployed, TaskStatus.CREATED) for _ in range(3)]
+    remaining_ms = iter([60_000, (MARGIN_SECONDS - 1) * 1000])
+
+    class Ending(Context):
+        @staticmethod
+        def get_remaining_time_in_millis() -> int:
+            return next(remaining_ms)
+
+    monkeypatch.setenv("RECONCILE_AFTER_SECONDS", "60")
+    get_settings.cache_clear()
+    assert handler(scheduled_event("eu-west-1", "reconciler-schedule-1"), Ending()) == {
+        "redispatched": 1,
+        "left": 2,
+    }
+    assert run_schedule(monkeypatch) == {"redispatched": 2}
+    assert sorted(queued_task_ids(deployed)) == sorted(task.id for task in stuck)
+
+
 def test_the_tasks_of_stream_records_the_publisher_gave_up_on_are_sent_again(deployed, monkeypatch):
     from workers.reconciler import handler
 

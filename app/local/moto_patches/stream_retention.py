@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 import uuid
 from typing import Any
@@ -34,16 +35,20 @@ class ExpiringIterators(dict):
     def __init__(self) -> None:
         super().__init__()
         self.born: dict[str, float] = {}
+        # The emulator serves requests on several threads: two GetShardIterator
+        # calls must not expire the same iterator at once.
+        self._lock = threading.Lock()
 
     def __setitem__(self, key: str, value: Any) -> None:
         now = time.monotonic()
-        for oldest in list(self.born):
-            if now - self.born[oldest] < ITERATOR_LIFETIME_SECONDS:
-                break
-            del self.born[oldest]
-            self.pop(oldest, None)
-        self.born[key] = now
-        super().__setitem__(key, value)
+        with self._lock:
+            for oldest in list(self.born):
+                if now - self.born[oldest] < ITERATOR_LIFETIME_SECONDS:
+                    break
+                del self.born[oldest]
+                self.pop(oldest, None)
+            self.born[key] = now
+            super().__setitem__(key, value)
 
 
 def _trim(shard: Any) -> None:

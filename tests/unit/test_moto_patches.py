@@ -9,6 +9,8 @@ attributes are checked against what DynamoDB and SQS promise.
 from __future__ import annotations
 
 import copy
+import sys
+import threading
 import uuid
 from contextlib import contextmanager
 from typing import Any
@@ -292,6 +294,52 @@ def test_a_receive_sees_what_moto_would_with_one_clock_reading():
     ]  # moto's own rule, message by message
     assert queue.messages == expected
     assert {m.body for m in queue.messages} == {"m0", "m1", "m2", "m3", "m4"} - {m.body for m in received}
+
+
+def test_concurrent_receives_never_take_the_same_message():
+    from moto.sqs.models import sqs_backends
+
+    sqs = sqs_backends[ACCOUNT][REGION]
+    queue = sqs.create_queue(f"q-{uuid.uuid4().hex[:8]}")
+    for number in range(400):
+        sqs.send_message(queue.name, f"m{number}")
+    taken: list[str] = []
+    failures: list[BaseException] = []
+
+    def receive_and_delete() -> None:
+        try:
+            while batch := sqs.receive_message(queue.name, 1, 0, 600):
+                taken.extend(message.body for message in batch)
+                sqs.delete_message(queue.name, batch[0].receipt_handle)
+        except BaseException as exc:  # a 500 in the emulator
+            failures.append(exc)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often: unpatched, moto fails this every time
+    try:
+        threads = [threading.Thread(target=receive_and_delete) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert failures == []
+    assert sorted(taken) == sorted(f"m{number}" for number in range(400))
+
+
+def test_a_long_poll_gets_a_message_sent_while_it_waits_and_nothing_otherwise():
+    from moto.sqs.models import sqs_backends
+
+    sqs = sqs_backends[ACCOUNT][REGION]
+    queue = sqs.create_queue(f"q-{uuid.uuid4().hex[:8]}")
+    assert sqs.receive_message(queue.name, 10, 1, 30) == []
+    waiting = threading.Thread(target=lambda: received.extend(sqs.receive_message(queue.name, 10, 20, 30)))
+    received: list[Any] = []
+    waiting.start()
+    sqs.send_message(queue.name, "late")
+    waiting.join()
+    assert [message.body for message in received] == ["late"]
 
 
 CONDITIONS = [

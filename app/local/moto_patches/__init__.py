@@ -43,6 +43,7 @@ def apply() -> None:
             query_index,
             simple_updates,
             sqs_costs,
+            sqs_receive,
             stream_retention,
             transactions,
             write_lock,
@@ -56,6 +57,7 @@ def apply() -> None:
         query_index.apply()
         stream_retention.apply()
         sqs_costs.apply()
+        sqs_receive.apply()
         dispatch.apply()
         expression_checks.apply()
         fast_json.apply()

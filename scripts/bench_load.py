@@ -9,7 +9,8 @@ It prints:
   - end-to-end p50/p95/p99 (created -> completed) and the median of each hop,
     one task at a time on an idle stack, and under that load;
   - the p50 of POST /tasks, GET /tasks?limit=20 and the dashboard's list page
-    with each of --sizes tasks (and their timelines) in the table;
+    with each of --sizes tasks (and their timelines) in the table, each as a
+    ratio to a second stack kept near empty, measured call by call in between;
   - the stack's RSS (both processes) before, after, and after a minute idle.
 Figures, not assertions: the machine decides them. Run it on a quiet machine.
 """
@@ -283,12 +284,33 @@ def print_latency(result: dict[str, object]) -> None:
     print("  hop medians: " + ", ".join(f"{hop} +{ms:.0f} ms" for hop, ms in hops.items()))
 
 
-def costs(stack: Stack, dashboard: httpx.Client, repeat: int) -> dict[str, float]:
-    with httpx.Client(base_url=stack.url, headers=stack.headers, timeout=30) as client:
-        post = timed(lambda: client.post("/tasks", json=NOOP), repeat)
-        listing = timed(lambda: client.get("/tasks", params={"limit": 20}), repeat)
-    page = timed(lambda: dashboard.get("/dashboard"), repeat)
-    return {"post": post, "list": listing, "dashboard": page}
+def costs(stack: Stack, reference: Stack, repeat: int) -> dict[str, tuple[float, float]]:
+    """Median ms of each call on ``stack`` and on the near-empty ``reference``, interleaved call by call.
+
+    Interleaving makes the ratio fair on a shared machine: a busy moment
+    slows both stacks' calls alike.
+    """
+    calls: dict[str, list[Callable[[], httpx.Response]]] = {"post": [], "list": [], "dashboard": []}
+    clients = []
+    for each in (stack, reference):
+        api = httpx.Client(base_url=each.url, headers=each.headers, timeout=30)
+        dashboard = signed_in(each)
+        clients += [api, dashboard]
+        calls["post"].append(lambda api=api: api.post("/tasks", json=NOOP))
+        calls["list"].append(lambda api=api: api.get("/tasks", params={"limit": 20}))
+        calls["dashboard"].append(lambda dashboard=dashboard: dashboard.get("/dashboard"))
+    try:
+        figures = {}
+        for name, (on_stack, on_reference) in calls.items():
+            times: tuple[list[float], list[float]] = ([], [])
+            for _ in range(repeat):
+                for call, kept in ((on_stack, times[0]), (on_reference, times[1])):
+                    kept.append(timed(call, 1))
+            figures[name] = (statistics.median(times[0]), statistics.median(times[1]))
+        return figures
+    finally:
+        for client in clients:
+            client.close()
 
 
 def main() -> int:
@@ -301,30 +323,39 @@ def main() -> int:
     parser.add_argument("--latency-tasks", type=int, default=50)
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))  # so the stacks it started are stopped too
 
-    with tempfile.TemporaryDirectory() as folder, local_stack(Path(folder) / "data") as stack:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        local_stack(Path(folder) / "data") as stack,
+        local_stack(Path(folder) / "reference") as reference,
+    ):
         load_average = ", ".join(f"{value:.1f}" for value in os.getloadavg())
         print(
             f"machine: {os.cpu_count()} cores, {platform_summary()}, load average {load_average}", flush=True
         )
         time.sleep(2)  # let start-up settle before the idle reading
         rss_before = stack.rss_mb()
-        dashboard = signed_in(stack)
         idle_latency = latency(stack, args.latency_tasks)
         print("Latency: one no-op TASK1 task at a time, on an idle stack,", args.latency_tasks, "tasks")
         print_latency(idle_latency)
-        by_size: dict[int, dict[str, float]] = {}
-        in_table = 0
+        by_size: dict[int, dict[str, tuple[float, float]]] = {}
+        in_table = args.latency_tasks
         load_result = None
         for size in sizes:
             if size > in_table:
+                print(f"  filling the table to {size} tasks", flush=True)
                 create_many(stack, size - in_table, args.clients)
-                wait_drained(stack)
+                # However slow the machine, at least 5 tasks/s: past that, something is wrong.
+                wait_drained(stack, timeout=60 + (size - in_table) / 5)
                 in_table = size
-            by_size[size] = costs(stack, dashboard, args.repeat)
+            wait_drained(reference)
+            by_size[size] = costs(stack, reference, args.repeat)
             in_table += args.repeat
-            print(f"  {size:>6} tasks: " + ", ".join(f"{k} p50 {v:.1f} ms" for k, v in by_size[size].items()),
-                  flush=True)  # fmt: skip
+            cells = [
+                f"{name} p50 {ms:.1f} ms ({ms / base:.2f}x)" for name, (ms, base) in by_size[size].items()
+            ]
+            print(f"  {size:>6} tasks: " + ", ".join(cells), flush=True)
             if load_result is None:
                 load_result = load(stack, args.duration, args.clients)
                 in_table += int(load_result["created"])  # type: ignore[call-overload]
@@ -338,14 +369,16 @@ def main() -> int:
     print(f"  completed {load_result['completed_in_window_per_s']:.1f} tasks/s within the window; "
           f"{load_result['completed']} completed in all, {load_result['lost']} lost")  # fmt: skip
     print_latency(load_result)
-    base = by_size[sizes[0]]
-    print("\nCost with N tasks in the table (p50 ms, and as a ratio to the first size)")
+    print("\nCost with N tasks in the table: p50 ms, and as a ratio to a second, near-empty stack")
+    print("measured call by call in between (so the machine's load weighs on both alike)")
     print(f"  {'tasks':>6}  {'POST /tasks':>16}  {'GET /tasks':>16}  {'dashboard list':>16}")
     for size, figures in by_size.items():
-        cells = [f"{figures[k]:7.1f} ({figures[k] / base[k]:4.2f}x)" for k in ("post", "list", "dashboard")]
+        cells = [f"{ms:7.1f} ({ms / base:4.2f}x)" for ms, base in figures.values()]
         print(f"  {size:>6}  " + "  ".join(f"{cell:>16}" for cell in cells))
     print(f"\nRSS of the stack: {rss_before:.0f} MB before, {rss_after:.0f} MB after, "
           f"{rss_idle:.0f} MB after {args.idle:.0f} s idle")  # fmt: skip
+    load_average = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"load average at the end: {load_average}")
     return 0
 
 

@@ -163,6 +163,7 @@ def render(
         "now": now,
         "task_row": rows,
         "retry_link": rows.retry_link,
+        "cancel_link": rows.cancel_link,
         **context,
     }
     body = environment().get_template(template).render(full_context)

@@ -307,7 +307,7 @@ def test_select_all_and_bulk_retry_name_how_many_and_are_safe_to_repeat(console:
     console.goto(f"/dashboard?status=FAILED&task_type=TASK2&created_from={since(start)}")
     button = console.locator("#bulk-retry-button")
     expect(button).to_be_disabled()
-    select_all = console.get_by_label("Select all failed tasks shown")
+    select_all = console.get_by_label("Select every task shown")
     select_all.check()
     expect(button).to_be_enabled()
     expect(button).to_have_text("Retry selected failed tasks (2)")

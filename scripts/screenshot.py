@@ -123,7 +123,7 @@ def take(url: str, output: Path, ids: list[str]) -> list[Path]:
     if DEBIAN_CHROMIUM.exists():
         launch.update(executable_path=str(DEBIAN_CHROMIUM), args=CHROMIUM_FLAGS)
     output.parent.mkdir(parents=True, exist_ok=True)
-    written = [output, sibling(output, "task"), sibling(output, "phone")]
+    written = [output, sibling(output, "task"), sibling(output, "phone"), sibling(output, "stats")]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(**launch)
         context = browser.new_context(viewport={"width": 1280, "height": 860}, device_scale_factor=1)
@@ -141,6 +141,15 @@ def take(url: str, output: Path, ids: list[str]) -> list[Path]:
         page.goto(f"{url}/dashboard/tasks/{ids[FAILING]}")
         page.wait_for_selector("#timeline-events tr[data-hop='failed']")
         page.screenshot(path=str(written[1]), full_page=True)
+
+        # The stats, once the changes function has counted the demo tasks (a few seconds).
+        page.goto(f"{url}/dashboard/stats")
+        for _ in range(30):
+            if page.locator("#stats-TASK1-hour .completed-total").inner_text() != "0":
+                break
+            page.wait_for_timeout(500)
+            page.reload()
+        page.screenshot(path=str(written[3]), full_page=True)
 
         phone = browser.new_context(
             storage_state=context.storage_state(),

@@ -209,32 +209,59 @@
   }
 
   // --- bulk selection -----------------------------------------------------------------
+  // Failed rows tick into the retry form, rows in flight into the cancel form. What is
+  // ticked is kept by task id: a live tick redraws a row in flight, and its box with it.
+  var BULK = {
+    "bulk-retry": { button: "bulk-retry-button", question: function (n) {
+      return "Retry the " + n + " selected failed task" + (n === 1 ? "" : "s") + "? Each runs again as a new task.";
+    } },
+    "bulk-cancel": { button: "bulk-cancel-button", question: function (n) {
+      return "Cancel the " + n + " selected task" + (n === 1 ? "" : "s") + " in flight? Scheduled and created ones " +
+        "end at once; running ones at their next progress report.";
+    } },
+  };
+  var ticked = {};
+  function boxes(form) {
+    return all("#task-rows input[name='ids']" + (form ? "[form='" + form + "']" : ""));
+  }
   function selection() {
-    var boxes = all("#task-rows input[name='ids'][form='bulk-retry']");
-    var ticked = boxes.filter(function (box) { return box.checked; });
-    var button = document.getElementById("bulk-retry-button");
-    var form = document.getElementById("bulk-retry");
+    var every = boxes();
+    every.forEach(function (box) { if (ticked[box.value]) box.checked = true; });
     var selectAll = document.getElementById("select-all");
+    var checked = every.filter(function (box) { return box.checked; });
     if (selectAll) {
       selectAll.closest("label").hidden = false;
-      selectAll.disabled = boxes.length === 0;
-      selectAll.checked = boxes.length > 0 && ticked.length === boxes.length;
-      selectAll.indeterminate = ticked.length > 0 && ticked.length < boxes.length;
+      selectAll.disabled = every.length === 0;
+      selectAll.checked = every.length > 0 && checked.length === every.length;
+      selectAll.indeterminate = checked.length > 0 && checked.length < every.length;
     }
-    if (button && form) {
-      button.disabled = ticked.length === 0;
-      var count = button.querySelector(".selected-count");
-      if (count) count.textContent = ticked.length ? " (" + ticked.length + ")" : "";
-      form.setAttribute("hx-confirm", "Retry the " + ticked.length + " selected failed task" +
-        (ticked.length === 1 ? "" : "s") + "? Each runs again as a new task.");
-    }
+    Object.keys(BULK).forEach(function (formId) {
+      var form = document.getElementById(formId);
+      var button = document.getElementById(BULK[formId].button);
+      if (!form || !button) return;
+      var count = boxes(formId).filter(function (box) { return box.checked; }).length;
+      button.disabled = count === 0;
+      var shown = button.querySelector(".selected-count");
+      if (shown) shown.textContent = count ? " (" + count + ")" : "";
+      form.setAttribute("hx-confirm", BULK[formId].question(count));
+    });
   }
   document.addEventListener("change", function (event) {
     var target = event.target;
     if (target.id === "select-all") {
-      all("#task-rows input[name='ids'][form='bulk-retry']").forEach(function (box) { box.checked = target.checked; });
+      boxes().forEach(function (box) { box.checked = target.checked; ticked[box.value] = target.checked; });
+    } else if (target.name === "ids") {
+      ticked[target.value] = target.checked;
     }
     if (target.id === "select-all" || target.name === "ids") selection();
+  });
+  // After a bulk action, what it acted on is ticked no more.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var id = event.detail.elt && event.detail.elt.id;
+    if (event.detail.successful && BULK[id]) {
+      boxes(id).forEach(function (box) { box.checked = false; ticked[box.value] = false; });
+      selection();
+    }
   });
 
   // --- live updates ---------------------------------------------------------------

@@ -22,6 +22,7 @@ from app.adapters.secrets import SecretNotConfigured
 from app.dashboard.auth import CsrfRefused, SignInRequired
 from app.dashboard.views import Urls, is_htmx, render
 from app.domain import errors as domain
+from app.services.dead_letters import QueueUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,10 @@ class InvalidParameter(Exception):
         super().__init__(f"This address has a bad {name}: {problem}.")
 
 
+class PageNotFound(Exception):
+    """An address of a dashboard route that names nothing there (a queue that is not configured)."""
+
+
 # (status, title, message or None to use the error's own)
 _PAGES: dict[type[Exception], tuple[int, str, str | None]] = {
     domain.TaskNotFound: (404, "Task not found", None),
@@ -53,6 +58,8 @@ _PAGES: dict[type[Exception], tuple[int, str, str | None]] = {
     CsrfRefused: (403, "Refused", CSRF_REFUSED),
     InvalidParameter: (400, "Bad request", None),
     SecretNotConfigured: (503, "Sign-in is not configured", NOT_CONFIGURED),
+    QueueUnavailable: (503, "Queue unavailable", None),
+    PageNotFound: (404, "Page not found", None),
 }
 
 

@@ -145,9 +145,10 @@ class ListFilters:
         """The query string of these filters over a preset time range (None: any time)."""
         return self.params(range=preset, created_from=None, created_to=None)
 
-    def describe(self) -> str:
-        """The filters in words, status aside: 'type TASK2, created in the last 1 h'."""
-        parts = [f"type {self.task_type}" if self.task_type else "any type"]
+    def describe(self, with_status: bool = False) -> str:
+        """The filters in words, the status aside unless asked: 'type TASK2, created in the last 1 h'."""
+        parts = [f"status {self.status.value}"] if with_status and self.status else []
+        parts.append(f"type {self.task_type}" if self.task_type else "any type")
         if self.range:
             parts.append(f"created in the last {RANGE_LABELS[self.range]}")
         elif self.created_from is not None or self.created_to is not None:

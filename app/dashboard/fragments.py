@@ -8,6 +8,7 @@ writes the same words when it refreshes them.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from datetime import UTC, datetime
@@ -40,11 +41,17 @@ def badge(task: Task) -> Markup:
     return Markup(f'<span class="badge badge-{status.lower()}">{status}{progress}</span>')
 
 
+@functools.lru_cache(maxsize=4096)
+def _span(seconds: int) -> Markup:
+    # A list page writes two spans a row, mostly the same few: made once (the list's 2 ms budget).
+    return escape(timing.span(seconds))
+
+
 def elapsed(seconds: int, since: int | None = None) -> Markup:
     """A span of time: fixed once a task finished, counting up (static/app.js) from ``since`` while not."""
-    words = escape(timing.span(seconds))
+    words = _span(seconds)
     if since is None:
-        return Markup(words)
+        return words
     return Markup(f'<span class="ticking" data-since="{int(since)}" title="so far">{words}</span>')
 
 

@@ -35,7 +35,7 @@ def root(request: Request) -> RedirectResponse:
 # --- sign-in ---------------------------------------------------------------
 
 
-def _safe_next(request: Request, target: str | None) -> str:
+def safe_next(request: Request, target: str | None) -> str:
     """Only a path of this dashboard: never another site (an open redirect)."""
     home = Urls(request)("dashboard_tasks")
     inside = target == home or target.startswith((home + "/", home + "?"))
@@ -47,7 +47,7 @@ def _safe_next(request: Request, target: str | None) -> str:
 @router.get("/login", name="dashboard_login")
 def login_page(request: Request, session: SessionDep, settings: SettingsDep, next: str = "") -> Response:
     if session and session.user:
-        return RedirectResponse(_safe_next(request, next), status_code=303)
+        return RedirectResponse(safe_next(request, next), status_code=303)
     current = session or Session.anonymous()
     request.state.dashboard_session = current
     response = render(request, "pages/login.html", {"next": next, "username": "", "error": None})
@@ -89,7 +89,7 @@ def login(request: Request, form: FormDep, settings: SettingsDep, records: SignI
         return render(request, "pages/login.html", {**context, "error": str(exc)}, 429, headers)
     if session_id is None:
         return render(request, "pages/login.html", context, status_code=401)
-    response = RedirectResponse(_safe_next(request, next_path), status_code=303)
+    response = RedirectResponse(safe_next(request, next_path), status_code=303)
     sessions.write(response, Session.signed_in(username, session_id), request, settings)
     return response
 
@@ -352,7 +352,7 @@ def retry_selected(
     ids = [value for value in form.getlist("ids") if isinstance(value, str) and value]
     outcome = dashboard.retry_many(store, ids, default_ttl_seconds=settings.default_ttl_seconds)
     if not is_htmx(request):
-        back = _safe_next(request, str(form.get("back", "")))
+        back = safe_next(request, str(form.get("back", "")))
         context = {"outcome": outcome, "asked": len(ids), "back": back}
         return render(request, "pages/bulk_retried.html", context, status_code=200 if ids else 400)
     originals = dashboard.refresh(store, [retried.original_id for retried in outcome.retried])
@@ -364,10 +364,10 @@ def retry_selected(
 def confirm_retry_matching(request: Request, _: SignedIn, store: StoreDep) -> Response:
     """Retry every failed task a filter matches: this page names how many, then posts their ids."""
     filters = ListFilters.from_params(request.query_params)
-    matching = dashboard.failed_matching(store, filters.query())
     context = {
-        "matching": matching,
+        "action": "retry",
+        "matching": dashboard.failed_matching(store, filters.query()),
         "description": filters.describe(),
         "back": Urls(request)("dashboard_tasks", filters.params()),
     }
-    return render(request, "pages/confirm_retry_matching.html", context)
+    return render(request, "pages/confirm_matching.html", context)

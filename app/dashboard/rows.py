@@ -5,7 +5,7 @@ A Jinja macro with this row's forty-odd expressions cost about 70 µs a row (a
 written is escaped (markupsafe) or is a number made here; the unit tests hold
 it to the templates' rules (no inline script or style, text escaped). The
 row's data-key is ``str(RowKey.of(task))``, written out. Templates call
-``task_row(task, ...)``, ``task_row.many(tasks)`` and ``retry_link(task)``.
+``task_row(task, ...)``, ``task_row.many(tasks)``, ``retry_link(task)`` and ``cancel_link(task)``.
 """
 
 from __future__ import annotations
@@ -16,13 +16,17 @@ from markupsafe import Markup, escape
 
 from app.dashboard import timing
 from app.dashboard.fragments import badge, elapsed, live_key, when
+from app.domain.task import TaskStatus
 
 if TYPE_CHECKING:
     from app.domain.task import Task
 
 _QUEUE_WAIT_UNKNOWN = (
-    '<span class="muted" title="Started: its queue wait is on its page, from the timeline">—</span>'
+    '<span class="muted" title="Not recorded on the task (started before tasks kept their start)">—</span>'
 )
+
+
+_NEVER_STARTED = '<span class="muted" title="No worker started it">—</span>'
 
 
 class Rows:
@@ -33,6 +37,8 @@ class Rows:
         self.task_path = url("dashboard_task", task_id=marker).split(marker)
         self.confirm_path = url("dashboard_confirm_retry", task_id=marker).split(marker)
         self.retry_path = url("dashboard_retry", task_id=marker).split(marker)
+        self.confirm_cancel_path = url("dashboard_confirm_cancel", task_id=marker).split(marker)
+        self.cancel_path = url("dashboard_cancel", task_id=marker).split(marker)
         self.now = now
 
     def task_url(self, task_id: str) -> str:
@@ -48,6 +54,22 @@ class Rows:
             f'<a class="button small danger-outline retry" href="{task_id.join(self.confirm_path)}"'
             f' hx-post="{task_id.join(self.retry_path)}"{target} hx-confirm="{question}"'
             f' aria-label="Retry task {short}">Retry</a>'
+        )
+
+    def cancel_link(self, task: Task, row: bool = False) -> Markup:
+        """An in-flight task's Cancel: confirmed in a dialog with htmx, on a page of its own without."""
+        task_id = str(escape(task.id))
+        short = task_id[:8]
+        target = ' hx-target="closest tr" hx-swap="outerHTML"' if row else ""
+        if task.status is TaskStatus.IN_PROGRESS:
+            effect = "Its worker stops at its next progress report; the result is dropped."
+        else:
+            effect = "It ends CANCELLED now and never runs."
+        question = f"Cancel task {short} ({escape(task.task_type)}, {task.status.value})? {effect}"
+        return Markup(
+            f'<a class="button small danger-outline cancel" href="{task_id.join(self.confirm_cancel_path)}"'
+            f' hx-post="{task_id.join(self.cancel_path)}"{target} hx-confirm="{question}"'
+            f' aria-label="Cancel task {short}">Cancel</a>'
         )
 
     def many(self, tasks: list[Task]) -> Markup:
@@ -69,10 +91,19 @@ class Rows:
             f' data-rank="{timing.STATUS_RANK[task.status]}"',
             ' hx-swap-oob="true">' if oob else ">",
             '\n  <td class="select">',
-            f'<input type="checkbox" name="ids" value="{task_id}" form="bulk-retry"'
-            f' aria-label="Select task {short} to retry">'
-            if status == "FAILED"
-            else "",
+        ]
+        cancellable = not terminal and not task.cancel_requested
+        if status == "FAILED":
+            parts.append(
+                f'<input type="checkbox" name="ids" value="{task_id}" form="bulk-retry"'
+                f' aria-label="Select task {short} to retry">'
+            )
+        elif cancellable:
+            parts.append(
+                f'<input type="checkbox" name="ids" value="{task_id}" form="bulk-cancel"'
+                f' aria-label="Select task {short} to cancel">'
+            )
+        parts += [
             "</td>",
             f'\n  <td class="id" data-label="ID"><button type="button" class="copy-id" data-copy="{task_id}"'
             f' title="{task_id} (click to copy)">{short}</button></td>',
@@ -96,8 +127,16 @@ class Rows:
             if other:
                 link = f'<a href="{self.task_url(other)}">{str(escape(other))[:8]}</a>'
                 parts.append(f'<span class="link-note">{note} {link}</span>')
-        if status == "CREATED":
+        if task.cancel_requested and not terminal:
+            parts.append(f'<span class="link-note">cancel asked by {escape(task.cancel_requested)}</span>')
+        if task.started_ms is not None:
+            wait = elapsed(timing.waiting_seconds(task, self.now) or 0)
+        elif status == "CREATED":
             wait = elapsed(timing.waiting_seconds(task, self.now) or 0, task.created_time)
+        elif status == "SCHEDULED" and task.run_at:
+            wait = Markup(f'<span class="muted">runs {when(task.run_at)}</span>')
+        elif terminal:
+            wait = _NEVER_STARTED
         else:
             wait = _QUEUE_WAIT_UNKNOWN
         duration = elapsed(timing.duration_seconds(task, self.now), None if terminal else task.created_time)
@@ -112,6 +151,8 @@ class Rows:
         ]
         if status == "FAILED":
             parts.append(" " + self.retry_link(task, row=True))
+        elif cancellable:
+            parts.append(" " + self.cancel_link(task, row=True))
         if not terminal:
             parts.append(f'<input type="hidden" name="live" value="{task_id}|{escape(live_key(task))}">')
         parts.append("</td>\n</tr>")

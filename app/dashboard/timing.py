@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.domain.task import Task, TaskStatus
-from app.domain.timeline import Hop, TaskEvent
+from app.domain.timeline import ErrorInfo, Hop, TaskEvent
 from app.services.dashboard import RowKey
 
 
@@ -81,8 +81,9 @@ _ATTEMPT_HOPS = {
     Hop.COMPLETED,
     Hop.FAILED,
     Hop.DEAD_LETTERED,
+    Hop.CANCELLED,
 }
-_OUTCOME_HOPS = {Hop.CRASHED, Hop.COMPLETED, Hop.FAILED, Hop.DEAD_LETTERED}
+_OUTCOME_HOPS = {Hop.CRASHED, Hop.COMPLETED, Hop.FAILED, Hop.DEAD_LETTERED, Hop.CANCELLED}
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ class Outcome:
     message: str
     source: str
     since_created_ms: int
+    # A crashed attempt's exception: its type, message and the end of its stack trace.
+    error: ErrorInfo | None = None
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,7 @@ def attempts(events: list[TaskEvent]) -> list[Attempt]:
         starts = [event for event in group if event.hop in (Hop.STARTED, Hop.RESUMED)]
         progress = [event.progress for event in group if event.progress is not None]
         outcomes = tuple(
-            Outcome(event.hop, event.message, event.source, event.since_created_ms)
+            Outcome(event.hop, event.message, event.source, event.since_created_ms, event.error)
             for event in group
             if event.hop in _OUTCOME_HOPS
         )

@@ -58,13 +58,17 @@ def environment() -> jinja2.Environment:
         duration_seconds=timing.duration_seconds,
         waiting_seconds=timing.waiting_seconds,
     )
+    from app.dashboard.charts import rate_chart
     from app.dashboard.forms import RANGE_LABELS
+    from app.services.stats import latency_text
 
     env.globals.update(
         task_types=list(TASK_TYPES),
         statuses=[s.value for s in TaskStatus],
         htmx=HTMX_FILE,
         timeline_bars=timeline_bars,
+        rate_chart=rate_chart,
+        latency_text=latency_text,
         chart_width=CHART_WIDTH,
         when=f.when,
         exact=f.exact,
@@ -163,6 +167,7 @@ def render(
         "now": now,
         "task_row": rows,
         "retry_link": rows.retry_link,
+        "cancel_link": rows.cancel_link,
         **context,
     }
     body = environment().get_template(template).render(full_context)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
@@ -310,7 +310,7 @@ def retry_many(store: TaskRepository, task_ids: Iterable[str], *, default_ttl_se
 
 @dataclass(frozen=True)
 class Matching:
-    """The FAILED tasks a filter matches that a retry would retry (not retried yet, readable)."""
+    """The tasks a filter matches that a bulk action would act on (FAILED without a retry, or in flight)."""
 
     tasks: list[Task]
     # More match than one bulk action takes, or than were read to find these.
@@ -319,17 +319,91 @@ class Matching:
 
 # Pages of the listing one "all matching" search reads, at most.
 MAX_MATCHING_PAGES = 10
+IN_FLIGHT = (TaskStatus.SCHEDULED, TaskStatus.CREATED, TaskStatus.IN_PROGRESS)
+
+
+def _matching(
+    store: TaskRepository,
+    query: TaskQuery,
+    statuses: Iterable[TaskStatus],
+    keep: Callable[[Task], bool],
+    limit: int,
+) -> Matching:
+    """The newest ``limit`` tasks in ``statuses`` matching ``query`` that ``keep`` keeps."""
+    found: list[Task] = []
+    more = False
+    pages = 0
+    for status in statuses:
+        token = None
+        narrowed = dataclasses.replace(query, status=status, limit=MAX_IDS_PER_REQUEST)
+        while pages < MAX_MATCHING_PAGES:
+            page = tasks.list_tasks(store, narrowed, token)
+            pages += 1
+            found += [task for task in page.tasks if keep(task)]
+            token = page.next_token
+            if token is None or len(found) > limit:
+                break
+        more = more or token is not None
+    found.sort(key=RowKey.of, reverse=True)
+    return Matching(found[:limit], more=more or len(found) > limit)
 
 
 def failed_matching(store: TaskRepository, query: TaskQuery, limit: int = MAX_IDS_PER_REQUEST) -> Matching:
     """The newest ``limit`` FAILED tasks matching ``query`` that have no retry yet."""
-    failed = dataclasses.replace(query, status=TaskStatus.FAILED, limit=MAX_IDS_PER_REQUEST)
-    found: list[Task] = []
-    token = None
-    for _ in range(MAX_MATCHING_PAGES):
-        page = tasks.list_tasks(store, failed, token)
-        found += [task for task in page.tasks if not task.retried_as and not task.unreadable]
-        token = page.next_token
-        if token is None or len(found) > limit:
-            break
-    return Matching(found[:limit], more=len(found) > limit or token is not None)
+    return _matching(
+        store, query, [TaskStatus.FAILED], lambda task: not task.retried_as and not task.unreadable, limit
+    )
+
+
+def in_flight_matching(store: TaskRepository, query: TaskQuery, limit: int = MAX_IDS_PER_REQUEST) -> Matching:
+    """The newest ``limit`` tasks in flight matching ``query`` that no one has asked to cancel yet.
+
+    In flight: SCHEDULED, CREATED or IN_PROGRESS (of those, the status the
+    query names, if it names one); one listing per status.
+    """
+    statuses = [status for status in IN_FLIGHT if query.status in (None, status)]
+    return _matching(store, query, statuses, lambda task: not task.cancel_requested, limit)
+
+
+@dataclass
+class CancelOutcome:
+    # Ended CANCELLED at once (no worker held them).
+    cancelled: list[Task] = field(default_factory=list)
+    # Running: asked to stop; each ends CANCELLED at its worker's next progress write or its end.
+    requested: list[Task] = field(default_factory=list)
+    # Task id -> what was already so (ended before, or a cancel asked for before): nothing done.
+    already: dict[str, str] = field(default_factory=dict)
+    # Task id -> why it could not be cancelled (gone, or not a task id).
+    refused: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def tasks(self) -> list[Task]:
+        return [*self.cancelled, *self.requested]
+
+
+def cancel_many(store: TaskRepository, task_ids: Iterable[str], requested_by: str) -> CancelOutcome:
+    """Cancel each task (app/services/tasks.py cancel_task); the others are reported. Safe to repeat.
+
+    A task that has ended, or that was asked to cancel before, is left as it
+    is and reported as such: repeating the same request changes nothing.
+    """
+    outcome = CancelOutcome()
+    current = refresh(store, task_ids)
+    for task_id, task in current.items():
+        if task is None:
+            outcome.refused[task_id] = "no such task (it may have expired)"
+        elif task.status.is_terminal:
+            outcome.already[task_id] = f"had ended {task.status.value}"
+        elif task.cancel_requested:
+            outcome.already[task_id] = f"was being cancelled already (asked by {task.cancel_requested})"
+        else:
+            try:
+                after = tasks.cancel_task(store, task_id, requested_by, source="dashboard")
+            except InvalidTransition as exc:
+                # It ended meanwhile (a worker finished it).
+                outcome.already[task_id] = str(exc)
+            except TaskNotFound:
+                outcome.refused[task_id] = "no such task (it may have expired)"
+            else:
+                (outcome.cancelled if after.status.is_terminal else outcome.requested).append(after)
+    return outcome

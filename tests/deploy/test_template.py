@@ -185,9 +185,22 @@ def test_api_can_read_and_write_tasks_and_read_its_parameters_only(resources):
     env = _functions(resources)["api"]["Environment"]["Variables"]
     parameter_names = {value for key, value in env.items() if key.endswith("_PARAMETER")}
     assert {arn.split(":parameter", 1)[1] for arn in granted["ssm:GetParameter"]} == parameter_names
-    # Only POST /tasks/{id}/webhook/resend sends a message: to the webhook queue.
-    assert granted.pop("sqs:SendMessage") == {"WebhookQueue"}
+    # POST /tasks/{id}/webhook/resend sends to the webhook queue; a dashboard redrive moves a
+    # DLQ's messages back to its task queue, which SQS authorizes as the caller's SendMessage.
+    assert granted.pop("sqs:SendMessage") == {"WebhookQueue", "Task1Queue", "Task2Queue"}
+    # The dashboard's dead-letters page: it looks at the DLQs and publisher-failures, redrives DLQs.
+    dlqs = {"Task1DeadLetterQueue", "Task2DeadLetterQueue"}
+    for action in ("sqs:GetQueueAttributes", "sqs:ReceiveMessage"):
+        assert granted.pop(action) == {*dlqs, "PublisherFailureQueue"}, action
+    for action in ("sqs:StartMessageMoveTask", "sqs:ListMessageMoveTasks", "sqs:DeleteMessage"):
+        assert granted.pop(action) == dlqs, action
     assert not [action for action in granted if action.startswith(("sqs:", "sns:"))]
+    assert {key: env[key] for key in env if key.endswith("QUEUE_URL")} == {
+        "WEBHOOK_QUEUE_URL": {"Ref": "WebhookQueue"},
+        "TASK1_DEAD_LETTER_QUEUE_URL": {"Ref": "Task1DeadLetterQueue"},
+        "TASK2_DEAD_LETTER_QUEUE_URL": {"Ref": "Task2DeadLetterQueue"},
+        "PUBLISHER_FAILURES_QUEUE_URL": {"Ref": "PublisherFailureQueue"},
+    }
 
 
 def test_publisher_reads_the_stream_publishes_to_the_topic_and_parks_failures(resources):

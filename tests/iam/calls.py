@@ -197,6 +197,17 @@ def _sqs(call: Call, arns: _Arns, _: dict[str, str]) -> Permissions:
     if call.operation == "GetQueueUrl":
         owner = call.params.get("QueueOwnerAWSAccountId", arns.account)
         return [("sqs:GetQueueUrl", f"arn:aws:sqs:{arns.region}:{owner}:{call.params['QueueName']}")]
+    if call.operation == "StartMessageMoveTask":
+        # SQS authorizes a redrive by the caller's rights on both queues (SQS Developer
+        # Guide, "Configure queue permissions for dead-letter queue redrive").
+        source = call.params["SourceArn"]
+        if "DestinationArn" not in call.params:
+            raise UnmappedCall("sqs StartMessageMoveTask without DestinationArn: its destination is unknown")
+        moves = ("StartMessageMoveTask", "ReceiveMessage", "DeleteMessage", "GetQueueAttributes")
+        destination = call.params["DestinationArn"]
+        return [*((f"sqs:{action}", source) for action in moves), ("sqs:SendMessage", destination)]
+    if call.operation == "ListMessageMoveTasks":
+        return [("sqs:ListMessageMoveTasks", call.params["SourceArn"])]
     if call.operation in _SQS_ACTIONS:
         return [(_SQS_ACTIONS[call.operation], arns.queue(call.params["QueueUrl"]))]
     raise UnmappedCall(f"no IAM rule for sqs {call.operation}: add one to {__name__}")

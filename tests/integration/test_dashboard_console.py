@@ -252,7 +252,8 @@ def test_rows_show_queue_wait_and_duration_from_the_task_item(client, csrf, prov
     finished = stored(provisioned, TaskStatus.COMPLETED)
     row = re.search(rf'<tr id="task-{finished.id}".*?</tr>', client.get("/dashboard?limit=100").text, re.S)
     assert 'data-label="Duration"><1 s</td>' in unescape(row.group(0)).replace("&lt;", "<")
-    assert "Started: its queue wait is on its page" in row.group(0)
+    # Started and finished: its wait is fixed, from when it started (started_ms on the task item).
+    assert 'data-label="Queue wait"><1 s</td>' in unescape(row.group(0)).replace("&lt;", "<")
 
 
 def test_time_presets_filter_the_last_span_and_stay_relative(stage):

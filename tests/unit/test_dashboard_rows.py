@@ -20,6 +20,8 @@ def url(name: str, query=None, **params) -> str:
         "dashboard_task": "/dev/dashboard/tasks/{task_id}",
         "dashboard_confirm_retry": "/dev/dashboard/tasks/{task_id}/retry",
         "dashboard_retry": "/dev/dashboard/tasks/{task_id}/retry",
+        "dashboard_confirm_cancel": "/dev/dashboard/tasks/{task_id}/cancel",
+        "dashboard_cancel": "/dev/dashboard/tasks/{task_id}/cancel",
     }
     return paths[name].format(**params)
 
@@ -59,13 +61,39 @@ def test_a_failed_row_can_be_selected_and_retried_under_the_stage_prefix():
     assert 'data-label="Duration">3 s</td>' in row and 'name="live"' not in row
 
 
-def test_a_row_in_flight_is_followed_and_counts_up():
+def test_a_row_in_flight_is_followed_counts_up_and_can_be_cancelled():
     task = a_task(now=NOW - 75)
     row = str(Rows(url, NOW)(task, fresh=True, oob=True))
     assert 'class="task-row status-created fresh"' in row and 'hx-swap-oob="true"' in row
     assert f'<input type="hidden" name="live" value="{task.id}|CREATED::">' in row
     assert f'data-since="{task.created_time}" title="so far">1 min 15 s</span>' in row
-    assert 'type="checkbox"' not in row and "data-finished" not in row
+    assert "data-finished" not in row
+    assert f'<input type="checkbox" name="ids" value="{task.id}" form="bulk-cancel"' in row
+    assert f'hx-post="/dev/dashboard/tasks/{task.id}/cancel" hx-target="closest tr"' in row
+    assert f'href="/dev/dashboard/tasks/{task.id}/cancel"' in row and "It ends CANCELLED now" in row
+
+
+def test_a_running_row_says_a_cancel_stops_it_at_its_next_report_and_is_not_cancelled_twice():
+    running = a_task(now=NOW - 20).moved_to(TaskStatus.IN_PROGRESS, "", NOW - 10, attempt=1)
+    row = str(Rows(url, NOW)(running))
+    assert "Its worker stops at its next progress report" in row
+    assert 'data-label="Queue wait">10 s</td>' in row  # created to started, from the task item
+    asked = dataclasses.replace(running, cancel_requested="ann")
+    row = str(Rows(url, NOW)(asked))
+    assert "cancel asked by ann" in row
+    assert "/cancel" not in row and 'type="checkbox"' not in row
+
+
+def test_a_scheduled_row_says_when_it_runs_and_a_cancelled_one_that_it_never_started():
+    scheduled = dataclasses.replace(a_task(now=NOW - 5), status=TaskStatus.SCHEDULED, run_at=int(NOW) + 600)
+    row = str(Rows(url, NOW)(scheduled))
+    assert 'data-status="SCHEDULED"' in row and "badge-scheduled" in row
+    assert '<span class="muted">runs <time' in row and f'data-epoch="{scheduled.run_at}"' in row
+    assert 'form="bulk-cancel"' in row
+    cancelled = scheduled.moved_to(TaskStatus.CANCELLED, "cancelled by ann", NOW)
+    row = str(Rows(url, NOW)(cancelled))
+    assert "badge-cancelled" in row and 'title="No worker started it"' in row
+    assert 'type="checkbox"' not in row and "/cancel" not in row and 'name="live"' not in row
 
 
 def test_many_rows_in_one_call():

@@ -3,7 +3,8 @@
 moto is correct for a handful of items and collapses with thousands: it
 deep-copies whole tables for every transaction, keeps every model object it
 ever made, answers every Query by reading the whole table, and counts a
-queue's messages on every send. Each module here replaces one of those
+queue's messages on every send; and it lacks SQS's dead-letter redrive
+(message_moves). Each module here replaces one of those
 internals, says what it replaces, and is tested (tests/unit/test_moto_patches.py
 and tests/integration/test_emulator_scale.py).
 
@@ -40,6 +41,7 @@ def apply() -> None:
             expression_checks,
             fast_json,
             instance_tracking,
+            message_moves,
             query_index,
             simple_updates,
             sqs_costs,
@@ -58,6 +60,7 @@ def apply() -> None:
         stream_retention.apply()
         sqs_costs.apply()
         sqs_receive.apply()
+        message_moves.apply()
         dispatch.apply()
         expression_checks.apply()
         fast_json.apply()

@@ -188,3 +188,28 @@ def dashboard_pages(stage: Stage) -> None:
     expect(api.post(f"/dashboard/tasks/{failed[1]}/retry", headers=row), 200)
     bulk = {"ids": [failed[2], failed[3], running.id]}
     expect(api.post("/dashboard/retry", data=bulk, headers={**HTMX, **form_headers}), 200)
+
+
+@scenario("api")
+def dashboard_stats_and_dead_letters(stage: Stage) -> None:
+    from app.domain.messages import TaskMessage
+
+    configure_secrets(stage)
+    api = stage.api(source_ip="198.51.100.33")
+    expect(sign_in(api, BOB, BOB_PASSWORD), 303)
+    csrf = csrf_of(expect(api.get("/dashboard"), 200).text)
+    # The stats: the per-minute and per-hour aggregates, BatchGetItem.
+    expect(api.get("/dashboard/stats"), 200)
+    expect(api.get("/dashboard/stats", headers={**HTMX, "HX-Target": "stats"}), 200)
+    # A dead letter in each DLQ, put there with the test's own client; the page peeks at every queue.
+    sqs = stage.provisioned.clients["sqs"]
+    for task_type in ("TASK1", "TASK2"):
+        task = a_task(task_type)
+        stage.store.add(task)
+        queue = stage.provisioned.queue_url(f"{task_type.title()}DeadLetterQueue")
+        sqs.send_message(QueueUrl=queue, MessageBody=TaskMessage(task.id, task_type).to_json())
+    page = expect(api.get("/dashboard/dead-letters"), 200).text
+    assert "Redrive 1 message" in page
+    for task_type in ("TASK1", "TASK2"):
+        expect(api.get(f"/dashboard/dead-letters/{task_type}/redrive"), 200)
+        expect(api.post(f"/dashboard/dead-letters/{task_type}/redrive", data={"csrf_token": csrf}), 200)

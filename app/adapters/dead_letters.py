@@ -1,0 +1,127 @@
+"""The dead-letter queues as an operator looks at them (SQS): depth, a peek at their messages, redrive.
+
+A look at one queue is at most three requests: GetQueueAttributes (messages
+waiting, in flight, the ARN), ReceiveMessage of up to 10 messages with
+VisibilityTimeout=0 (a peek: each is visible again at once, nothing is
+consumed; it counts as a receive, which matters only on a queue with a
+redrive policy of its own, and these have none), and for a DLQ
+ListMessageMoveTasks (its latest redrive). SQS has no "age of the oldest
+message" attribute (CloudWatch's ApproximateAgeOfOldestMessage is a metric,
+not on the queue, and not in the local emulator): the page takes it from the
+SentTimestamp of the messages peeked, which is exact when they are all the
+queue holds.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from app.adapters import aws
+from app.domain.task_types import TASK_TYPES
+from app.services.dead_letters import Move, Peeked, QueueLook, QueueUnavailable, RedriveRefused
+
+PEEK_MESSAGES = 10
+DLQ_SUFFIX = "-dlq"
+
+
+def queues_from_environment() -> tuple[dict[str, str], str]:
+    """Each task type's DLQ URL (``<TYPE>_DEAD_LETTER_QUEUE_URL``) and PUBLISHER_FAILURES_QUEUE_URL.
+
+    serverless.yml gives them to the api (``!Ref``); the local runtime sets
+    them to its queues' URLs the same way. Unset: that queue is not shown.
+    """
+    dead_letters = {
+        task_type: os.environ.get(f"{task_type}_DEAD_LETTER_QUEUE_URL", "") for task_type in TASK_TYPES
+    }
+    return dead_letters, os.environ.get("PUBLISHER_FAILURES_QUEUE_URL", "")
+
+
+def source_of(dlq_arn: str) -> str:
+    """The queue a DLQ takes dead letters from: its name without "-dlq" (serverless.yml's naming)."""
+    if not dlq_arn.endswith(DLQ_SUFFIX):
+        raise RedriveRefused(f"{dlq_arn} is not named <queue>{DLQ_SUFFIX}: its source queue is unknown")
+    return dlq_arn.removesuffix(DLQ_SUFFIX)
+
+
+class DeadLetterQueues:
+    def __init__(self, sqs: Any = None):
+        self._sqs = sqs
+
+    @property
+    def sqs(self) -> Any:
+        if self._sqs is None:
+            self._sqs = aws.client("sqs")
+        return self._sqs
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return getattr(self.sqs, operation)(**kwargs)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            raise QueueUnavailable(f"SQS {operation}: {error.get('Code')}: {error.get('Message')}") from exc
+        except BotoCoreError as exc:
+            raise QueueUnavailable(f"SQS {operation}: {exc}") from exc
+
+    def look(self, url: str, moves: bool) -> QueueLook:
+        """How many messages ``url`` holds, up to 10 of them (not consumed), and its latest redrive."""
+        attributes = self._call(
+            "get_queue_attributes",
+            QueueUrl=url,
+            AttributeNames=[
+                "QueueArn",
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+            ],
+        )["Attributes"]
+        received = self._call(
+            "receive_message",
+            QueueUrl=url,
+            MaxNumberOfMessages=PEEK_MESSAGES,
+            VisibilityTimeout=0,
+            WaitTimeSeconds=0,
+            MessageSystemAttributeNames=["SentTimestamp"],
+        )
+        peeked = [
+            Peeked(message["MessageId"], message["Body"], int(message["Attributes"]["SentTimestamp"]))
+            for message in received.get("Messages", [])
+        ]
+        last_move = None
+        if moves:
+            results = self._call(
+                "list_message_move_tasks", SourceArn=attributes["QueueArn"], MaxResults=1
+            ).get("Results", [])
+            if results:
+                found = results[0]
+                last_move = Move(
+                    status=found["Status"],
+                    moved=int(found.get("ApproximateNumberOfMessagesMoved", 0)),
+                    to_move=int(found.get("ApproximateNumberOfMessagesToMove", 0)),
+                    started_ms=int(found.get("StartedTimestamp", 0)),
+                    failure=found.get("FailureReason", ""),
+                )
+        return QueueLook(
+            url=url,
+            arn=attributes["QueueArn"],
+            visible=int(attributes.get("ApproximateNumberOfMessages", 0)),
+            in_flight=int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
+            messages=sorted(peeked, key=lambda message: message.sent_ms),
+            last_move=last_move,
+        )
+
+    def redrive(self, source_arn: str) -> None:
+        """Start moving the DLQ's messages back to the queue they came from (StartMessageMoveTask).
+
+        The destination is named, not left to SQS to find: the api's role
+        then grants SendMessage on exactly that queue.
+        """
+        from botocore.exceptions import ClientError
+
+        try:
+            self.sqs.start_message_move_task(SourceArn=source_arn, DestinationArn=source_of(source_arn))
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            reason = error.get("Message") or error.get("Code")
+            raise RedriveRefused(f"SQS refused the redrive: {reason}") from exc

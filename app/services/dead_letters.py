@@ -1,0 +1,203 @@
+"""The dead-letters view: each task type's DLQ and the publisher's failures queue, and redrive.
+
+Which queue is whose comes from the api's environment (each queue's URL, as
+serverless.yml gives them: app/adapters/dead_letters.py). What a message
+names is read from its body: a task message names its task, whose current
+state is read in one BatchGetItem for the whole page; a publisher failure
+(Lambda's on-failure record) names a range of stream records, which the
+reconciler resolves into tasks. No AWS here: the queues are a port.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from app.domain import rules
+from app.domain.messages import MalformedMessage, TaskMessage
+from app.domain.task import Task
+from app.domain.task_types import TASK_TYPES
+from app.services.ports import TaskRepository
+
+PUBLISHER_FAILURES = "publisher-failures"
+
+
+class QueueUnavailable(Exception):
+    """A queue could not be read (SQS refused or could not be reached)."""
+
+
+class RedriveRefused(Exception):
+    """SQS would not start the redrive (one is running already, say); the message says why."""
+
+
+@dataclass(frozen=True)
+class Peeked:
+    message_id: str
+    body: str
+    sent_ms: int
+
+
+@dataclass(frozen=True)
+class Move:
+    """A redrive (SQS message move task): RUNNING, COMPLETED, CANCELLED or FAILED."""
+
+    status: str
+    moved: int
+    to_move: int
+    started_ms: int
+    failure: str = ""
+
+
+@dataclass(frozen=True)
+class QueueLook:
+    url: str
+    arn: str
+    visible: int
+    in_flight: int
+    # Oldest first, at most the adapter's peek (10).
+    messages: list[Peeked]
+    last_move: Move | None = None
+
+
+class Queues(Protocol):
+    def look(self, url: str, moves: bool) -> QueueLook: ...
+
+    def redrive(self, source_arn: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """One message, as the page shows it: the task it names, or the stream records."""
+
+    message_id: str
+    sent_ms: int
+    task_id: str | None = None
+    task: Task | None = None
+    # A publisher failure: how many stream records, and Lambda's reason.
+    records: int | None = None
+    condition: str = ""
+    # What the body says when it names neither (cut short).
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class QueueView:
+    key: str  # the task type, or "publisher-failures"
+    name: str
+    url: str
+    # Redrive (StartMessageMoveTask) takes DLQs of SQS queues only: not publisher-failures,
+    # whose messages come from Lambda's stream mapping.
+    redrivable: bool
+    look: QueueLook | None = None
+    messages: list[DeadLetter] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def depth(self) -> int:
+        return self.look.visible + self.look.in_flight if self.look else 0
+
+    def oldest_age_seconds(self, now: float) -> int | None:
+        """Since the oldest message peeked was first sent (a dead letter keeps its first enqueue time)."""
+        if not self.look or not self.look.messages:
+            return None
+        return max(0, int(now - self.look.messages[0].sent_ms / 1000))
+
+    @property
+    def sampled(self) -> bool:
+        """More messages wait than were peeked: the oldest age is of those peeked."""
+        return bool(self.look) and self.look.visible > len(self.look.messages)
+
+
+def queue_name(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def configured_queues(
+    dead_letter_urls: dict[str, str], publisher_failure_url: str
+) -> dict[str, tuple[str, bool]]:
+    """Task type (or "publisher-failures") -> (queue URL, redrivable), in the registry's order."""
+    queues = {
+        task_type: (dead_letter_urls[task_type], True)
+        for task_type in TASK_TYPES
+        if dead_letter_urls.get(task_type)
+    }
+    if publisher_failure_url:
+        queues[PUBLISHER_FAILURES] = (publisher_failure_url, False)
+    return queues
+
+
+def read_message(peeked: Peeked) -> DeadLetter:
+    """What a message names: its task (a task message), or stream records (a publisher failure)."""
+    try:
+        message = TaskMessage.from_json(peeked.body)
+    except MalformedMessage:
+        pass
+    else:
+        if rules.TASK_ID.match(message.task_id):
+            return DeadLetter(peeked.message_id, peeked.sent_ms, task_id=message.task_id)
+    try:
+        record = json.loads(peeked.body)
+        batch = record["DDBStreamBatchInfo"]
+        return DeadLetter(
+            peeked.message_id,
+            peeked.sent_ms,
+            records=int(batch["batchSize"]),
+            condition=str(record.get("requestContext", {}).get("condition", "")),
+        )
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return DeadLetter(peeked.message_id, peeked.sent_ms, text=peeked.body[:200])
+
+
+def overview(
+    queues: Queues, store: TaskRepository, configured: dict[str, tuple[str, bool]]
+) -> list[QueueView]:
+    """Every configured queue, looked at; the tasks their messages name, read in one request."""
+    views: list[QueueView] = []
+    for key, (url, redrivable) in configured.items():
+        try:
+            look = queues.look(url, moves=redrivable)
+        except QueueUnavailable as exc:
+            views.append(QueueView(key, queue_name(url), url, redrivable, error=str(exc)))
+            continue
+        letters = [read_message(peeked) for peeked in look.messages]
+        views.append(QueueView(key, queue_name(url), url, redrivable, look, letters))
+    named = (letter.task_id for view in views for letter in view.messages if letter.task_id)
+    wanted = list(dict.fromkeys(named))
+    found = store.get_many(wanted) if wanted else {}
+    return [
+        dataclasses.replace(view, messages=[_with_task(letter, found) for letter in view.messages])
+        for view in views
+    ]
+
+
+def _with_task(letter: DeadLetter, found: dict[str, Task]) -> DeadLetter:
+    if letter.task_id is None:
+        return letter
+    return DeadLetter(letter.message_id, letter.sent_ms, letter.task_id, found.get(letter.task_id))
+
+
+@dataclass(frozen=True)
+class Redriven:
+    # Messages waiting when the redrive started (SQS moves every one that is visible).
+    count: int
+    started: bool
+    # Why it did not start, when it didn't.
+    reason: str = ""
+
+
+def redrive(queues: Queues, url: str) -> Redriven:
+    """Move a DLQ's messages back to their queue.
+
+    Safe to repeat: an empty DLQ, or one being moved already, is left as it is.
+    """
+    look = queues.look(url, moves=True)
+    if look.last_move is not None and look.last_move.status == "RUNNING":
+        moved = look.last_move
+        running = f"a redrive is running already ({moved.moved} of {moved.to_move} moved)"
+        return Redriven(look.visible, False, running)
+    if look.visible == 0:
+        return Redriven(0, False, "no message is waiting in it")
+    queues.redrive(look.arn)
+    return Redriven(look.visible, True)

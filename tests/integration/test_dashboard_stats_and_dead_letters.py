@@ -1,0 +1,161 @@
+"""/dashboard/stats from the aggregates the changes function writes, and /dashboard/dead-letters
+against the emulator's queues (peek, the tasks named, redrive with StartMessageMoveTask).
+
+tests/e2e/test_dashboard_operations.py drives both in Chromium.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from html import unescape
+
+import pytest
+
+from app.adapters.aggregates import TaskAggregates
+from app.adapters.dead_letters import DeadLetterQueues
+from app.dashboard.deps import DeadLetterSetup
+from app.domain.messages import TaskMessage
+from app.domain.task import TaskStatus
+from app.services.dead_letters import configured_queues
+from tests.factories import a_task
+from tests.integration.test_dashboard import HTMX, make_client, sign_in
+from workers.changes import apply_changes
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def client(provisioned):
+    from app.settings import Settings
+
+    client = make_client(Settings(table_name=provisioned.resources.table_name, api_keys="k"), provisioned)
+    queues = {
+        "TASK1": provisioned.queue_url("Task1DeadLetterQueue"),
+        "TASK2": provisioned.queue_url("Task2DeadLetterQueue"),
+    }
+    configured = configured_queues(queues, provisioned.queue_url("PublisherFailureQueue"))
+    client.app.state.dead_letters = DeadLetterSetup(DeadLetterQueues(provisioned.clients["sqs"]), configured)
+    return client
+
+
+@pytest.fixture(scope="module")
+def csrf(client) -> str:
+    return sign_in(client)
+
+
+def lived(provisioned, task_type: str, final: TaskStatus | None, wait: float, run: float):
+    """A task that waited ``wait`` seconds for a worker and ran ``run`` seconds to ``final``."""
+    task = a_task(task_type)
+    provisioned.store.add(task)
+    now = time.time()
+    running = task.moved_to(TaskStatus.IN_PROGRESS, "", task.created_ms / 1000 + wait)
+    provisioned.store.replace_if(running, expected=task)
+    if final is not None:
+        provisioned.store.replace_if(
+            running.moved_to(final, "", min(now, task.created_ms / 1000 + wait + run)), expected=running
+        )
+    return task
+
+
+def figure(page: str, section: str, name: str) -> str:
+    block = re.search(rf'<div class="stats-window" id="stats-{section}">.*?</svg>', page, re.S).group(0)
+    shown = re.search(rf'<dd class="{name}"[^>]*>(.*?)</dd>', block, re.S).group(1)
+    return unescape(re.sub(r"<[^>]+>", "", shown)).strip()
+
+
+# --- stats ------------------------------------------------------------------------------------
+
+
+def test_stats_count_each_type_per_minute_with_failure_rate_and_percentiles(client, csrf, provisioned):
+    for _ in range(3):
+        lived(provisioned, "TASK1", TaskStatus.COMPLETED, wait=0.03, run=0)
+    lived(provisioned, "TASK1", TaskStatus.FAILED, wait=0.03, run=0)
+    lived(provisioned, "TASK2", None, wait=0.03, run=0)
+    records = [r for r in provisioned.stream_records() if r["dynamodb"]["Keys"]["sk"]["S"] == "TASK"]
+    apply_changes(
+        records,
+        TaskAggregates(provisioned.resources.table_name, provisioned.clients["dynamodb"]),
+        time.time(),
+    )
+
+    page = client.get("/dashboard/stats")
+    assert page.status_code == 200
+    text = page.text
+    for window in ("hour", "day"):
+        assert figure(text, f"TASK1-{window}", "created-total") == "4"
+        assert figure(text, f"TASK1-{window}", "completed-total") == "3"
+        assert figure(text, f"TASK1-{window}", "failed-total") == "1"
+        assert figure(text, f"TASK1-{window}", "failure-rate") == "25.0%"
+        assert figure(text, f"TASK1-{window}", "queue-wait") == "≤ 50 ms / ≤ 50 ms"
+        assert figure(text, f"TASK2-{window}", "created-total") == "1"
+        assert figure(text, f"TASK2-{window}", "failure-rate") == "—"
+    # The hour's chart: 60 points a line, the last minute's created at the top of a scale of 4.
+    hour = re.search(r'id="stats-TASK1-hour".*?</svg>', text, re.S).group(0)
+    created = re.search(r'class="line line-created" points="([^"]+)"', hour).group(1).split()
+    assert len(created) == 60 and created[-1].endswith(",8.0") and created[0].endswith(",128.0")
+    assert ">4</text>" in hour and "4 created, 3 completed, 1 failed, 0 cancelled" in hour
+    # The poll gets the block alone.
+    polled = client.get("/dashboard/stats", headers={**HTMX, "HX-Target": "stats"}).text
+    assert polled.lstrip().startswith('<div id="stats"') and "<html" not in polled
+
+
+# --- dead letters --------------------------------------------------------------------------
+
+
+def test_dead_letters_show_depth_age_and_each_messages_task_and_redrive_names_the_count(
+    client, csrf, provisioned
+):
+    sqs = provisioned.clients["sqs"]
+    dlq = provisioned.queue_url("Task1DeadLetterQueue")
+    failed = [lived(provisioned, "TASK1", TaskStatus.FAILED, wait=0, run=0) for _ in range(2)]
+    for task in failed:
+        sqs.send_message(QueueUrl=dlq, MessageBody=TaskMessage(task.id, "TASK1").to_json())
+    gone = "00000000-0000-4000-8000-000000000000"
+    sqs.send_message(QueueUrl=dlq, MessageBody=TaskMessage(gone, "TASK1").to_json())
+    failure = {
+        "requestContext": {"condition": "RetryAttemptsExhausted"},
+        "DDBStreamBatchInfo": {"batchSize": 3},
+    }
+    sqs.send_message(QueueUrl=provisioned.queue_url("PublisherFailureQueue"), MessageBody=json.dumps(failure))
+
+    page = client.get("/dashboard/dead-letters")
+    assert page.status_code == 200
+    task1 = re.search(
+        r'<section class="card dead-letter-queue" id="queue-TASK1".*?</section>', page.text, re.S
+    ).group(0)
+    assert re.search(r'<dd class="depth">3 ', task1) and "Redrive 3 messages…" in task1
+    assert all(f'href="/dashboard/tasks/{task.id}"' in task1 for task in failed) and "badge-failed" in task1
+    assert "(no such task: it expired)" in task1 and re.search(r'<dd class="oldest">(&lt;1|\d+) s old', task1)
+    failures = re.search(r'id="queue-publisher-failures".*?</section>', page.text, re.S).group(0)
+    assert "3 records" in failures and "RetryAttemptsExhausted" in failures and "Redrive" not in failures
+    task2 = re.search(r'id="queue-TASK2".*?</section>', page.text, re.S).group(0)
+    assert '<dd class="depth">0 ' in task2 and "Empty." in task2
+
+    confirm = client.get("/dashboard/dead-letters/TASK1/redrive")
+    assert (
+        "<h1>Redrive 3 dead letters?</h1>" in confirm.text and "Redrive 3 messages</button>" in confirm.text
+    )
+    assert client.post("/dashboard/dead-letters/TASK1/redrive").status_code == 403  # no CSRF token
+    done = client.post("/dashboard/dead-letters/TASK1/redrive", data={"csrf_token": csrf})
+    assert done.status_code == 200 and "3 messages move back to its queue" in done.text
+    moved = sqs.receive_message(QueueUrl=provisioned.queue_url("Task1Queue"), MaxNumberOfMessages=10)[
+        "Messages"
+    ]
+    assert sorted(TaskMessage.from_json(m["Body"]).task_id for m in moved) == sorted(
+        [*(t.id for t in failed), gone]
+    )
+    # Safe to repeat: nothing is left to move.
+    again = client.post("/dashboard/dead-letters/TASK1/redrive", data={"csrf_token": csrf})
+    assert again.status_code == 409 and "no message is waiting in it" in again.text
+    assert "COMPLETED: 3 of 3 moved" in again.text
+
+
+def test_dead_letter_addresses_that_name_no_redrivable_queue_are_html_404s(client, csrf):
+    for key in ("publisher-failures", "TASK9", "x" * 300):
+        response = client.get(f"/dashboard/dead-letters/{key}/redrive")
+        assert response.status_code == 404 and "text/html" in response.headers["content-type"]
+        refused = client.post(f"/dashboard/dead-letters/{key}/redrive", data={"csrf_token": csrf})
+        assert refused.status_code == 404
+    assert client.get("/dashboard/dead-letters/TASK1").status_code == 404

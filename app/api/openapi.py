@@ -16,17 +16,18 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Header
-from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field
 
+from app.api.auth import PROTECTED_PREFIX
 from app.api.schemas import TaskOut
 from app.domain import rules, webhooks
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-# Declares the scheme on every route that depends on it; ApiKeyMiddleware does the checking.
-api_key_scheme = APIKeyHeader(name="x-api-key", scheme_name="ApiKey", auto_error=False)
+# ApiKeyMiddleware checks x-api-key before any route runs: a dependency per route
+# would only declare it, and cost every request a dependency to solve.
+API_KEY_SCHEME = {"ApiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}}
 
 
 class ErrorDetail(BaseModel):
@@ -205,6 +206,16 @@ def _without_fastapi_validation_errors(document: dict[str, Any]) -> dict[str, An
     return document
 
 
+def _with_api_key_scheme(document: dict[str, Any]) -> dict[str, Any]:
+    """Every /tasks operation needs x-api-key."""
+    document["components"]["securitySchemes"] = API_KEY_SCHEME
+    for path, operations in document["paths"].items():
+        if path == PROTECTED_PREFIX or path.startswith(PROTECTED_PREFIX + "/"):
+            for operation in operations.values():
+                operation["security"] = [{name: []} for name in API_KEY_SCHEME]
+    return document
+
+
 def install(app: FastAPI, clock: Callable[[], float] = time.time) -> None:
     """Serve the document with the ttl and run_at bounds of the moment it is read (both within a year)."""
     _declare_webhook(app)
@@ -212,7 +223,7 @@ def install(app: FastAPI, clock: Callable[[], float] = time.time) -> None:
 
     def document() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _without_fastapi_validation_errors(generate())
+            app.openapi_schema = _with_api_key_scheme(_without_fastapi_validation_errors(generate()))
         served = copy.deepcopy(app.openapi_schema)
         fields = served["components"]["schemas"]["CreateTaskRequest"]["properties"]
         now = int(clock())

@@ -68,6 +68,17 @@ class RootPathMiddleware:
         await self.app(scope, receive, send)
 
 
+def lambda_adapter(app: FastAPI) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The app as a Lambda handler of API Gateway events (Mangum)."""
+    from mangum import Mangum
+    from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
+
+    # lifespan="off": the app has no startup work, and "auto" runs it per call.
+    # The dashboard's SVG icon is text: sent base64-encoded, a REST API
+    # without binaryMediaTypes would pass the base64 through to browsers.
+    return Mangum(app, lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, "image/svg+xml"])
+
+
 _lambda_handler = None
 
 
@@ -76,13 +87,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point; the app is built on the first call, not at import."""
     global _lambda_handler
     if _lambda_handler is None:
-        from mangum import Mangum
-        from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
-
-        # lifespan="off": the app has no startup work, and "auto" runs it per call.
-        # The dashboard's SVG icon is text: sent base64-encoded, a REST API
-        # without binaryMediaTypes would pass the base64 through to browsers.
-        _lambda_handler = Mangum(
-            create_app(), lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, "image/svg+xml"]
-        )
+        _lambda_handler = lambda_adapter(create_app())
     return _lambda_handler(event, context)

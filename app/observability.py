@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -153,7 +154,10 @@ def lambda_handler(handler: Callable[[dict[str, Any], Any], Any]) -> Callable[[d
 
     @functools.wraps(handler)  # X-Ray names the handler's subsegment after it
     def run(event: dict[str, Any], context: Any) -> Any:
-        get_logger().debug("event received", extra={"event": _redacted(event)})
+        logger = get_logger()
+        # Redacting the event costs more than the rest of a warm api call: only when it is logged.
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("event received", extra={"event": _redacted(event)})
         return handler(event, context)
 
     @functools.wraps(handler)

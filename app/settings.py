@@ -1,11 +1,19 @@
-"""All configuration, from environment variables with safe local defaults."""
+"""All configuration, from environment variables with safe local defaults.
+
+Each setting is read from the environment variable of its name in upper case
+(``table_name`` from ``TABLE_NAME``), else takes its default; a value given
+to ``Settings(...)`` wins over both (tests). Plain ``os.environ`` reading,
+not pydantic-settings: that library (with dotenv, argparse and gettext) was
+a tenth of the api's cold import, and the workers need no pydantic at all.
+"""
 
 from __future__ import annotations
 
+import math
+import os
+from dataclasses import dataclass, fields
 from functools import lru_cache
-
-from pydantic import field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Any
 
 LOCAL_API_KEY = "local-dev-key"
 # Dashboard sign-in on a laptop: documented in docs/dashboard.md, refused
@@ -18,9 +26,12 @@ LOCAL_SESSION_SECRET = "local-dev-session-secret-not-for-deployed-stages"
 LOCAL_PAGE_TOKEN_SECRET = "local-dev-page-token-secret-not-for-deployed-stages"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+class InvalidSetting(ValueError):
+    """A setting's value that can't be used; the message names its environment variable."""
 
+
+@dataclass(frozen=True, init=False)
+class Settings:
     # "local" for the laptop runtime and tests; a deployed stage otherwise.
     stage: str = "local"
     table_name: str = "async-app-local-tasks"
@@ -80,14 +91,24 @@ class Settings(BaseSettings):
     sign_in_failures_per_user: int = 5
     sign_in_failures_per_client: int = 20
 
-    @field_validator("webhook_retry_delays")
-    @classmethod
-    def _retry_delays_are_seconds(cls, value: str) -> str:
-        """Comma-separated whole seconds, each within SQS's 12-hour visibility limit."""
-        delays = [part.strip() for part in value.split(",") if part.strip()]
+    def __init__(self, **values: Any) -> None:
+        """Each setting from ``values``, else from its environment variable, else its default."""
+        unknown = values.keys() - {setting.name for setting in fields(self)}
+        if unknown:
+            raise TypeError(f"no such setting: {', '.join(sorted(unknown))}")
+        for setting in fields(self):
+            value = values.get(setting.name, os.environ.get(setting.name.upper(), setting.default))
+            if isinstance(value, str) and setting.type != "str":
+                value = _parse(setting.type, setting.name.upper(), value)
+            object.__setattr__(self, setting.name, value)
+        self._check()
+
+    def _check(self) -> None:
+        """Rules beyond each value's type."""
+        # Comma-separated whole seconds, each within SQS's 12-hour visibility limit.
+        delays = [part.strip() for part in self.webhook_retry_delays.split(",") if part.strip()]
         if not delays or not all(part.isdigit() and int(part) <= 43200 for part in delays):
-            raise ValueError("WEBHOOK_RETRY_DELAYS: comma-separated whole seconds, 0 to 43200 each")
-        return value
+            raise InvalidSetting("WEBHOOK_RETRY_DELAYS: comma-separated whole seconds, 0 to 43200 each")
 
     @property
     def webhook_retry_schedule(self) -> tuple[int, ...]:
@@ -96,6 +117,31 @@ class Settings(BaseSettings):
     @property
     def is_local(self) -> bool:
         return self.stage == "local"
+
+
+def _whole_number(text: str) -> int:
+    if not text.strip().lstrip("+-").isdigit():
+        raise ValueError
+    return int(text)
+
+
+def _number(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError
+    return value
+
+
+# How a setting of each type is read from its environment variable ("str" as it is).
+PARSERS = {"int": (_whole_number, "a whole number"), "float": (_number, "a number")}
+
+
+def _parse(kind: str, name: str, text: str) -> Any:
+    parse, expected = PARSERS[kind]
+    try:
+        return parse(text)
+    except (ValueError, KeyError):
+        raise InvalidSetting(f"{name} must be {expected}, not {text!r}") from None
 
 
 @lru_cache

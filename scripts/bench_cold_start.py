@@ -118,7 +118,8 @@ def this_cpu() -> str:
 
 def _top_level(record: Path) -> set[str]:
     """The top-level files and folders a distribution installed (from its RECORD)."""
-    return {line.split(",", 1)[0].split("/", 1)[0] for line in record.read_text().splitlines() if line}
+    names = {line.split(",", 1)[0].split("/", 1)[0] for line in record.read_text().splitlines() if line}
+    return names - {"..", ""}  # scripts installed outside site-packages (../../bin/...) are not in the zip
 
 
 def runnable_here(python: str, manifest: dict[str, Any], built: dict[str, Any], folder: Path) -> Path:
@@ -139,8 +140,13 @@ def runnable_here(python: str, manifest: dict[str, Any], built: dict[str, Any], 
         for name in _top_level(wheel.with_name("RECORD")):
             target = folder / name
             shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
-            source = site / name
-            shutil.copytree(source, target) if source.is_dir() else shutil.copy(source, target)
+        # This CPU's wheel names its own files (_cffi_backend.cpython-313-x86_64-linux-gnu.so).
+        for name in _top_level(site / wheel.parent.name / "RECORD"):
+            source, target = site / name, folder / name
+            if source.is_dir():
+                shutil.copytree(source, target, dirs_exist_ok=True)
+            else:
+                shutil.copy(source, target)
     return folder
 
 

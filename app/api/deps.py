@@ -1,4 +1,10 @@
-"""Dependencies of the routes, as types the routes can read."""
+"""Dependencies of the routes, as types the routes can read, and where blocking calls run.
+
+Every dependency is ``async`` and does no I/O: FastAPI runs a plain ``def``
+dependency in a worker thread, and each such hop costs a request more than
+the rest of its path through the app. Blocking calls (boto3) go through
+``off_loop``.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Path, Request
 
@@ -18,6 +24,22 @@ from app.domain.callbacks import Address
 from app.domain.tracing import TraceContext
 from app.services.ports import TaskRepository
 from app.settings import Settings
+
+T = TypeVar("T")
+
+
+async def off_loop(request: Request, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a blocking call (the store, SSM) where it blocks nobody.
+
+    Under Mangum a Lambda invocation serves one request, so the call runs
+    right here; where uvicorn serves many requests at once (make run), in a
+    worker thread, off the event loop.
+    """
+    if "aws.event" in request.scope:
+        return call(*args, **kwargs)
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(call, *args, **kwargs)
 
 
 def get_settings(request: Request) -> Settings:
@@ -31,11 +53,19 @@ def get_store(request: Request) -> TaskRepository:
     return state.store
 
 
-def get_clock(request: Request) -> Callable[[], float]:
+async def settings_of(request: Request) -> Settings:
+    return get_settings(request)
+
+
+async def store_of(request: Request) -> TaskRepository:
+    return get_store(request)
+
+
+async def get_clock(request: Request) -> Callable[[], float]:
     return getattr(request.app.state, "clock", time.time)
 
 
-def get_resolver(request: Request) -> Callable[[str, int], list[Address]]:
+async def get_resolver(request: Request) -> Callable[[str, int], list[Address]]:
     """How callback hosts are resolved (tests set ``app.state.resolve``)."""
     resolve = getattr(request.app.state, "resolve", None)
     if resolve is None:
@@ -45,13 +75,13 @@ def get_resolver(request: Request) -> Callable[[str, int], list[Address]]:
     return resolve
 
 
-def caller(request: Request) -> str:
+async def caller(request: Request) -> str:
     """Who is asking, for the timeline: the API key's fingerprint (a hash, never the key)."""
     key = request.headers.get("x-api-key", "")
     return f"api key {hashlib.sha256(key.encode()).hexdigest()[:8]}"
 
 
-def idempotency_key(
+async def idempotency_key(
     key: Annotated[
         str | None,
         Header(
@@ -69,21 +99,21 @@ def idempotency_key(
     return key
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(settings_of)]
 ClockDep = Annotated[Callable[[], float], Depends(get_clock)]
-StoreDep = Annotated[TaskRepository, Depends(get_store)]
+StoreDep = Annotated[TaskRepository, Depends(store_of)]
 ResolverDep = Annotated[Callable[[str, int], list[Address]], Depends(get_resolver)]
 CallerDep = Annotated[str, Depends(caller)]
 IdempotencyKeyDep = Annotated[str | None, Depends(idempotency_key)]
 
 
-def require_json(request: Request) -> None:
+async def require_json(request: Request) -> None:
     content_type = request.headers.get("content-type", "")
     if content_type.split(";", 1)[0].strip().lower() != "application/json":
         raise ApiError(415, "unsupported_media_type", "Content-Type must be application/json")
 
 
-def incoming_trace(request: Request) -> TraceContext:
+async def incoming_trace(request: Request) -> TraceContext:
     """The caller's trace context, kept on the task so that every later hop can join it."""
     return TraceContext(
         x_amzn_trace_id=request.headers.get("x-amzn-trace-id") or os.environ.get("_X_AMZN_TRACE_ID"),
@@ -92,7 +122,12 @@ def incoming_trace(request: Request) -> TraceContext:
     )
 
 
-def correlated_task_id(task_id: Annotated[str, Path(json_schema_extra={"format": "uuid"})]) -> str:
+# The path's task id as a plain parameter: for the hot read, where a dependency
+# (``TaskIdDep``) would cost more than the rest of the route.
+TaskIdPath = Annotated[str, Path(json_schema_extra={"format": "uuid"})]
+
+
+async def correlated_task_id(task_id: TaskIdPath) -> str:
     """The path's task id, also set as the correlation id of every log line of the request."""
     observability.correlate(task_id)
     return task_id

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app.api.openapi import ResponsesDocumentedLater
 from app.domain import rules
 
 
@@ -22,7 +22,7 @@ def is_json(request: Request) -> bool:
     return media_type == "application/json" or media_type.endswith("+json")
 
 
-class StrictJsonRoute(APIRoute):
+class StrictJsonRoute(ResponsesDocumentedLater):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 

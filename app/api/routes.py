@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Security
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import AfterValidator
@@ -19,11 +19,14 @@ from app.api.deps import (
     SettingsDep,
     StoreDep,
     TaskIdDep,
+    TaskIdPath,
     TraceDep,
+    get_store,
+    off_loop,
     require_json,
 )
 from app.api.json_body import StrictJsonRoute
-from app.api.openapi import PROTECTED, accepted, api_key_scheme, error_responses
+from app.api.openapi import PROTECTED, ResponsesDocumentedLater, accepted, error_responses
 from app.api.schemas import (
     TASK_TYPE_SCHEMA,
     CreatedOut,
@@ -50,13 +53,12 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
-health_router = APIRouter(generate_unique_id_function=operation_id)
-# x-api-key is checked by ApiKeyMiddleware before the body is parsed; the
-# dependency only declares the scheme in the OpenAPI document.
+health_router = APIRouter(route_class=ResponsesDocumentedLater, generate_unique_id_function=operation_id)
+# x-api-key is checked by ApiKeyMiddleware before the body is parsed, and
+# declared in the OpenAPI document by app/api/openapi.py.
 router = APIRouter(
     prefix="/tasks",
     route_class=StrictJsonRoute,
-    dependencies=[Security(api_key_scheme)],
     responses=error_responses(*PROTECTED),
     generate_unique_id_function=operation_id,
 )
@@ -64,7 +66,7 @@ EPOCH_SECONDS = Query(ge=0, le=9_999_999_999, description="epoch seconds, inclus
 
 
 @health_router.get("/health", response_model=None, responses={200: {"model": HealthOut}})
-def health() -> dict[str, str]:
+async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
@@ -78,7 +80,7 @@ def health() -> dict[str, str]:
         **error_responses(400, 409, 413, 415, 422),
     },
 )
-def create_task(
+async def create_task(
     body: CreateTaskRequest,
     request: Request,
     store: StoreDep,
@@ -107,7 +109,9 @@ def create_task(
             keep=keep,
         )
 
-    reply = idempotent.once(
+    reply = await off_loop(
+        request,
+        idempotent.once,
         store,
         _idempotent_request(request, key, body.model_dump(exclude_none=True)),
         lambda task: _accepted(request, task, {"id": task.id}),
@@ -120,7 +124,8 @@ def create_task(
 
 
 @router.get("", response_model=None, responses={200: {"model": TaskListOut}, **error_responses(400, 422)})
-def list_tasks(
+async def list_tasks(
+    request: Request,
     store: StoreDep,
     status: TaskStatus | None = None,
     task_type: Annotated[
@@ -130,7 +135,7 @@ def list_tasks(
     next_token: Annotated[str | None, Query(description="The next_token of the previous page")] = None,
     created_from: Annotated[int | None, EPOCH_SECONDS] = None,
     created_to: Annotated[int | None, EPOCH_SECONDS] = None,
-) -> dict[str, object]:
+) -> JSONResponse:
     query = TaskQuery(
         status=status,
         task_type=task_type,
@@ -138,8 +143,8 @@ def list_tasks(
         created_to=created_to,
         limit=limit,
     )
-    page = tasks.list_tasks(store, query, next_token)
-    return {"tasks": [task.to_public() for task in page.tasks], "next_token": page.next_token}
+    page = await off_loop(request, tasks.list_tasks, store, query, next_token)
+    return JSONResponse({"tasks": [task.to_public() for task in page.tasks], "next_token": page.next_token})
 
 
 @router.get(
@@ -148,16 +153,21 @@ def list_tasks(
     response_model=None,
     responses={200: {"model": TaskOut}, **error_responses(404)},
 )
-def get_task(task_id: TaskIdDep, store: StoreDep) -> dict[str, object]:
-    return tasks.get_task(store, task_id).to_public()
+async def get_task(task_id: TaskIdPath, request: Request) -> JSONResponse:
+    # The busiest route takes no dependencies: FastAPI solving each one cost a
+    # warm call more than a fifth of its time (scripts/bench_warm_path.py).
+    observability.correlate(task_id)
+    task = await off_loop(request, tasks.get_task, get_store(request), task_id)
+    return JSONResponse(task.to_public())
 
 
 @router.get(
     "/{task_id}/events", response_model=None, responses={200: {"model": EventsOut}, **error_responses(404)}
 )
-def get_task_events(task_id: TaskIdDep, store: StoreDep) -> dict[str, object]:
+async def get_task_events(task_id: TaskIdDep, request: Request, store: StoreDep) -> JSONResponse:
     """The task's timeline, oldest first: one event per hop."""
-    return {"task_id": task_id, "events": [e.to_public() for e in timeline.task_timeline(store, task_id)]}
+    events = await off_loop(request, timeline.task_timeline, store, task_id)
+    return JSONResponse({"task_id": task_id, "events": [event.to_public() for event in events]})
 
 
 @router.patch(
@@ -166,11 +176,14 @@ def get_task_events(task_id: TaskIdDep, store: StoreDep) -> dict[str, object]:
     response_model=None,
     responses={200: {"model": TaskOut}, **error_responses(400, 404, 409, 413, 415, 422)},
 )
-def update_task(
-    task_id: TaskIdDep, body: UpdateTaskRequest, store: StoreDep, caller: CallerDep
-) -> dict[str, object]:
+async def update_task(
+    task_id: TaskIdDep, body: UpdateTaskRequest, request: Request, store: StoreDep, caller: CallerDep
+) -> JSONResponse:
     """Move a task through the state machine (CANCELLED ends it at once, even while it runs)."""
-    return tasks.change_status(store, task_id, body.status, body.status_msg, requested_by=caller).to_public()
+    task = await off_loop(
+        request, tasks.change_status, store, task_id, body.status, body.status_msg, requested_by=caller
+    )
+    return JSONResponse(task.to_public())
 
 
 @router.post(
@@ -182,7 +195,7 @@ def update_task(
         **error_responses(404, 409, 422),
     },
 )
-def retry_task(
+async def retry_task(
     task_id: TaskIdDep,
     request: Request,
     store: StoreDep,
@@ -203,7 +216,9 @@ def retry_task(
             keep=keep,
         )
 
-    reply = idempotent.once(
+    reply = await off_loop(
+        request,
+        idempotent.once,
         store,
         _idempotent_request(request, key, None),
         lambda task: _accepted(request, task, {"id": task.id, "retry_of": task_id}),
@@ -228,9 +243,11 @@ def retry_task(
         **error_responses(404, 409),
     },
 )
-def cancel_task(task_id: TaskIdDep, request: Request, store: StoreDep, caller: CallerDep) -> JSONResponse:
+async def cancel_task(
+    task_id: TaskIdDep, request: Request, store: StoreDep, caller: CallerDep
+) -> JSONResponse:
     """Cancel a task that has not ended; 409 for one that has."""
-    task = tasks.cancel_task(store, task_id, caller)
+    task = await off_loop(request, tasks.cancel_task, store, task_id, caller)
     return _reply(Reply(_accepted(request, task, task.to_public())))
 
 
@@ -243,7 +260,7 @@ def cancel_task(task_id: TaskIdDep, request: Request, store: StoreDep, caller: C
         **error_responses(404, 409),
     },
 )
-def resend_webhook(
+async def resend_webhook(
     task_id: TaskIdDep, request: Request, store: StoreDep, settings: SettingsDep
 ) -> JSONResponse:
     """Send a finished task's webhook again; 409 when it has no callback_url or has not ended."""
@@ -251,7 +268,8 @@ def resend_webhook(
     from app.adapters.webhook_queue import WebhookQueue
 
     deliveries = WebhookDeliveries(settings.table_name)
-    send = webhooks.resend(store, deliveries, WebhookQueue(settings.webhook_queue_url), task_id)
+    queue = WebhookQueue(settings.webhook_queue_url)
+    send = await off_loop(request, webhooks.resend, store, deliveries, queue, task_id)
     return _reply(Reply(StoredResponse(202, {"id": task_id, "send": send}, _status_url(request, task_id))))
 
 

@@ -194,7 +194,7 @@ def test_compiled_packages_are_for_the_functions_runtime_and_cpu(artifacts, mani
     abi = "cpython-" + runtime.removeprefix("python").replace(".", "") + "-aarch64-linux-gnu"
     for function, names in artifacts.items():
         extensions = [n for n in names if n.endswith(".so")]
-        assert extensions, f"{function}: compiled dependencies (pydantic_core) are expected"
+        assert extensions, f"{function}: compiled dependencies (wrapt, pydantic_core) are expected"
         with zipfile.ZipFile(packaged(ROOT / manifest["functions"][function]["artifact"])) as archive:
             for extension in extensions:
                 if extension.endswith(".abi3.so"):

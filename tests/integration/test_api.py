@@ -1,5 +1,6 @@
 """The JSON API's contract, through HTTP, against the store on the emulator."""
 
+import dataclasses
 import time
 
 import pytest
@@ -177,7 +178,7 @@ def test_retry_creates_a_linked_task_only_from_failed(client):
 
 def test_links_work_under_a_stage_prefix(settings, provisioned):
     prefixed = TestClient(
-        create_app(settings.model_copy(update={"root_path": "/dev"}), store=provisioned.store)
+        create_app(dataclasses.replace(settings, root_path="/dev"), store=provisioned.store)
     )
     response = prefixed.post("/dev/tasks", json={"task_type": "TASK1", "data": {}}, headers=KEY)
     assert response.status_code == 202

@@ -180,7 +180,7 @@ def test_empty_state(settings, emulator_endpoint):
     from tests.integration.conftest import provision_stage
 
     empty = provision_stage(emulator_endpoint)
-    fresh = make_client(settings.model_copy(update={"table_name": empty.resources.table_name}), empty)
+    fresh = make_client(dataclasses.replace(settings, table_name=empty.resources.table_name), empty)
     sign_in(fresh)
     page = fresh.get("/dashboard")
     assert "No tasks yet" in page.text and row_ids(page.text) == []

@@ -48,7 +48,7 @@ def stage(settings, emulator_endpoint):
     """An empty stage of its own and a signed-in client on it: for tests that see every task."""
     provisioned = provision_stage(emulator_endpoint)
     client = make_client(
-        settings.model_copy(update={"table_name": provisioned.resources.table_name}), provisioned
+        dataclasses.replace(settings, table_name=provisioned.resources.table_name), provisioned
     )
     return provisioned, client, sign_in(client)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import re
 import time
@@ -268,7 +269,7 @@ def test_static_files_are_served_and_versioned(anonymous):
 
 
 def test_every_link_form_and_redirect_works_under_a_prefix(settings, provisioned):
-    client = make_client(settings.model_copy(update={"root_path": "/dev"}), provisioned)
+    client = make_client(dataclasses.replace(settings, root_path="/dev"), provisioned)
     assert client.get("/dev/").headers["location"] == "/dev/dashboard"
     assert client.get("/dev/dashboard").headers["location"] == "/dev/dashboard/login?next=%2Fdev%2Fdashboard"
     csrf = sign_in(client, prefix="/dev")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import time
@@ -158,7 +159,7 @@ def test_ids_that_are_not_task_ids_are_404_and_never_reach_dynamodb(settings, me
 
 def test_a_body_over_the_size_limit_is_413_before_it_is_parsed(settings, provisioned):
     client = TestClient(
-        create_app(settings.model_copy(update={"max_request_bytes": 1000}), store=provisioned.store)
+        create_app(dataclasses.replace(settings, max_request_bytes=1000), store=provisioned.store)
     )
     big = b'{"task_type": "TASK1", "data": {"x": "' + b"y" * 2000 + b'"}}'
     response = client.post("/tasks", content=big, headers=JSON)

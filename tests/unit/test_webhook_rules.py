@@ -73,12 +73,10 @@ def test_the_queue_message_round_trips_and_refuses_other_shapes():
 
 
 def test_the_retry_schedule_setting_is_whole_seconds_within_sqs_limits():
-    from pydantic import ValidationError
-
-    from app.settings import Settings
+    from app.settings import InvalidSetting, Settings
 
     assert Settings(webhook_retry_delays="1, 2,3").webhook_retry_schedule == (1, 2, 3)
     assert Settings().webhook_retry_schedule == webhooks.RETRY_DELAYS_SECONDS
     for bad in ("", "soon", "5,-1", "43201", "1.5"):
-        with pytest.raises(ValidationError, match="WEBHOOK_RETRY_DELAYS"):
+        with pytest.raises(InvalidSetting, match="WEBHOOK_RETRY_DELAYS"):
             Settings(webhook_retry_delays=bad)

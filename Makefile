@@ -43,12 +43,13 @@ deploy-check: $(VENV)/.dev-deps
 
 # The write model's table; cold start of the artefacts a deploy ships (packages them with
 # osls package, then times them); the api's warm GET /tasks/{id} against a bare FastAPI app;
-# then the local stack under load (about 15 minutes).
+# the dashboard's list page; then the local stack under load (about 15 minutes).
 bench: $(VENV)/.dev-deps
 	POWERTOOLS_LOG_LEVEL=WARNING $(BIN)/python -m pytest tests/integration/test_write_model.py -q -p no:cacheprovider
 	bash scripts/deploy_check.sh --package-only
 	$(BIN)/python scripts/bench_cold_start.py
 	$(BIN)/python scripts/bench_warm_path.py
+	$(BIN)/python scripts/bench_dashboard.py
 	$(BIN)/python scripts/bench_load.py
 
 bench-load: $(VENV)/.dev-deps

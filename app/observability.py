@@ -155,6 +155,8 @@ def lambda_handler(handler: Callable[[dict[str, Any], Any], Any]) -> Callable[[d
     @functools.wraps(handler)  # X-Ray names the handler's subsegment after it
     def run(event: dict[str, Any], context: Any) -> Any:
         logger = get_logger()
+        if context is not None:
+            logger.thread_safe_append_keys(**_context_keys(context))
         # Redacting the event costs more than the rest of a warm api call: only when it is logged.
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("event received", extra={"event": _redacted(event)})
@@ -175,6 +177,22 @@ def lambda_handler(handler: Callable[[dict[str, Any], Any], Any]) -> Callable[[d
     return observed
 
 
+def _context_keys(context: Any) -> dict[str, Any]:
+    """The invocation's keys, kept per thread as well as Powertools' global ones.
+
+    Lambda runs one invocation per process at a time, where the two agree.
+    The local runtime runs every function in one process, on threads: with
+    global keys alone, one function's lines carried another's name and task.
+    """
+    return {
+        "function_name": context.function_name,
+        "function_memory_size": context.memory_limit_in_mb,
+        "function_arn": context.invoked_function_arn,
+        "function_request_id": context.aws_request_id,
+        "correlation_id": None,
+    }
+
+
 def _task_subsegment_name(task_type: str | None) -> str:
     return f"## task {task_type or ''}".rstrip()
 
@@ -185,7 +203,7 @@ def _task_annotations(task_id: str, task_type: str | None) -> dict[str, str]:
 
 def correlate(task_id: str, task_type: str | None = None) -> None:
     """Tie the rest of this invocation to one task: log correlation id, an annotated span."""
-    get_logger().set_correlation_id(task_id)
+    get_logger().thread_safe_append_keys(correlation_id=task_id)
     tracer = get_tracer()
     if tracer is not None:
         with tracer.span(_task_subsegment_name(task_type), _task_annotations(task_id, task_type)):
@@ -201,7 +219,7 @@ def correlated(task_id: str, task_type: str | None = None) -> Iterator[None]:
     name only one of them.
     """
     logger = get_logger()
-    logger.set_correlation_id(task_id)
+    logger.thread_safe_append_keys(correlation_id=task_id)
     tracer = get_tracer()
     try:
         if tracer is None:
@@ -210,15 +228,14 @@ def correlated(task_id: str, task_type: str | None = None) -> Iterator[None]:
             with tracer.span(_task_subsegment_name(task_type), _task_annotations(task_id, task_type)):
                 yield
     finally:
-        logger.set_correlation_id(None)
-        logger.remove_keys(["origin_trace"])
+        logger.thread_safe_append_keys(correlation_id=None, origin_trace=None)
 
 
 def record_origin_trace(trace: TraceContext) -> None:
     """Note the trace the task was created in, so a trace viewer can join the hops."""
     if not trace.x_amzn_trace_id and not trace.traceparent:
         return
-    get_logger().append_keys(origin_trace=trace.to_public())
+    get_logger().thread_safe_append_keys(origin_trace=trace.to_public())
     tracer = get_tracer()
     if tracer is not None:
         if trace.xray_root:

@@ -359,16 +359,13 @@ def main() -> int:
             if load_result is None:
                 load_result = load(stack, args.duration, args.clients)
                 in_table += int(load_result["created"])  # type: ignore[call-overload]
+                print_load(load_result, args.clients, args.duration)
         rss_after = stack.rss_mb()
         time.sleep(args.idle)
         rss_idle = stack.rss_mb()
 
     assert load_result is not None
-    print("\nLoad: no-op TASK1 tasks from", args.clients, "clients for", args.duration, "s")
-    print(f"  created   {load_result['created_per_s']:.1f} tasks/s ({load_result['created']} tasks)")
-    print(f"  completed {load_result['completed_in_window_per_s']:.1f} tasks/s within the window; "
-          f"{load_result['completed']} completed in all, {load_result['lost']} lost")  # fmt: skip
-    print_latency(load_result)
+    print_load(load_result, args.clients, args.duration)
     print("\nCost with N tasks in the table: p50 ms, and as a ratio to a second, near-empty stack")
     print("measured call by call in between (so the machine's load weighs on both alike)")
     print(f"  {'tasks':>6}  {'POST /tasks':>16}  {'GET /tasks':>16}  {'dashboard list':>16}")
@@ -380,6 +377,14 @@ def main() -> int:
     load_average = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"load average at the end: {load_average}")
     return 0
+
+
+def print_load(result: dict[str, object], clients: int, duration: float) -> None:
+    print("\nLoad: no-op TASK1 tasks from", clients, "clients for", duration, "s")
+    print(f"  created   {result['created_per_s']:.1f} tasks/s ({result['created']} tasks)")
+    print(f"  completed {result['completed_in_window_per_s']:.1f} tasks/s within the window; "
+          f"{result['completed']} completed in all, {result['lost']} lost", flush=True)  # fmt: skip
+    print_latency(result)
 
 
 def platform_summary() -> str:

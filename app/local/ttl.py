@@ -11,6 +11,7 @@ and each sweep that removed something says so.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -47,8 +48,11 @@ def sweep_table(table: Any, now: float) -> int:
     if table.ttl.get("TimeToLiveStatus") != "ENABLED":
         return 0
     attribute = table.ttl.get("AttributeName")
-    # Look without the lock (a copy of the item list), delete under it, checking again.
-    candidates = [item for item in list(table.all_items()) if _expired(item, attribute, now)]
+    # Copy the item list under the lock (writes change the dicts it walks), look
+    # without it, delete under it, checking again.
+    with WRITE_LOCK:
+        items = list(table.all_items())
+    candidates = [item for item in items if _expired(item, attribute, now)]
     removed = 0
     for candidate in candidates:
         with WRITE_LOCK:
@@ -92,7 +96,10 @@ class TtlSweeper:
 
     def _run(self) -> None:
         while not self._stop.wait(self.sweep_seconds):
-            self.sweep()
+            try:
+                self.sweep()
+            except Exception as exc:  # one failed sweep must not end TTL for the life of the emulator
+                print(f"ttl: sweep failed, trying again in {self.sweep_seconds} s: {exc!r}", file=sys.stderr)
 
     def stop(self) -> None:
         self._stop.set()

@@ -292,8 +292,28 @@ def test_a_receive_sees_what_moto_would_with_one_clock_reading():
     expected = [
         m for m in queue._messages if m.visible and not m.delayed
     ]  # moto's own rule, message by message
-    assert queue.messages == expected
+    assert list(queue.messages) == expected
+    assert len(queue.messages) == 3 and queue.messages
     assert {m.body for m in queue.messages} == {"m0", "m1", "m2", "m3", "m4"} - {m.body for m in received}
+
+
+def test_a_delete_takes_its_message_by_any_of_its_receipt_handles_once():
+    from moto.sqs.exceptions import ReceiptHandleIsInvalid
+    from moto.sqs.models import sqs_backends
+
+    sqs = sqs_backends[ACCOUNT][REGION]
+    queue = sqs.create_queue(f"q-{uuid.uuid4().hex[:8]}")
+    for number in range(5):
+        sqs.send_message(queue.name, f"m{number}")
+    (first,) = sqs.receive_message(queue.name, 1, 0, 0)  # visible again at once
+    (again,) = sqs.receive_message(queue.name, 1, 0, 600)
+    assert again.body == first.body and again.receipt_handle != first.receipt_handle
+    sqs.delete_message(queue.name, first.receipt_handle)  # an older handle of the same message
+    sqs.delete_message(queue.name, again.receipt_handle)  # deleted before: accepted
+    assert [m.body for m in queue._messages] == ["m1", "m2", "m3", "m4"]
+    assert again.body not in {m.body for m in queue.pending_messages}
+    with pytest.raises(ReceiptHandleIsInvalid):
+        sqs.delete_message(queue.name, "no-such-handle")
 
 
 def test_concurrent_receives_never_take_the_same_message():

@@ -5,7 +5,9 @@
 
 It prints:
   - no-op tasks/s created and completed over --duration seconds from --clients
-    threads, and whether any task was lost;
+    threads, first paced at --rate tasks/s in all (does the stack keep up?),
+    then as fast as the clients can (where does it saturate?), and whether
+    any task was lost;
   - end-to-end p50/p95/p99 (created -> completed) and the median of each hop,
     one task at a time on an idle stack, and under that load;
   - the p50 of POST /tasks, GET /tasks?limit=20 and the dashboard's list page
@@ -179,22 +181,30 @@ def wait_drained(stack: Stack, timeout: float = 600) -> None:
     raise SystemExit("tasks were still in flight after the deadline")
 
 
-def load(stack: Stack, duration: float, clients: int) -> dict[str, object]:
-    """Create no-op tasks from ``clients`` threads for ``duration`` seconds; follow them to the end."""
+def load(stack: Stack, duration: float, clients: int, rate: float | None = None) -> dict[str, object]:
+    """Create no-op tasks from ``clients`` threads for ``duration`` seconds; follow them to the end.
+
+    As fast as the clients can, or ``rate`` tasks/s in all, evenly paced.
+    """
     ids: list[str] = []
     lock = threading.Lock()
     stop_at = time.monotonic() + duration
 
-    def work() -> None:
+    def work(offset: int) -> None:
+        interval = clients / rate if rate else 0.0
+        next_at = time.monotonic() + offset * interval / clients
         with httpx.Client(base_url=stack.url, headers=stack.headers, timeout=30) as client:
             while time.monotonic() < stop_at:
+                if interval:
+                    time.sleep(max(0.0, next_at - time.monotonic()))
+                    next_at += interval
                 response = client.post("/tasks", json=NOOP)
                 response.raise_for_status()
                 with lock:
                     ids.append(response.json()["id"])
 
     started = time.time()
-    threads = [threading.Thread(target=work) for _ in range(clients)]
+    threads = [threading.Thread(target=work, args=(number,)) for number in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -319,6 +329,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--sizes", default="0,5000,20000")
     parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=50, help="tasks/s of the paced load phase")
     parser.add_argument("--idle", type=float, default=60)
     parser.add_argument("--latency-tasks", type=int, default=50)
     args = parser.parse_args()
@@ -341,7 +352,6 @@ def main() -> int:
         print_latency(idle_latency)
         by_size: dict[int, dict[str, tuple[float, float]]] = {}
         in_table = args.latency_tasks
-        load_result = None
         for size in sizes:
             if size > in_table:
                 print(f"  filling the table to {size} tasks", flush=True)
@@ -356,16 +366,17 @@ def main() -> int:
                 f"{name} p50 {ms:.1f} ms ({ms / base:.2f}x)" for name, (ms, base) in by_size[size].items()
             ]
             print(f"  {size:>6} tasks: " + ", ".join(cells), flush=True)
-            if load_result is None:
-                load_result = load(stack, args.duration, args.clients)
-                in_table += int(load_result["created"])  # type: ignore[call-overload]
-                print_load(load_result, args.clients, args.duration)
+        # Last, so that the sizes above are what the table held; and they run on the largest table.
+        paced = load(stack, args.duration, args.clients, args.rate)
+        print_load(paced, args.clients, args.duration, args.rate)
+        flood = load(stack, args.duration, args.clients)
+        print_load(flood, args.clients, args.duration)
         rss_after = stack.rss_mb()
         time.sleep(args.idle)
         rss_idle = stack.rss_mb()
 
-    assert load_result is not None
-    print_load(load_result, args.clients, args.duration)
+    print_load(paced, args.clients, args.duration, args.rate)
+    print_load(flood, args.clients, args.duration)
     print("\nCost with N tasks in the table: p50 ms, and as a ratio to a second, near-empty stack")
     print("measured call by call in between (so the machine's load weighs on both alike)")
     print(f"  {'tasks':>6}  {'POST /tasks':>16}  {'GET /tasks':>16}  {'dashboard list':>16}")
@@ -379,8 +390,9 @@ def main() -> int:
     return 0
 
 
-def print_load(result: dict[str, object], clients: int, duration: float) -> None:
-    print("\nLoad: no-op TASK1 tasks from", clients, "clients for", duration, "s")
+def print_load(result: dict[str, object], clients: int, duration: float, rate: float | None = None) -> None:
+    pace = f"{rate:g} tasks/s in all" if rate else "as fast as they can"
+    print(f"\nLoad: no-op TASK1 tasks from {clients} clients for {duration:g} s, {pace}")
     print(f"  created   {result['created_per_s']:.1f} tasks/s ({result['created']} tasks)")
     print(f"  completed {result['completed_in_window_per_s']:.1f} tasks/s within the window; "
           f"{result['completed']} completed in all, {result['lost']} lost", flush=True)  # fmt: skip

@@ -39,7 +39,9 @@ def main() -> int:
     runtime = LocalRuntime(
         data_dir=data_dir,
         visibility_timeout_override=int(override) if override else None,
-        worker_concurrency=int(os.environ.get("LOCAL_WORKER_CONCURRENCY", "2")),
+        # Lambda runs up to a worker's maximumConcurrency (10) at once; locally 4
+        # pollers a queue keep up with 50 no-op tasks/s on 2 cores (make bench-load).
+        worker_concurrency=int(os.environ.get("LOCAL_WORKER_CONCURRENCY", "4")),
         print_hops=os.environ.get("LOCAL_PRINT_HOPS", "true").lower() not in ("0", "false", "no", "off"),
         ttl_sweep_seconds=float(os.environ.get("LOCAL_TTL_SWEEP_SECONDS", DEFAULT_TTL_SWEEP_SECONDS)),
         schedule_seconds_override=float(schedules)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from app.local.runtime import LocalRuntime
 
 # Where `make run` keeps its tables between runs (git-ignored); LOCAL_DATA_DIR moves it.
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / ".local-data"
@@ -75,11 +82,34 @@ def main() -> int:
         # emulator are stopped below and the process exits cleanly.
         for stop_signal in (signal.SIGINT, signal.SIGTERM):
             signal.signal(stop_signal, lambda *_: None)
+        emulator_exit = watch_emulator(runtime, server)
         server.run()
     finally:
         runtime.stop()
         print("  stopped.", flush=True)
+    if emulator_exit:
+        return 1
     return 0
+
+
+def watch_emulator(runtime: LocalRuntime, server: uvicorn.Server) -> list[int]:
+    """Stop the whole stack if the emulator dies (killed, out of memory): every call would fail.
+
+    Returns a list that holds the emulator's exit code once it has died.
+    """
+    assert runtime.emulator is not None
+    process = runtime.emulator.process
+    died: list[int] = []
+
+    def wait() -> None:
+        code = process.wait()
+        if not server.should_exit:
+            died.append(code)
+            print(f"  the AWS emulator stopped (exit code {code}): stopping.", file=sys.stderr, flush=True)
+            server.should_exit = True
+
+    threading.Thread(target=wait, name="emulator-watch", daemon=True).start()
+    return died
 
 
 if __name__ == "__main__":

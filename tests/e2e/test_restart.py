@@ -10,7 +10,9 @@ timeout) before it is resumed, as in AWS.
 
 from __future__ import annotations
 
+import os
 import signal
+from pathlib import Path
 
 import httpx
 import pytest
@@ -82,3 +84,16 @@ def test_after_a_kill_9_no_accepted_task_is_lost_or_stuck(tmp_path):
         assert "redispatched" in [event["hop"] for event in events]
     finally:
         stack.stop()
+
+
+def test_the_stack_stops_saying_why_when_its_emulator_dies(tmp_path):
+    stack = start_stack(tmp_path)
+    try:
+        pid = stack.process.pid
+        (emulator_pid,) = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()  # its one child
+        os.kill(int(emulator_pid), signal.SIGKILL)
+        assert stack.process.wait(timeout=30) == 1
+    finally:
+        if stack.process.poll() is None:
+            stack.kill()
+    assert "the AWS emulator stopped (exit code -9): stopping." in stack.log()

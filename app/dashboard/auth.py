@@ -9,8 +9,9 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
 from app.adapters import secrets
+from app.api.deps import off_loop
 from app.dashboard import session as sessions
-from app.dashboard.deps import SettingsDep, SignInRecordsDep, off_loop
+from app.dashboard.deps import SettingsDep, SignInRecordsDep
 from app.dashboard.session import Session
 from app.services import sign_in
 from app.services.sign_in import SignInRecords

@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from app.dashboard.auth import CsrfChecked, FormDep, SignedIn
 from app.dashboard.deps import StoreDep
 from app.dashboard.errors import DashboardRoute
-from app.dashboard.forms import ListFilters
+from app.dashboard.forms import ListFilters, ticked_ids
 from app.dashboard.routes import safe_next
 from app.dashboard.views import Urls, htmx_target, is_htmx, render
 from app.services import dashboard, tasks
@@ -44,7 +44,7 @@ def cancel(task_id: str, request: Request, session: SignedIn, store: StoreDep) -
 @router.post("/cancel", name="dashboard_cancel_selected", dependencies=[CsrfChecked])
 def cancel_selected(request: Request, session: SignedIn, form: FormDep, store: StoreDep) -> Response:
     """Cancel the ticked tasks, or those a "matching this filter" confirmation named. Safe to repeat."""
-    ids = [value for value in form.getlist("ids") if isinstance(value, str) and value]
+    ids = ticked_ids(form)
     outcome = dashboard.cancel_many(store, ids, session.user or "")
     context = {"outcome": outcome, "asked": len(ids)}
     if not is_htmx(request):

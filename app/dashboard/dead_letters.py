@@ -11,8 +11,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from app.api.deps import off_loop
 from app.dashboard.auth import CsrfChecked, SignedIn
-from app.dashboard.deps import DeadLettersDep, DeadLetterSetup, StoreDep, off_loop
+from app.dashboard.deps import DeadLettersDep, DeadLetterSetup, StoreDep
 from app.dashboard.errors import DashboardRoute, PageNotFound
 from app.dashboard.views import render
 from app.services import dead_letters

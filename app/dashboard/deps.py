@@ -7,9 +7,8 @@ more CPU than its store calls (stubbed) and half its render together.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
@@ -20,22 +19,6 @@ from app.services.ports import TaskRepository
 from app.services.sign_in import SignInRecords
 from app.services.stats import StatsReader
 from app.settings import Settings
-
-T = TypeVar("T")
-
-
-async def off_loop(request: Request, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a blocking call (the store, SSM) where it blocks nobody.
-
-    Under Mangum a Lambda invocation serves one request, so the call runs
-    right here; where uvicorn serves many requests at once (make run), in a
-    worker thread, off the event loop.
-    """
-    if "aws.event" in request.scope:
-        return call(*args, **kwargs)
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(call, *args, **kwargs)
 
 
 async def settings_of(request: Request) -> Settings:

@@ -23,6 +23,11 @@ RANGES: dict[str, int] = {"15m": 15 * 60, "1h": 3600, "24h": 86400, "7d": 7 * 86
 RANGE_LABELS = {"15m": "15 min", "1h": "1 h", "24h": "24 h", "7d": "7 d"}
 
 
+def ticked_ids(form: Any) -> list[str]:
+    """The task ids a bulk form posted (its ``ids`` checkboxes), blanks and files left out."""
+    return [value for value in form.getlist("ids") if isinstance(value, str) and value]
+
+
 def parse_time(value: str, *, end_of: bool = False) -> int:
     """Epoch seconds from a datetime-local value read as UTC ("2026-11-05T10:30[:15]") or from digits.
 

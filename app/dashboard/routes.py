@@ -9,12 +9,13 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from app.adapters import secrets
+from app.api.deps import off_loop
 from app.dashboard import session as sessions
 from app.dashboard import timing
 from app.dashboard.auth import CsrfChecked, FormDep, SessionDep, SignedIn
-from app.dashboard.deps import CounterDep, SettingsDep, SignInRecordsDep, StoreDep, off_loop
+from app.dashboard.deps import CounterDep, SettingsDep, SignInRecordsDep, StoreDep
 from app.dashboard.errors import DashboardRoute, InvalidParameter
-from app.dashboard.forms import CreateForm, ListFilters, parse_create
+from app.dashboard.forms import CreateForm, ListFilters, parse_create, ticked_ids
 from app.dashboard.fragments import live_key
 from app.dashboard.session import Session
 from app.dashboard.views import Urls, htmx_target, is_htmx, render
@@ -349,7 +350,7 @@ def retry_selected(
     request: Request, _: SignedIn, form: FormDep, store: StoreDep, settings: SettingsDep
 ) -> Response:
     """Retry the ticked tasks, or those a "matching this filter" confirmation named. Safe to repeat."""
-    ids = [value for value in form.getlist("ids") if isinstance(value, str) and value]
+    ids = ticked_ids(form)
     outcome = dashboard.retry_many(store, ids, default_ttl_seconds=settings.default_ttl_seconds)
     if not is_htmx(request):
         back = safe_next(request, str(form.get("back", "")))

@@ -10,8 +10,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from app.api.deps import off_loop
 from app.dashboard.auth import SignedIn
-from app.dashboard.deps import StatsDep, off_loop
+from app.dashboard.deps import StatsDep
 from app.dashboard.errors import DashboardRoute
 from app.dashboard.views import htmx_target, render
 

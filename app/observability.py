@@ -184,13 +184,10 @@ def _context_keys(context: Any) -> dict[str, Any]:
     The local runtime runs every function in one process, on threads: with
     global keys alone, one function's lines carried another's name and task.
     """
-    return {
-        "function_name": context.function_name,
-        "function_memory_size": context.memory_limit_in_mb,
-        "function_arn": context.invoked_function_arn,
-        "function_request_id": context.aws_request_id,
-        "correlation_id": None,
-    }
+    from aws_lambda_powertools.logging.lambda_context import build_lambda_context_model
+
+    # The same keys inject_lambda_context sets, and no task yet.
+    return {**vars(build_lambda_context_model(context)), "correlation_id": None}
 
 
 def _task_subsegment_name(task_type: str | None) -> str:

@@ -18,6 +18,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
 
+# The tests run the local-only task types (FLAKY) too, as the local runtime does.
+os.environ.setdefault("LOCAL_ONLY_TASK_TYPES", "on")
+
 
 def free_port() -> int:
     with socket.socket() as probe:

@@ -26,32 +26,24 @@ from app.domain.claims import ClaimDecision, ClaimOutcome, decide_claim
 from app.domain.errors import CancelRequested, InvalidResult, InvalidTransition
 from app.domain.messages import TaskMessage
 from app.domain.task import Task, TaskStatus
+from app.domain.task_types import START_MARGIN_SECONDS, TaskType
 from app.domain.timeline import ErrorInfo, Hop, TaskEvent, event_of
 from app.domain.tracing import TraceContext
 from app.services import timeline
 from app.services.ports import Clock, TaskRepository
 from app.settings import get_settings
+from workers.contract import Run, TaskCancelled, TaskFailure, TaskOutcome, TaskRun
 
 # Time kept back from the invocation's remaining time when computing a lease,
 # so a lease never outlives the invocation that holds it by much.
 LEASE_MARGIN_SECONDS = 2
 DEFAULT_LEASE_SECONDS = 30
-# A record is started only if its task type's longest run, plus this, fits in
-# what is left of the invocation: Lambda would stop it mid-run otherwise.
-START_MARGIN_SECONDS = 2
-
-
-class TaskFailure(Exception):
-    """The task ran and failed for a reason its user should read; not retried."""
+# The largest result a task stores, as JSON (MAX_RESULT_BYTES sets it).
+DEFAULT_MAX_RESULT_BYTES = 16 * 1024
 
 
 class TaskBusy(Exception):
     """Another attempt holds the task; this delivery comes back later."""
-
-
-class TaskCancelled(Exception):
-    """The task's cancel was asked for: raised out of ``run`` (by a progress report, or by the task
-    itself after ``TaskRun.cancel_requested()``); the task ends CANCELLED, its result dropped."""
 
 
 class TaskStopped(Exception):
@@ -60,44 +52,6 @@ class TaskStopped(Exception):
 
 class NotEnoughTime(Exception):
     """Not started: what is left of the invocation can't cover the task's longest run; it comes back."""
-
-
-class SimulatedCrash(Exception):
-    """Raised on purpose (data.crash_attempts) to exercise retries and the DLQ."""
-
-
-@dataclass(frozen=True)
-class TaskOutcome:
-    """What a task type's ``run`` returns: the sentence for people, and the result for programs."""
-
-    message: str
-    # Any JSON value; stored with the task (``result``) when it completes.
-    result: Any = None
-
-
-@dataclass
-class TaskRun:
-    """What a task type's ``run`` function receives.
-
-    ``report_progress(percent, message)`` records progress; it raises
-    TaskCancelled once the task's cancel was asked for. ``cancel_requested()``
-    asks (one conditional write), for a task that reports no progress for a while.
-    """
-
-    task: Task
-    attempt: int
-    resumed: bool
-    report_progress: Callable[[int, str], None] = field(default=lambda percent, message="": None)
-    cancel_requested: Callable[[], bool] = field(default=lambda: False)
-
-    @property
-    def data(self) -> dict[str, Any]:
-        return self.task.data
-
-
-Run = Callable[[TaskRun], TaskOutcome]
-# The largest result a task stores, as JSON (MAX_RESULT_BYTES sets it).
-DEFAULT_MAX_RESULT_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -325,9 +279,6 @@ def process_message(
         )
 
     try:
-        crash_attempts = claimed.data.get("crash_attempts", 0)
-        if isinstance(crash_attempts, int) and decision.attempt <= crash_attempts:
-            raise SimulatedCrash(f"crash requested for attempt {decision.attempt} (data.crash_attempts)")
         outcome = run(
             TaskRun(claimed, decision.attempt, resumed, attempt.report_progress, attempt.cancel_requested)
         )
@@ -409,15 +360,14 @@ def has_time_for(context: Any, max_run_seconds: float) -> bool:
     return remaining is None or remaining() / 1000 >= max_run_seconds + START_MARGIN_SECONDS
 
 
-def make_handler(
-    task_type: str, run: Run, *, max_run_seconds: float
-) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The Lambda handler of the worker for ``task_type``; ``run`` takes ``max_run_seconds`` at most.
+def make_handler(task_type: TaskType, run: Run) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The Lambda handler of the worker for ``task_type``; ``run`` takes its longest run at most.
 
-    serverless.yml gives the function a timeout that fits a full batch of
-    such runs (tests/unit/test_serverless_topology.py checks it); should a
-    batch still run late, the records left are not started but come back.
+    The function's timeout fits a full batch of such runs (app/domain/task_types.py
+    derives it); should a batch still run late, the records left are not started but come back.
     """
+    max_run_seconds = task_type.longest_run_seconds
+    name = task_type.name
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         from aws_lambda_powertools.utilities.batch import (
@@ -435,11 +385,11 @@ def make_handler(
             with observability.correlated(message.task_id, message.task_type):
                 observability.record_origin_trace(delivery.trace)
                 observability.accept_newrelic_headers(delivery.trace.newrelic)
-                if message.task_type != task_type:
-                    raise TaskFailure(f"{task_type} worker got a {message.task_type} task")
+                if message.task_type != name:
+                    raise TaskFailure(f"{name} worker got a {message.task_type} task")
                 if not has_time_for(context, max_run_seconds):
                     observability.get_logger().warning("not started: too little time left in this invocation")
-                    raise NotEnoughTime(f"{task_type} needs up to {max_run_seconds} s")
+                    raise NotEnoughTime(f"{name} needs up to {max_run_seconds} s")
                 # Per record: a lease never outlives the invocation that holds it.
                 lease = lease_seconds_for(context)
                 return process_message(
@@ -453,6 +403,6 @@ def make_handler(
             context=context,
         )
 
-    handler.__name__ = f"{task_type.lower()}_handler"
-    handler.max_run_seconds = max_run_seconds  # type: ignore[attr-defined]
+    handler.__name__ = f"{task_type.function_name}_handler"
+    handler.task_type = task_type  # type: ignore[attr-defined]
     return observability.lambda_handler(handler)

@@ -29,7 +29,7 @@ from app.adapters import aws
 from app.domain.aggregates import Deltas, MinuteStats
 from app.domain.errors import StoreUnavailable
 from app.domain.task import TaskStatus
-from app.domain.task_types import TASK_TYPES
+from app.task_registry import names as task_type_names
 
 MINUTE_ITEMS_KEPT_SECONDS = 2 * 86_400
 HOUR_ITEMS_KEPT_SECONDS = 35 * 86_400
@@ -199,7 +199,7 @@ class TaskAggregates(aws.DynamoDBTable):
         return items
 
     def _count_keys(self, task_type: str | None) -> list[dict[str, Any]]:
-        types = [task_type] if task_type else list(TASK_TYPES)
+        types = [task_type] if task_type else task_type_names()
         return [counts_key(name, shard) for shard in range(self.counter_shards) for name in types]
 
     @staticmethod

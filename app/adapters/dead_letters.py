@@ -18,21 +18,24 @@ import os
 from typing import Any
 
 from app.adapters import aws
-from app.domain.task_types import TASK_TYPES
 from app.services.dead_letters import Move, Peeked, QueueLook, QueueUnavailable, RedriveRefused
+from app.task_registry import task_types
 
 PEEK_MESSAGES = 10
 DLQ_SUFFIX = "-dlq"
 
 
 def queues_from_environment() -> tuple[dict[str, str], str]:
-    """Each task type's DLQ URL (``<TYPE>_DEAD_LETTER_QUEUE_URL``) and PUBLISHER_FAILURES_QUEUE_URL.
+    """Each task type's DLQ URL, and PUBLISHER_FAILURES_QUEUE_URL.
 
-    serverless.yml gives them to the api (``!Ref``); the local runtime sets
-    them to its queues' URLs the same way. Unset: that queue is not shown.
+    A task type's DLQ is TASK_QUEUE_URL_PREFIX and its queue name and "-dlq"
+    (serverless.yml names them so: app/task_type_stack.py); the local
+    runtime sets the prefix for its emulator. Unset: no DLQ is shown.
     """
+    prefix = os.environ.get("TASK_QUEUE_URL_PREFIX", "")
     dead_letters = {
-        task_type: os.environ.get(f"{task_type}_DEAD_LETTER_QUEUE_URL", "") for task_type in TASK_TYPES
+        name: f"{prefix}{task_type.queue_suffix}{DLQ_SUFFIX}" if prefix else ""
+        for name, task_type in task_types().items()
     }
     return dead_letters, os.environ.get("PUBLISHER_FAILURES_QUEUE_URL", "")
 

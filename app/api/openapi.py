@@ -11,6 +11,7 @@ the API key like the routes it describes.
 from __future__ import annotations
 
 import copy
+import json
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
@@ -22,6 +23,7 @@ from pydantic import BaseModel, Field
 from app.api.auth import PROTECTED_PREFIX
 from app.api.schemas import TaskOut
 from app.domain import rules, webhooks
+from app.task_registry import names
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -50,6 +52,9 @@ def _example(error: str, message: str, **extra: Any) -> dict[str, Any]:
 
 
 # status -> (description, examples)
+# Stands for the declared task types' names in the examples, until the document is made.
+KNOWN_TYPES = "<known task types>"
+
 ERRORS: dict[int, tuple[str, dict[str, dict[str, Any]]]] = {
     400: (
         "Malformed input: the body is not standard JSON, or next_token is not one the API issued",
@@ -114,11 +119,11 @@ ERRORS: dict[int, tuple[str, dict[str, dict[str, Any]]]] = {
         {
             "invalid_request": _example(
                 "invalid_request",
-                "Invalid request: body.task_type: unknown task_type 'NOPE'; known types: TASK1, TASK2",
+                f"Invalid request: body.task_type: unknown task_type 'NOPE'; known types: {KNOWN_TYPES}",
                 details=[
                     {
                         "location": "body.task_type",
-                        "message": "unknown task_type 'NOPE'; known types: TASK1, TASK2",
+                        "message": f"unknown task_type 'NOPE'; known types: {KNOWN_TYPES}",
                     }
                 ],
             ),
@@ -267,6 +272,11 @@ def _with_documented_models(document: dict[str, Any], app: FastAPI) -> dict[str,
     return document
 
 
+def _with_task_type_names(document: dict[str, Any]) -> dict[str, Any]:
+    """The examples name the task types declared in workers/tasks/ (read only when the document is made)."""
+    return json.loads(json.dumps(document).replace(KNOWN_TYPES, ", ".join(names())))
+
+
 def install(app: FastAPI, clock: Callable[[], float] = time.time) -> None:
     """Serve the document with the ttl and run_at bounds of the moment it is read (both within a year)."""
     _declare_webhook(app)
@@ -274,8 +284,10 @@ def install(app: FastAPI, clock: Callable[[], float] = time.time) -> None:
 
     def document() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _with_api_key_scheme(
-                _without_fastapi_validation_errors(_with_documented_models(generate(), app))
+            app.openapi_schema = _with_task_type_names(
+                _with_api_key_scheme(
+                    _without_fastapi_validation_errors(_with_documented_models(generate(), app))
+                )
             )
         served = copy.deepcopy(app.openapi_schema)
         fields = served["components"]["schemas"]["CreateTaskRequest"]["properties"]

@@ -28,7 +28,6 @@ from app.api.deps import (
 from app.api.json_body import StrictJsonRoute
 from app.api.openapi import PROTECTED, ResponsesDocumentedLater, accepted, error_responses
 from app.api.schemas import (
-    TASK_TYPE_SCHEMA,
     CreatedOut,
     CreateTaskRequest,
     EventsOut,
@@ -39,6 +38,7 @@ from app.api.schemas import (
     TaskOut,
     UpdateTaskRequest,
     check_task_type,
+    task_type_schema,
 )
 from app.domain import idempotency
 from app.domain.idempotency import StoredResponse
@@ -129,7 +129,7 @@ async def list_tasks(
     store: StoreDep,
     status: TaskStatus | None = None,
     task_type: Annotated[
-        str | None, Query(json_schema_extra=TASK_TYPE_SCHEMA), AfterValidator(check_task_type)
+        str | None, Query(json_schema_extra=task_type_schema), AfterValidator(check_task_type)
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     next_token: Annotated[str | None, Query(description="The next_token of the previous page")] = None,

@@ -14,8 +14,8 @@ from app.domain import rules
 from app.domain.errors import InvalidJson, InvalidTaskInput, TooDeeplyNested
 from app.domain.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, TaskQuery
 from app.domain.task import Task, TaskStatus
-from app.domain.task_types import TASK_TYPES
 from app.services.dashboard import RowKey
+from app.task_registry import names as task_type_names
 
 PAGE_SIZES = (10, 20, 50, 100)
 # The created-time presets beside the pickers: relative, so a bookmark keeps meaning "the last hour".
@@ -83,7 +83,7 @@ class ListFilters:
                 errors[name] = f"Unknown {what} {raw!r}"
 
         pick("status", {status.value: status for status in TaskStatus}, "status")
-        pick("task_type", {task_type: task_type for task_type in TASK_TYPES}, "task type")
+        pick("task_type", {task_type: task_type for task_type in task_type_names()}, "task type")
         pick("sort", {sort: sort for sort in SORTS}, "order")
         through = params.get("through", "").strip()
         if through:
@@ -182,7 +182,7 @@ class ListFilters:
 class CreateForm:
     """The create form as typed, kept for redisplay, and what was wrong with it."""
 
-    task_type: str = next(iter(TASK_TYPES))
+    task_type: str = field(default_factory=lambda: task_type_names()[0])
     data: str = "{}"
     ttl: str = ""
     # The task this form was pre-filled from ("Retry with edited data", "Clone"); not linked to it.
@@ -216,8 +216,8 @@ def parse_create(form: Mapping[str, Any], now: float | None = None) -> tuple[Cre
         cloned_from=cloned_from if rules.TASK_ID.match(cloned_from) else "",
     )
     errors = typed.errors
-    if typed.task_type not in TASK_TYPES:
-        errors["task_type"] = f"Choose one of {', '.join(TASK_TYPES)}"
+    if typed.task_type not in task_type_names():
+        errors["task_type"] = f"Choose one of {', '.join(task_type_names())}"
     data: Any = None
     try:
         data = rules.parse_json(typed.data or "{}")

@@ -19,8 +19,8 @@ from app.dashboard.charts import WIDTH as CHART_WIDTH
 from app.dashboard.charts import timeline_bars
 from app.dashboard.rows import Rows
 from app.domain.task import TaskStatus
-from app.domain.task_types import TASK_TYPES
 from app.services.dashboard import NEW_ROWS_PER_TICK
+from app.task_registry import names as task_type_names
 
 if TYPE_CHECKING:
     import jinja2
@@ -63,7 +63,7 @@ def environment() -> jinja2.Environment:
     from app.services.stats import latency_text
 
     env.globals.update(
-        task_types=list(TASK_TYPES),
+        task_types=task_type_names(),
         statuses=[s.value for s in TaskStatus],
         htmx=HTMX_FILE,
         timeline_bars=timeline_bars,

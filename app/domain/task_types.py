@@ -1,17 +1,171 @@
-"""The task types this service runs: the one list everything else follows.
+"""A task type's declaration, and the Lambda and SQS settings that follow from it.
 
-Adding a type: an entry here, a module in ``workers/`` named after it in lower
-case, and its function, queue, DLQ and subscription in ``serverless.yml``
-(tests fail until all of them exist).
+A task type is declared once, in its own module under ``workers/tasks/``
+(``TASK_TYPE = TaskType(...)``). Everything else per type is derived here,
+with Lambda's and SQS's limits checked, so that a type that cannot run is
+refused when the stack is packaged, with what to change:
+
+- batch size: ``batch_size`` (default 1: no task waits behind another's run);
+- function timeout: a full batch of longest runs, each with its start
+  margin, plus the invocation's own overhead; at least 30 s, at most
+  Lambda's 900 s;
+- queue visibility timeout: six times the function timeout (AWS's advice for
+  SQS event sources), within SQS's 12 hours;
+- maxReceiveCount: ``max_attempts``, and never under 5 (busy and early
+  deliveries count as receives too);
+- concurrency: ``concurrency``, or the stage's ``workerReservedConcurrency``
+  param; at least 2 (the SQS event source's least maximumConcurrency).
+
+Pure Python: the api, the workers, the local runtime and packaging all read it.
 """
 
-TASK_TYPES: dict[str, str] = {
-    "TASK1": "Waits data.duration_seconds (default 2), then completes. "
-    "data.fail=true makes it fail with data.fail_message.",
-    "TASK2": "Counts the words of data.text, reporting progress. Fails when data.text is not a string.",
-}
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+# Lambda and SQS limits the derived settings must respect.
+LAMBDA_MAX_TIMEOUT_SECONDS = 900
+SQS_MAX_VISIBILITY_SECONDS = 12 * 3600
+SQS_MAX_BATCH_SIZE = 10
+SQS_LEAST_MAXIMUM_CONCURRENCY = 2
+LEAST_MAX_RECEIVE_COUNT = 5
+
+# A record starts only when its longest run plus this is left of the invocation
+# (workers/consumer.py), so each record of a batch needs its run plus this.
+START_MARGIN_SECONDS = 2
+# The invocation's own work around its records: the claim and final writes, the batch response.
+INVOCATION_OVERHEAD_SECONDS = 5
+# No worker times out sooner: room for the first call's AWS clients on a cold start.
+LEAST_TIMEOUT_SECONDS = 30
+VISIBILITY_TIMEOUT_FACTOR = 6
+DEFAULT_MAX_ATTEMPTS = 5
+
+# Upper case, as the API shows it: it becomes function, queue and resource names.
+NAME_PATTERN = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")
+MAX_NAME_LENGTH = 30
 
 
-def worker_module(task_type: str) -> str:
-    """The module in ``workers/`` that runs this task type."""
-    return f"workers.{task_type.lower()}"
+class TaskTypeRefused(ValueError):
+    """A declaration that can't be deployed; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class TaskType:
+    """What a task type declares about itself; see the module docstring for what follows from it."""
+
+    name: str
+    description: str
+    # The longest one run of this type may take, in seconds (progress writes included).
+    longest_run_seconds: float
+    batch_size: int = 1
+    # Concurrent runs of this type; None: the stage's workerReservedConcurrency param.
+    concurrency: int | None = None
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    # Data a run of this type accepts: the dashboard's create form and the tests use it.
+    sample_data: dict[str, Any] = field(default_factory=dict)
+    # Runs under the local runtime (make run, tests) only: never packaged, refused by a deployed api.
+    local_only: bool = False
+
+    def __post_init__(self) -> None:
+        for problem in problems(self):
+            raise TaskTypeRefused(f"{self.name or 'a task type'}: {problem}")
+
+    # --- Names: one per kind of thing, all from the type's name -------------------
+
+    @property
+    def function_name(self) -> str:
+        """serverless.yml's function key: TASK1 -> task1, PARTNER_CALL -> partnerCall."""
+        first, *rest = self.name.lower().split("_")
+        return first + "".join(part.capitalize() for part in rest)
+
+    @property
+    def logical_prefix(self) -> str:
+        """The prefix of its CloudFormation logical ids: TASK1 -> Task1, PARTNER_CALL -> PartnerCall."""
+        return "".join(part.capitalize() for part in self.name.lower().split("_"))
+
+    @property
+    def queue_suffix(self) -> str:
+        """Its queue's name after ``<service>-<stage>-``: TASK1 -> task1, PARTNER_CALL -> partner-call."""
+        return self.name.lower().replace("_", "-")
+
+    # --- Settings that follow from the declaration ---------------------------------
+
+    @property
+    def timeout_seconds(self) -> int:
+        return max(LEAST_TIMEOUT_SECONDS, needed_timeout(self.longest_run_seconds, self.batch_size))
+
+    @property
+    def visibility_timeout_seconds(self) -> int:
+        return VISIBILITY_TIMEOUT_FACTOR * self.timeout_seconds
+
+    @property
+    def max_receive_count(self) -> int:
+        return max(LEAST_MAX_RECEIVE_COUNT, self.max_attempts)
+
+
+def needed_timeout(longest_run_seconds: float, batch_size: int) -> int:
+    """The timeout a full batch of longest runs needs."""
+    return math.ceil(batch_size * (longest_run_seconds + START_MARGIN_SECONDS) + INVOCATION_OVERHEAD_SECONDS)
+
+
+def problems(declared: TaskType) -> list[str]:
+    """What keeps a declaration from being deployed, each saying what to change."""
+    found: list[str] = []
+    if not isinstance(declared.name, str) or not NAME_PATTERN.match(declared.name):
+        found.append(
+            f"name {declared.name!r} must be upper case letters and digits, "
+            "words joined by '_' (e.g. RESIZE_IMAGE)"
+        )
+    elif len(declared.name) > MAX_NAME_LENGTH:
+        found.append(f"name is {len(declared.name)} characters; at most {MAX_NAME_LENGTH} fit AWS's names")
+    if not isinstance(declared.description, str) or not declared.description.strip():
+        found.append("description must say in one line what the type does")
+    longest = declared.longest_run_seconds
+    if isinstance(longest, bool) or not isinstance(longest, int | float) or not longest > 0:
+        found.append(f"longest_run_seconds must be a positive number of seconds, not {longest!r}")
+        return found
+    batch = declared.batch_size
+    if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= SQS_MAX_BATCH_SIZE:
+        found.append(f"batch_size must be a whole number from 1 to {SQS_MAX_BATCH_SIZE}, not {batch!r}")
+        return found
+    needed = needed_timeout(longest, batch)
+    if needed > LAMBDA_MAX_TIMEOUT_SECONDS:
+        runs = f"{batch} runs" if batch > 1 else "one run"
+        advice = (
+            "or lower batch_size"
+            if batch > 1 and longest <= longest_run_that_fits(1)
+            else "split the work into shorter tasks (Lambda stops any run at 15 minutes)"
+        )
+        found.append(
+            f"{runs} of up to {longest:g} s need a {needed} s timeout, past Lambda's "
+            f"{LAMBDA_MAX_TIMEOUT_SECONDS} s: with batch_size {batch}, longest_run_seconds can be at most "
+            f"{longest_run_that_fits(batch)}; {advice}"
+        )
+    concurrency = declared.concurrency
+    if concurrency is not None and (
+        isinstance(concurrency, bool)
+        or not isinstance(concurrency, int)
+        or concurrency < SQS_LEAST_MAXIMUM_CONCURRENCY
+    ):
+        found.append(
+            f"concurrency must be a whole number of at least {SQS_LEAST_MAXIMUM_CONCURRENCY} "
+            f"(SQS event sources run at least {SQS_LEAST_MAXIMUM_CONCURRENCY}), "
+            f"or left out, not {concurrency!r}"
+        )
+    attempts = declared.max_attempts
+    if isinstance(attempts, bool) or not isinstance(attempts, int) or not 1 <= attempts <= 100:
+        found.append(f"max_attempts must be a whole number from 1 to 100, not {attempts!r}")
+    if not isinstance(declared.sample_data, dict):
+        found.append("sample_data must be a JSON object (a dict)")
+    if not isinstance(declared.local_only, bool):
+        found.append("local_only must be True or False")
+    return found
+
+
+def longest_run_that_fits(batch_size: int) -> int:
+    """The longest run, in whole seconds, of which a batch of this size fits Lambda's longest timeout."""
+    spare = LAMBDA_MAX_TIMEOUT_SECONDS - INVOCATION_OVERHEAD_SECONDS
+    return math.floor(spare / batch_size - START_MARGIN_SECONDS)

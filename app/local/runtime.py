@@ -170,6 +170,7 @@ class LocalRuntime:
         return self
 
     def _configure_handlers(self) -> None:
+        from app import task_registry
         from app.adapters import aws
         from app.settings import get_settings
 
@@ -178,11 +179,18 @@ class LocalRuntime:
         os.environ["TABLE_NAME"] = self.resources.table_name
         (topic_arn,) = self.resources.topic_arns.values()
         os.environ["TOPIC_ARN"] = topic_arn
-        # Environment variables that name a queue (!Ref SomeQueue: its URL), as AWS resolves them.
+        # Environment variables that name a queue (!Ref SomeQueue: its URL), or are made
+        # of the account's pseudo parameters (!Sub), as AWS resolves them.
         for environment in self.topology.function_environment.values():
             for name, value in environment.items():
                 if isinstance(value, dict) and value.get("Ref") in self.resources.queue_urls:
                     os.environ[name] = self.resources.queue_urls[value["Ref"]]
+                elif isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):
+                    os.environ[name] = sls_config.substitute_pseudo_parameters(
+                        value["Fn::Sub"], self.topology.region
+                    )
+        # The local runtime runs the task types declared local-only too (never deployed).
+        os.environ[task_registry.LOCAL_ONLY_SWITCH] = "on"
         get_settings.cache_clear()
         aws.reset_clients()
 

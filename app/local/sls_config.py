@@ -5,8 +5,11 @@ serverless.yml stays the one place where the table, queues, subscriptions,
 filter patterns and batch settings are declared.
 
 Only the variables this project uses are resolved (${self:...}, ${sls:stage},
-${opt:...}, ${aws:region}, ${param:...} from `params`); any other source (ssm,
-env) is kept as text unless a fallback literal follows it.
+${opt:...}, ${aws:region}, ${param:...} from `params`, and
+${file(./scripts/task-types.js):PART}, the task types' part, which
+app/task_type_stack.py makes here as it does for the framework); any other
+source (ssm, env) is kept as text unless a fallback literal follows it.
+`functions` and `resources` given as lists are merged, as the framework does.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ import yaml
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "serverless.yml"
 LOCAL_STAGE = "local"
+TASK_TYPES_SCRIPT = "./scripts/task-types.js"
+# The account moto's resources live in; what ${AWS::AccountId} is locally.
+LOCAL_ACCOUNT_ID = "123456789012"
 
 # Lambda's defaults when an event leaves a setting out.
 STREAM_DEFAULT_BATCH_SIZE = 100
@@ -195,6 +201,11 @@ class _Resolver:
         return _UNRESOLVED
 
     def _source(self, source: str) -> Any:
+        if source.startswith(f"file({TASK_TYPES_SCRIPT}):"):
+            from app.task_type_stack import part
+
+            # The local runtime runs the local-only task types too; packaging never does.
+            return self.resolve(part(source.rsplit(":", 1)[1], include_local_only=True))
         if len(source) >= 2 and source[0] == source[-1] and source[0] in "'\"":
             return source[1:-1]
         if source.isdigit():
@@ -234,11 +245,54 @@ def referenced_logical_id(node: Any) -> str:
     raise ValueError(f"expected !Ref or !GetAtt, got {node!r}")
 
 
+def _merged(value: Any) -> Any:
+    """A list of mappings merged into one, deeply, later ones winning (the framework's mergeArrays)."""
+    if not isinstance(value, list):
+        return value
+    merged: dict[str, Any] = {}
+    for item in value:
+        merged = _merge(merged, item or {})
+    return merged
+
+
+def _merge(into: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    result = dict(into)
+    for key, value in other.items():
+        if isinstance(result.get(key), dict) and isinstance(value, dict):
+            result[key] = _merge(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
 def _read(path: Path, stage: str) -> dict[str, Any]:
     # A SafeLoader subclass: only the CloudFormation tags are added.
     document = yaml.load(path.read_text(), Loader=CloudFormationLoader)
     region = _Resolver(document, stage, None).resolve(document["provider"].get("region", "us-east-1"))
-    return _Resolver(document, stage, region).resolve(document)
+    resolved = _Resolver(document, stage, region).resolve(document)
+    for key in ("functions", "resources"):
+        resolved[key] = _merged(resolved.get(key))
+    return resolved
+
+
+_PSEUDO_PARAMETER = re.compile(r"\$\{AWS::(\w+)\}")
+
+
+def substitute_pseudo_parameters(text: str, region: str) -> str:
+    """A !Sub of AWS's pseudo parameters only, with the local account's values."""
+    values = {
+        "Region": region,
+        "AccountId": LOCAL_ACCOUNT_ID,
+        "Partition": "aws",
+        "URLSuffix": "amazonaws.com",
+    }
+
+    def value(match: re.Match[str]) -> str:
+        if match.group(1) not in values:
+            raise ValueError(f"the local runtime can't resolve ${{AWS::{match.group(1)}}} in {text!r}")
+        return values[match.group(1)]
+
+    return _PSEUDO_PARAMETER.sub(value, text)
 
 
 def read(path: str | Path = DEFAULT_PATH, stage: str = LOCAL_STAGE) -> dict[str, Any]:

@@ -18,8 +18,8 @@ from typing import Protocol
 from app.domain import rules
 from app.domain.messages import MalformedMessage, TaskMessage
 from app.domain.task import Task
-from app.domain.task_types import TASK_TYPES
 from app.services.ports import TaskRepository
+from app.task_registry import names as task_type_names
 
 PUBLISHER_FAILURES = "publisher-failures"
 
@@ -120,7 +120,7 @@ def configured_queues(
     """Task type (or "publisher-failures") -> (queue URL, redrivable), in the registry's order."""
     queues = {
         task_type: (dead_letter_urls[task_type], True)
-        for task_type in TASK_TYPES
+        for task_type in task_type_names()
         if dead_letter_urls.get(task_type)
     }
     if publisher_failure_url:

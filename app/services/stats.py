@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from app.domain.aggregates import BUCKET_BOUNDS_MS, MinuteStats, percentile
-from app.domain.task_types import TASK_TYPES
 from app.services.ports import Clock
+from app.task_registry import names as task_type_names
 
 
 @dataclass(frozen=True)
@@ -106,12 +106,12 @@ def stats(reader: StatsReader, clock: Clock = time.time) -> list[TypeStats]:
     now = clock()
     requests = [
         (task_type, window.unit, *window_bounds(window, now))
-        for task_type in TASK_TYPES
+        for task_type in task_type_names()
         for window in WINDOWS
     ]
     read = reader.series_many(requests)
     result = []
-    for task_type in TASK_TYPES:
+    for task_type in task_type_names():
         series = []
         for window in WINDOWS:
             found = read.get((task_type, window.unit), {})

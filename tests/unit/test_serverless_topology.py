@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from app.domain.task_types import TASK_TYPES, worker_module
+from app import task_registry
+from app.domain.task_types import START_MARGIN_SECONDS
 from app.local import sls_config
 
 SERVERLESS_YML = Path(sls_config.DEFAULT_PATH)
@@ -19,9 +20,10 @@ def topology() -> sls_config.Topology:
 def test_every_task_type_has_a_worker_queue_dlq_and_subscription(topology):
     workers = {function.name: function for function in topology.sqs_functions}
     subscriptions = {s.queue_logical_id: s for s in topology.subscriptions}
-    for task_type in TASK_TYPES:
-        worker = workers[task_type.lower()]
-        assert worker.handler == f"{worker_module(task_type)}.handler"
+    declared = task_registry.task_types()
+    for task_type in declared.values():
+        worker = workers[task_type.function_name]
+        assert worker.handler == f"{declared.module_of(task_type.name)}.handler"
         assert worker.report_batch_item_failures
         queue = topology.queues[worker.queue_logical_id]
         assert queue.dead_letter_logical_id in topology.queues
@@ -30,19 +32,19 @@ def test_every_task_type_has_a_worker_queue_dlq_and_subscription(topology):
         # AWS advises six times the function timeout for SQS event sources.
         assert queue.visibility_timeout >= 6 * worker.timeout
         subscription = subscriptions[worker.queue_logical_id]
-        assert subscription.filter_policy == {"task_type": [task_type]}
+        assert subscription.filter_policy == {"task_type": [task_type.name]}
         assert subscription.raw_message_delivery
 
 
 def test_no_queue_or_worker_without_a_task_type(topology):
-    worker_names = {f.name for f in topology.sqs_functions if f.handler.startswith("workers.task")}
-    assert worker_names == {task_type.lower() for task_type in TASK_TYPES}
-    assert {s.filter_policy["task_type"][0] for s in topology.subscriptions} == set(TASK_TYPES)
+    worker_names = {f.name for f in topology.sqs_functions if f.handler.startswith("workers.tasks.")}
+    assert worker_names == {task_type.function_name for task_type in task_registry.task_types().values()}
+    assert {s.filter_policy["task_type"][0] for s in topology.subscriptions} == set(task_registry.names())
 
 
 def test_every_task_dead_letter_queue_is_drained_by_the_dead_letter_handler(topology):
     drained = {f.queue_logical_id for f in topology.sqs_functions if f.name == "deadLetters"}
-    workers = {f.queue_logical_id for f in topology.sqs_functions if f.handler.startswith("workers.task")}
+    workers = {f.queue_logical_id for f in topology.sqs_functions if f.handler.startswith("workers.tasks.")}
     dlqs = {topology.queues[queue].dead_letter_logical_id for queue in workers}
     assert drained == dlqs
     # The webhook DLQ is kept for an operator: nothing drains it.
@@ -126,7 +128,9 @@ def test_the_due_index_is_sparse_and_keys_only():
 def test_names_follow_the_stage():
     dev = sls_config.load(stage="dev")
     assert dev.table.name == "async-app-dev-tasks"
-    assert {q.name for q in dev.queues.values()} >= {"async-app-dev-task1", "async-app-dev-task1-dlq"}
+    for task_type in task_registry.task_types().values():
+        queue = f"async-app-dev-{task_type.queue_suffix}"
+        assert {q.name for q in dev.queues.values()} >= {queue, f"{queue}-dlq"}
 
 
 def test_resolver_handles_fallbacks_and_unknown_sources(tmp_path):
@@ -142,11 +146,12 @@ def test_resolver_handles_fallbacks_and_unknown_sources(tmp_path):
 
 
 def test_each_worker_timeout_fits_a_full_batch_of_its_longest_runs(topology):
-    from workers.consumer import START_MARGIN_SECONDS
-
     workers = {function.name: function for function in topology.sqs_functions}
-    for task_type in TASK_TYPES:
-        worker = workers[task_type.lower()]
-        handler = importlib.import_module(worker_module(task_type)).handler
-        needed = worker.batch_size * (handler.max_run_seconds + START_MARGIN_SECONDS)
+    declared = task_registry.task_types()
+    for task_type in declared.values():
+        worker = workers[task_type.function_name]
+        # The worker runs what its module declares, as the stack was made from.
+        handler = importlib.import_module(declared.module_of(task_type.name)).handler
+        assert handler.task_type == task_type
+        needed = worker.batch_size * (task_type.longest_run_seconds + START_MARGIN_SECONDS)
         assert worker.timeout >= needed, f"{worker.name}: {worker.batch_size} runs need {needed} s"

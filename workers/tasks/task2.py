@@ -5,9 +5,19 @@ Its result: {"words": n}.
 
 from __future__ import annotations
 
-from workers.consumer import TaskFailure, TaskOutcome, TaskRun, make_handler
+from workers.contract import TaskFailure, TaskOutcome, TaskRun, TaskType, make_handler
 
 PROGRESS_STEPS = 4
+
+TASK_TYPE = TaskType(
+    name="TASK2",
+    description="Counts the words of data.text, reporting progress. Fails when data.text is not a string.",
+    # Counting words takes milliseconds; a few writes of progress, a second or two.
+    longest_run_seconds=2,
+    # Short runs: five to a batch still start within seconds of each other.
+    batch_size=5,
+    sample_data={"text": "the quick brown fox"},
+)
 
 
 def run(task: TaskRun) -> TaskOutcome:
@@ -24,5 +34,4 @@ def run(task: TaskRun) -> TaskOutcome:
     return TaskOutcome(f"counted {words} word{'s' if words != 1 else ''}", {"words": words})
 
 
-# Counting words takes milliseconds; a few writes of progress, a second or two.
-handler = make_handler("TASK2", run, max_run_seconds=2)
+handler = make_handler(TASK_TYPE, run)

@@ -11,9 +11,18 @@ from __future__ import annotations
 import math
 import time
 
-from workers.consumer import TaskFailure, TaskOutcome, TaskRun, make_handler
+from workers.contract import TaskFailure, TaskOutcome, TaskRun, TaskType, make_handler
 
-MAX_DURATION_SECONDS = 20  # well inside the function's 30 s timeout
+MAX_DURATION_SECONDS = 20
+
+TASK_TYPE = TaskType(
+    name="TASK1",
+    description="Waits data.duration_seconds (default 2), then completes. "
+    "data.fail=true makes it fail with data.fail_message.",
+    # Its longest wait (MAX_DURATION_SECONDS), and a second for its progress writes.
+    longest_run_seconds=21,
+    sample_data={"duration_seconds": 2},
+)
 
 
 def run(task: TaskRun) -> TaskOutcome:
@@ -31,5 +40,4 @@ def run(task: TaskRun) -> TaskOutcome:
     return TaskOutcome(f"done in {duration} s", {"slept_seconds": duration})
 
 
-# Its longest run, and a second for its progress writes.
-handler = make_handler("TASK1", run, max_run_seconds=MAX_DURATION_SECONDS + 1)
+handler = make_handler(TASK_TYPE, run)

@@ -161,10 +161,13 @@ _UNRESOLVED = object()
 
 
 class _Resolver:
-    def __init__(self, document: dict[str, Any], stage: str, region: str | None):
+    def __init__(
+        self, document: dict[str, Any], stage: str, region: str | None, include_local_only: bool = True
+    ):
         self.document = document
         self.stage = stage
         self.region = region
+        self.include_local_only = include_local_only
 
     def resolve(self, node: Any) -> Any:
         if isinstance(node, dict):
@@ -205,7 +208,7 @@ class _Resolver:
             from app.task_type_stack import part
 
             # The local runtime runs the local-only task types too; packaging never does.
-            return self.resolve(part(source.rsplit(":", 1)[1], include_local_only=True))
+            return self.resolve(part(source.rsplit(":", 1)[1], include_local_only=self.include_local_only))
         if len(source) >= 2 and source[0] == source[-1] and source[0] in "'\"":
             return source[1:-1]
         if source.isdigit():
@@ -245,7 +248,7 @@ def referenced_logical_id(node: Any) -> str:
     raise ValueError(f"expected !Ref or !GetAtt, got {node!r}")
 
 
-def _merged(value: Any) -> Any:
+def merged(value: Any) -> Any:
     """A list of mappings merged into one, deeply, later ones winning (the framework's mergeArrays)."""
     if not isinstance(value, list):
         return value
@@ -265,13 +268,13 @@ def _merge(into: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _read(path: Path, stage: str) -> dict[str, Any]:
+def _read(path: Path, stage: str, include_local_only: bool = True) -> dict[str, Any]:
     # A SafeLoader subclass: only the CloudFormation tags are added.
     document = yaml.load(path.read_text(), Loader=CloudFormationLoader)
     region = _Resolver(document, stage, None).resolve(document["provider"].get("region", "us-east-1"))
-    resolved = _Resolver(document, stage, region).resolve(document)
+    resolved = _Resolver(document, stage, region, include_local_only).resolve(document)
     for key in ("functions", "resources"):
-        resolved[key] = _merged(resolved.get(key))
+        resolved[key] = merged(resolved.get(key))
     return resolved
 
 
@@ -295,9 +298,11 @@ def substitute_pseudo_parameters(text: str, region: str) -> str:
     return _PSEUDO_PARAMETER.sub(value, text)
 
 
-def read(path: str | Path = DEFAULT_PATH, stage: str = LOCAL_STAGE) -> dict[str, Any]:
+def read(
+    path: str | Path = DEFAULT_PATH, stage: str = LOCAL_STAGE, include_local_only: bool = True
+) -> dict[str, Any]:
     """serverless.yml as a whole, its variables resolved for ``stage``; CloudFormation's tags kept."""
-    return _read(Path(path), stage)
+    return _read(Path(path), stage, include_local_only)
 
 
 def _resources_of_type(resources: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
@@ -440,8 +445,11 @@ def _functions(
     return streams, queues, scheduled
 
 
-def load(path: str | Path = DEFAULT_PATH, stage: str = LOCAL_STAGE) -> Topology:
-    document = _read(Path(path), stage)
+def load(
+    path: str | Path = DEFAULT_PATH, stage: str = LOCAL_STAGE, include_local_only: bool = True
+) -> Topology:
+    """What the local runtime runs; without the local-only task types, what a package deploys."""
+    document = _read(Path(path), stage, include_local_only)
     provider = document["provider"]
     resources = document["resources"]["Resources"]
     functions = document.get("functions", {})

@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
+from app.local import sls_config
 from app.local.sls_config import CloudFormationLoader
+from app.task_type_stack import part
 from tests.deploy.packaged import MANIFEST, ROOT, STATE, TEMPLATE, packaged
 
 
@@ -52,5 +54,22 @@ def artifacts(manifest: dict[str, Any]) -> dict[str, list[str]]:
 
 @pytest.fixture(scope="session")
 def declared() -> dict[str, Any]:
-    """serverless.yml parsed as YAML, before the framework touches it."""
-    return yaml.load((ROOT / "serverless.yml").read_text(), Loader=CloudFormationLoader)
+    """serverless.yml parsed as YAML, before the framework resolves its variables; the task types'
+    parts (${file(./scripts/task-types.js):...}) put in and its lists merged, as the framework does."""
+    document = _with_task_type_parts(
+        yaml.load((ROOT / "serverless.yml").read_text(), Loader=CloudFormationLoader)
+    )
+    for key in ("functions", "resources"):
+        document[key] = sls_config.merged(document[key])
+    return document
+
+
+def _with_task_type_parts(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {key: _with_task_type_parts(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_with_task_type_parts(value) for value in node]
+    reference = f"${{file({sls_config.TASK_TYPES_SCRIPT}):"
+    if isinstance(node, str) and node.startswith(reference) and node.endswith("}"):
+        return part(node[len(reference) : -1], include_local_only=False)
+    return node

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.deploy
 
 @pytest.fixture(scope="module")
 def document():
-    return sls_config.read(stage=STAGE)
+    return sls_config.read(stage=STAGE, include_local_only=False)
 
 
 def test_each_functions_role_is_serverless_ymls_statement_for_statement(resources, document):

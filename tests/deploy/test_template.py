@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from app.domain.task_types import TASK_TYPES, worker_module
+from app import task_type_stack as stack
+from app.task_registry import read_folder
 from tests.deploy.packaged import (
     STAGE,
     STATE,
@@ -27,11 +28,13 @@ from tests.deploy.packaged import (
 pytestmark = pytest.mark.deploy
 
 SERVICE = "async-app"
+# The task types a package deploys (workers/tasks/, local-only ones left out).
+DEPLOYED = read_folder()
 FUNCTIONS = {
     "api": "app.main.handler",
     "publisher": "workers.publisher.handler",
     "changes": "workers.changes.handler",
-    **{task_type.lower(): f"{worker_module(task_type)}.handler" for task_type in TASK_TYPES},
+    **{t.function_name: f"{DEPLOYED.module_of(t.name)}.handler" for t in DEPLOYED.values()},
     "deadLetters": "workers.dead_letters.handler",
     "reconciler": "workers.reconciler.handler",
     "scheduler": "workers.scheduler.handler",
@@ -187,9 +190,10 @@ def test_api_can_read_and_write_tasks_and_read_its_parameters_only(resources):
     assert {arn.split(":parameter", 1)[1] for arn in granted["ssm:GetParameter"]} == parameter_names
     # POST /tasks/{id}/webhook/resend sends to the webhook queue; a dashboard redrive moves a
     # DLQ's messages back to its task queue, which SQS authorizes as the caller's SendMessage.
-    assert granted.pop("sqs:SendMessage") == {"WebhookQueue", "Task1Queue", "Task2Queue"}
+    queues = {stack.queue_id(t) for t in DEPLOYED.values()}
+    assert granted.pop("sqs:SendMessage") == {"WebhookQueue", *queues}
     # The dashboard's dead-letters page: it looks at the DLQs and publisher-failures, redrives DLQs.
-    dlqs = {"Task1DeadLetterQueue", "Task2DeadLetterQueue"}
+    dlqs = {stack.dead_letter_queue_id(t) for t in DEPLOYED.values()}
     for action in ("sqs:GetQueueAttributes", "sqs:ReceiveMessage"):
         assert granted.pop(action) == {*dlqs, "PublisherFailureQueue"}, action
     for action in ("sqs:StartMessageMoveTask", "sqs:ListMessageMoveTasks", "sqs:DeleteMessage"):
@@ -197,10 +201,15 @@ def test_api_can_read_and_write_tasks_and_read_its_parameters_only(resources):
     assert not [action for action in granted if action.startswith(("sqs:", "sns:"))]
     assert {key: env[key] for key in env if key.endswith("QUEUE_URL")} == {
         "WEBHOOK_QUEUE_URL": {"Ref": "WebhookQueue"},
-        "TASK1_DEAD_LETTER_QUEUE_URL": {"Ref": "Task1DeadLetterQueue"},
-        "TASK2_DEAD_LETTER_QUEUE_URL": {"Ref": "Task2DeadLetterQueue"},
         "PUBLISHER_FAILURES_QUEUE_URL": {"Ref": "PublisherFailureQueue"},
     }
+    # Each task type's queue URL is this prefix and its queue's name (one variable, whatever the types).
+    prefix = env["TASK_QUEUE_URL_PREFIX"]["Fn::Sub"]
+    assert (
+        prefix == f"https://sqs.${{AWS::Region}}.${{AWS::URLSuffix}}/${{AWS::AccountId}}/{SERVICE}-{STAGE}-"
+    )
+    for logical_id in queues | dlqs:
+        assert resources[logical_id]["Properties"]["QueueName"].startswith(f"{SERVICE}-{STAGE}-")
 
 
 def test_publisher_reads_the_stream_publishes_to_the_topic_and_parks_failures(resources):
@@ -231,8 +240,8 @@ def test_each_worker_consumes_its_own_queue_only(resources):
         "sqs:DeleteMessage",
         "sqs:GetQueueAttributes",
     }
-    for task_type in TASK_TYPES:
-        function = task_type.lower()
+    for task_type in DEPLOYED.values():
+        function = task_type.function_name
         granted = _grants(resources, function)
         (mapping,) = mappings_of(resources, function)
         queue = referenced(mapping["EventSourceArn"])
@@ -306,19 +315,21 @@ def test_every_task_type_has_queue_dlq_policy_subscription_and_worker(resources)
     functions = _functions(resources)
     drained_dlqs = {referenced(m["EventSourceArn"]) for m in mappings_of(resources, "deadLetters")}
     worker_queues = set()
-    for task_type in TASK_TYPES:
-        function = task_type.lower()
+    for task_type in DEPLOYED.values():
+        function = task_type.function_name
         (mapping,) = mappings_of(resources, function)
         queue_id = referenced(mapping["EventSourceArn"])
         worker_queues.add(queue_id)
         queue = resources[queue_id]["Properties"]
-        assert queue["QueueName"] == f"{SERVICE}-{STAGE}-{function}"
+        assert queue["QueueName"] == f"{SERVICE}-{STAGE}-{task_type.queue_suffix}"
 
         # Redrive to a DLQ that the deadLetters function drains.
         redrive = queue["RedrivePolicy"]
         dlq_id = referenced(redrive["deadLetterTargetArn"])
         assert resources[dlq_id]["Type"] == "AWS::SQS::Queue"
-        assert resources[dlq_id]["Properties"]["QueueName"] == f"{SERVICE}-{STAGE}-{function}-dlq"
+        assert (
+            resources[dlq_id]["Properties"]["QueueName"] == f"{SERVICE}-{STAGE}-{task_type.queue_suffix}-dlq"
+        )
         # At least five deliveries, as AWS advises, so a busy task's returns don't exhaust them.
         assert int(redrive["maxReceiveCount"]) >= 5
         assert dlq_id in drained_dlqs
@@ -347,10 +358,10 @@ def test_every_task_type_has_queue_dlq_policy_subscription_and_worker(resources)
         ]
         assert subscription["TopicArn"] == {"Ref": "TasksTopic"}
         assert subscription["Protocol"] == "sqs"
-        assert subscription["FilterPolicy"] == {"task_type": [task_type]}
+        assert subscription["FilterPolicy"] == {"task_type": [task_type.name]}
         assert subscription["RawMessageDelivery"] is True
 
-    assert len(subscriptions) == len(TASK_TYPES), "a subscription without a task type"
+    assert len(subscriptions) == len(DEPLOYED), "a subscription without a task type"
     assert drained_dlqs == {
         referenced(resources[q]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]) for q in worker_queues
     }
@@ -449,7 +460,8 @@ def test_sqs_mappings_are_what_serverless_yml_declares(resources, declared):
 def topology():
     from app.local import sls_config
 
-    return sls_config.load(stage=STAGE)
+    # Without the local-only task types, which no package deploys.
+    return sls_config.load(stage=STAGE, include_local_only=False)
 
 
 @pytest.mark.parametrize("name", ["publisher", "changes"])

@@ -278,7 +278,7 @@ def test_find_by_the_short_id_the_list_shows(console: Page, live_stack):
 
 def test_retry_with_edited_data_and_every_attempt_on_the_task_page(console: Page, live_stack):
     # Crashes once, then completes: two attempts (the message comes back after 2 s locally).
-    task_id = create_through_api(live_stack, "TASK1", {"duration_seconds": 0, "crash_attempts": 1})
+    task_id = create_through_api(live_stack, "FLAKY", {"crash_attempts": 1})
     console.goto(f"/dashboard/tasks/{task_id}")
     attempts = console.locator("#attempts tr.attempt")
     expect(attempts).to_have_count(2, timeout=30_000)

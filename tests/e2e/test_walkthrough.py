@@ -58,14 +58,14 @@ def test_task2_counts_words(live_stack):
 
 
 def test_a_crashed_attempt_is_retried_and_resumed(live_stack):
-    body = {"task_type": "TASK1", "data": {"duration_seconds": 0, "crash_attempts": 1}}
+    body = {"task_type": "FLAKY", "data": {"crash_attempts": 1}}
     location = post(live_stack, body).headers["location"]
     done = wait_until(lambda: finished(live_stack, location), timeout=30, what="the retry to finish")
-    assert (done["status"], done["status_msg"]) == ("COMPLETED", "done in 0 s")
+    assert (done["status"], done["status_msg"]) == ("COMPLETED", "completed on attempt 2")
 
 
 def test_a_task_that_always_crashes_ends_failed_through_the_dlq(live_stack):
-    body = {"task_type": "TASK2", "data": {"text": "x", "crash_attempts": 99}}
+    body = {"task_type": "FLAKY", "data": {"crash_attempts": 99}}
     location = post(live_stack, body).headers["location"]
     done = wait_until(lambda: finished(live_stack, location), timeout=45, what="the DLQ handler to fail it")
     assert done["status"] == "FAILED"

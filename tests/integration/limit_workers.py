@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
-from workers.consumer import TaskOutcome, TaskRun, make_handler
+from app.task_registry import get
+from workers.contract import TaskOutcome, TaskRun, make_handler
 
 RUN_SECONDS = 1.0
 
@@ -16,4 +18,4 @@ def sleep_as_told(task: TaskRun) -> TaskOutcome:
 
 
 # Declares runs of up to a second, so a 3 s invocation starts only one of them.
-one_second_runs = make_handler("TASK1", sleep_as_told, max_run_seconds=RUN_SECONDS)
+one_second_runs = make_handler(replace(get("TASK1"), longest_run_seconds=RUN_SECONDS), sleep_as_told)

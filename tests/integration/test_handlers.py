@@ -73,7 +73,7 @@ def test_publisher_handler_with_a_stream_event(deployed):
 
 
 def test_worker_handler_with_an_sqs_event_reports_only_the_bad_record(deployed):
-    from workers.task1 import handler
+    from workers.tasks.task1 import handler
 
     task = a_task(data={"duration_seconds": 0})
     deployed.store.add(task)
@@ -91,12 +91,12 @@ def test_worker_handler_with_an_sqs_event_reports_only_the_bad_record(deployed):
 
 def test_exhausted_retries_redrive_to_the_dlq_and_end_failed(deployed):
     """Every attempt crashes; SQS redrives after maxReceiveCount; the DLQ handler fails the task."""
-    task = a_task(data={"crash_attempts": 99, "duration_seconds": 0})
+    task = a_task("FLAKY", {"crash_attempts": 99})
     deployed.store.add(task)
     deployed.clients["sns"].publish(
         TopicArn=deployed.topic_arn,
-        Message=json.dumps({"task_id": task.id, "task_type": "TASK1"}),
-        MessageAttributes={"task_type": {"DataType": "String", "StringValue": "TASK1"}},
+        Message=json.dumps({"task_id": task.id, "task_type": "FLAKY"}),
+        MessageAttributes={"task_type": {"DataType": "String", "StringValue": "FLAKY"}},
     )
     functions = {f.queue_logical_id: f for f in deployed.topology.sqs_functions}
     stop = threading.Event()
@@ -108,7 +108,7 @@ def test_exhausted_retries_redrive_to_the_dlq_and_end_failed(deployed):
             deployed.resources.queue_arns[logical_id],
             PollerContext(deployed.clients, deployed.topology.region, stop, invocations.append),
         )
-        for logical_id in ("Task1Queue", "Task1DeadLetterQueue")
+        for logical_id in ("FlakyQueue", "FlakyDeadLetterQueue")
     ]
     threads = [threading.Thread(target=p.run, daemon=True) for p in pollers]
     for thread in threads:
@@ -124,11 +124,11 @@ def test_exhausted_retries_redrive_to_the_dlq_and_end_failed(deployed):
         stop.set()
         for thread in threads:
             thread.join(5)
-    max_receives = deployed.topology.queues["Task1Queue"].max_receive_count
+    max_receives = deployed.topology.queues["FlakyQueue"].max_receive_count
     assert failed.attempt == max_receives
     assert failed.status_msg.startswith(
         f"gave up after {max_receives} attempt(s); last: attempt {max_receives} crashed"
     )
-    worker_calls = [i for i in invocations if i.function == "task1"]
+    worker_calls = [i for i in invocations if i.function == "flaky"]
     assert len(worker_calls) == max_receives and all(i.failed == 1 for i in worker_calls)
     assert [i.function for i in invocations][-1] == "deadLetters"

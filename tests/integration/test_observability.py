@@ -33,10 +33,9 @@ def run_one_task_through_every_hop(deployed, data: dict) -> str:
     # the one the running test captures (capture starts after fixture setup).
     handler = observability.get_logger().registered_handler
     handler.stream = sys.stdout
-    from workers.task1 import handler as task1
-
     from app.main import handler as api
     from workers.publisher import handler as publisher
+    from workers.tasks.task1 import handler as task1
 
     request = event("apigw_rest_event.json")
     request["headers"].update(

@@ -59,7 +59,7 @@ def test_a_task_never_picked_up_is_sent_to_its_workers_again(deployed, monkeypat
 
 
 def test_an_attempt_that_stopped_without_finishing_is_resumed_from_a_new_message(deployed, monkeypatch):
-    from workers.task1 import handler as task1
+    from workers.tasks.task1 import handler as task1
 
     stopped = stored(
         deployed, TaskStatus.IN_PROGRESS, attempt=1, lease_expires=int(HOUR_AGO) + 30,

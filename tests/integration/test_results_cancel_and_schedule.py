@@ -11,9 +11,9 @@ from app.local.filter_patterns import matches_any
 from app.services import recovery, scheduler, tasks
 from tests.factories import FAR_FUTURE, a_task
 from tests.integration.conftest import provision_stage
-from workers import task1, task2
 from workers.consumer import TaskCancelled, TaskOutcome, process_message
 from workers.reconciler import task_ids_in_stream_range
+from workers.tasks import task1, task2
 
 
 @pytest.fixture

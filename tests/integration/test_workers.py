@@ -9,8 +9,9 @@ from app.domain.task import TaskStatus
 from app.local.filter_patterns import matches_any
 from tests.factories import a_task
 from tests.integration.conftest import provision_stage
-from workers.consumer import SimulatedCrash, TaskBusy, TaskFailure, TaskOutcome, process_message
+from workers.consumer import TaskBusy, TaskFailure, TaskOutcome, process_message
 from workers.publisher import publish_records
+from workers.tasks import flaky
 
 
 @pytest.fixture
@@ -87,14 +88,14 @@ def test_a_delivery_while_another_attempt_holds_the_task_comes_back_later(provis
 
 
 def test_a_crashed_attempt_is_resumed_by_the_retry(provisioned):
-    task = a_task(data={"crash_attempts": 1})
+    task = a_task("FLAKY", {"crash_attempts": 1})
     provisioned.store.add(task)
-    message = TaskMessage(task.id, "TASK1")
-    with pytest.raises(SimulatedCrash):
-        process_message(provisioned.store, message, Counter(), lease_seconds=30)
+    message = TaskMessage(task.id, "FLAKY")
+    with pytest.raises(flaky.DeliberateCrash):
+        process_message(provisioned.store, message, flaky.run, lease_seconds=30)
     crashed = provisioned.store.get(task.id)
     assert crashed.status is TaskStatus.IN_PROGRESS
-    assert "attempt 1 crashed: SimulatedCrash" in crashed.status_msg
+    assert "attempt 1 crashed: DeliberateCrash" in crashed.status_msg
     assert crashed.lease_expires == 0  # released: the retry need not wait
 
     assert (

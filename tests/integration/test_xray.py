@@ -108,7 +108,7 @@ def test_one_search_by_task_id_finds_the_api_and_worker_hops(deployed, daemon, t
     publish_records(records, deployed.topic_arn, deployed.clients["sns"])
     (delivery,) = deployed.receive("Task1Queue")
     response, worker_segments = invoke_as_lambda(
-        "workers.task1.handler", {"Records": [delivery]}, WORKER_TRACE, daemon, tmp_path
+        "workers.tasks.task1.handler", {"Records": [delivery]}, WORKER_TRACE, daemon, tmp_path
     )
     assert response == {"batchItemFailures": []}
 

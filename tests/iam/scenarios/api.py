@@ -15,6 +15,8 @@ import httpx
 from app.adapters.passwords import hash_password
 from app.domain.task import TaskStatus
 from app.services import tasks
+from app.task_registry import task_types
+from app.task_type_stack import dead_letter_queue_id
 from tests.factories import a_task
 from tests.iam.harness import Stage
 from tests.iam.scenarios import scenario
@@ -203,13 +205,13 @@ def dashboard_stats_and_dead_letters(stage: Stage) -> None:
     expect(api.get("/dashboard/stats", headers={**HTMX, "HX-Target": "stats"}), 200)
     # A dead letter in each DLQ, put there with the test's own client; the page peeks at every queue.
     sqs = stage.provisioned.clients["sqs"]
-    for task_type in ("TASK1", "TASK2"):
-        task = a_task(task_type)
+    for task_type in task_types().values():
+        task = a_task(task_type.name)
         stage.store.add(task)
-        queue = stage.provisioned.queue_url(f"{task_type.title()}DeadLetterQueue")
-        sqs.send_message(QueueUrl=queue, MessageBody=TaskMessage(task.id, task_type).to_json())
+        queue = stage.provisioned.queue_url(dead_letter_queue_id(task_type))
+        sqs.send_message(QueueUrl=queue, MessageBody=TaskMessage(task.id, task_type.name).to_json())
     page = expect(api.get("/dashboard/dead-letters"), 200).text
     assert "Redrive 1 message" in page
-    for task_type in ("TASK1", "TASK2"):
+    for task_type in task_types():
         expect(api.get(f"/dashboard/dead-letters/{task_type}/redrive"), 200)
         expect(api.post(f"/dashboard/dead-letters/{task_type}/redrive", data={"csrf_token": csrf}), 200)

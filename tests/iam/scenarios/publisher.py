@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from app.task_registry import task_types
+from app.task_type_stack import queue_id
 from tests.conftest import wait_until
 from tests.factories import a_task
 from tests.iam.harness import Stage
@@ -19,10 +21,11 @@ def queued(stage: Stage, logical_id: str) -> bool:
 @scenario("publisher")
 def new_tasks_are_published_to_the_queue_of_their_type(stage: Stage) -> None:
     with stage.lambda_service("publisher"):
-        for task_type in ("TASK1", "TASK2"):
+        for task_type in task_types():
             stage.store.add(a_task(task_type))
         wait_until(
-            lambda: queued(stage, "Task1Queue") and queued(stage, "Task2Queue"), what="tasks published"
+            lambda: all(queued(stage, queue_id(task_type)) for task_type in task_types().values()),
+            what="tasks published",
         )
 
 

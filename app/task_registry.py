@@ -39,8 +39,11 @@ class Declared(dict[str, TaskType]):
 
 def read_declaration(path: Path) -> TaskType:
     """The ``TASK_TYPE = TaskType(...)`` of one module, from its source."""
-    where = f"{path.parent.name}/{path.name}"
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    where = path.name
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except SyntaxError as wrong:
+        raise TaskTypeRefused(f"{where}: line {wrong.lineno}: {wrong.msg}") from None
     calls = [
         node.value
         for node in tree.body

@@ -15,16 +15,18 @@ lists of queue ARNs that other roles name.
 
     python -m app.task_type_stack              every part, as JSON (local-only types left out)
     python -m app.task_type_stack --local      the same with local-only types (what make run runs)
+    python -m app.task_type_stack --folder F   the types declared in F instead of workers/tasks/
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from app.domain.task_types import TaskType, TaskTypeRefused
-from app.task_registry import Declared, read_folder
+from app.task_registry import TASKS_FOLDER, Declared, read_folder
 
 PARTS = ("functions", "resources", "deadLetterEvents", "deadLetterQueueArns", "taskQueueArns", "summary")
 DEFAULT_CONCURRENCY = "${param:workerReservedConcurrency}"
@@ -379,8 +381,9 @@ def part(name: str, *, include_local_only: bool) -> Any:
 
 
 def main(argv: list[str]) -> int:
+    folder = Path(argv[argv.index("--folder") + 1]) if "--folder" in argv else TASKS_FOLDER
     try:
-        declared = read_folder(include_local_only="--local" in argv)
+        declared = read_folder(folder, include_local_only="--local" in argv)
     except TaskTypeRefused as refused:
         print(f"task type refused: {refused}", file=sys.stderr)
         return 2

@@ -274,10 +274,12 @@ def targets(folders: dict[str, Path], emulator: LocalAws) -> dict[str, Target]:
             lambda: {"Records": [emulator.stream_record("TASK1", task1)]},
         ),
         "task1": Target(
-            folders["task1"], "workers.task1.handler", lambda: emulator.delivery("TASK1", task1, "Task1Queue")
+            folders["task1"],
+            "workers.tasks.task1.handler",
+            lambda: emulator.delivery("TASK1", task1, "Task1Queue"),
         ),
         "task2": Target(
-            folders["task2"], "workers.task2.handler",
+            folders["task2"], "workers.tasks.task2.handler",
             lambda: emulator.delivery("TASK2", {"text": "one two three"}, "Task2Queue"),
         ),
         "deadLetters": Target(

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from app import task_registry
 from tests.conftest import wait_until
 from tests.e2e.accessibility import no_axe_violations
 from tests.e2e.test_dashboard import api_task, create_through_api, finished, row
@@ -488,7 +489,7 @@ def test_stats_per_type_as_charts_refreshed_in_place(console: Page, live_stack):
 def test_dead_letters_show_every_queue_and_redrive_asks_first(console: Page):
     console.get_by_role("navigation", name="Dashboard").get_by_role("link", name="Dead letters").click()
     expect(console.get_by_role("heading", name="Dead letters", level=1)).to_be_visible()
-    for key in ("TASK1", "TASK2", "publisher-failures"):
+    for key in (*task_registry.names(), "publisher-failures"):
         expect(console.locator(f"#queue-{key} .depth")).to_contain_text(re.compile(r"^\d+ "))
     check_page(console, "the dead letters")
     # The local deadLetters function drains a DLQ within seconds, so here it is (almost always) empty:

@@ -6,6 +6,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
+from app import task_registry
 from app.main import create_app
 from app.settings import Settings
 
@@ -63,7 +64,11 @@ def test_ttl_may_be_int_string_or_absent(client, settings):
 @pytest.mark.parametrize(
     ("body", "status", "fragments"),
     [
-        ({"task_type": "NOPE", "data": {}}, 422, ["unknown task_type 'NOPE'", "TASK1, TASK2"]),
+        (
+            {"task_type": "NOPE", "data": {}},
+            422,
+            ["unknown task_type 'NOPE'", ", ".join(task_registry.names())],
+        ),
         ({"task_type": "TASK1", "data": [1, 2]}, 422, ["body.data", "dictionary"]),
         ({"task_type": "TASK1", "data": "text"}, 422, ["body.data"]),
         ({"task_type": "TASK1"}, 422, ["body.data", "required"]),

@@ -15,6 +15,7 @@ from html import unescape
 import pytest
 from fastapi.testclient import TestClient
 
+from app import task_registry
 from app.adapters.aggregates import TaskAggregates
 from app.adapters.task_store import TaskStore
 from app.domain.task import TaskStatus
@@ -436,7 +437,7 @@ def test_create_without_javascript_redirects_to_the_list(client, csrf):
         ({"data": '{"blob": "' + "x" * 70_000 + '"}'}, "data", "limit is 65536 bytes"),
         ({"ttl": "tomorrow"}, "ttl", "ttl must be epoch seconds"),
         ({"ttl": "1000"}, "ttl", "is in the past"),
-        ({"task_type": "TASK9"}, "type", "Choose one of TASK1, TASK2"),
+        ({"task_type": "TASK9"}, "type", f"Choose one of {', '.join(task_registry.names())}"),
     ],
 )
 def test_bad_create_input_is_shown_next_to_its_field(client, csrf, fields, field, message):

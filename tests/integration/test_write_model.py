@@ -15,12 +15,14 @@ from app.domain.sharding import PARTITION_WRITE_UNITS_PER_SECOND, ShardCounts
 from app.local.pollers import PollerContext, SqsPoller, StreamPoller
 from app.local.write_model import hottest_keys, indexes_of, measure, stream_batches_per_second, table_rows
 from app.services import tasks
+from app.task_registry import read_folder
 from tests.conftest import wait_until
 
 pytestmark = pytest.mark.integration
 TASKS_PER_TYPE = 8
-# What each type does when it runs as usual: TASK1 reports progress once, TASK2 once per chunk.
-DATA = {"TASK1": {"duration_seconds": 1}, "TASK2": {"text": "one two\nthree four five"}}
+# Each deployed type, running its declared sample data (what it does as usual).
+DATA = {name: task_type.sample_data for name, task_type in read_folder().items()}
+WORKERS = {task_type.function_name for task_type in read_folder().values()}
 TARGET = 10_000
 WCU_PER_TASK_LIMIT = 20
 
@@ -33,7 +35,7 @@ def pipeline(deployed, stop: threading.Event) -> list[threading.Thread]:
         StreamPoller(f, resources.stream_arn, None, context) for f in deployed.topology.stream_functions
     ]
     for function in deployed.topology.sqs_functions:
-        if function.name.startswith("task"):
+        if function.name in WORKERS:
             queue = function.queue_logical_id
             pollers.append(
                 SqsPoller(function, resources.queue_urls[queue], resources.queue_arns[queue], context)

@@ -2,6 +2,7 @@
 
 import pytest
 
+from app import task_registry
 from app.dashboard.forms import ListFilters, parse_create, parse_time, time_input
 from app.dashboard.fragments import ago, live_key, pretty_json, short_id, utc
 from app.domain.listing import DEFAULT_PAGE_SIZE
@@ -86,7 +87,7 @@ def test_a_good_create_form():
         ({"data": '{"a": Infinity}'}, "data", "Infinity is not a JSON number"),
         ({"ttl": "12.5"}, "ttl", "ttl must be epoch seconds"),
         ({"ttl": str(NOW - 10)}, "ttl", "is in the past"),
-        ({"task_type": ""}, "task_type", "Choose one of TASK1, TASK2"),
+        ({"task_type": ""}, "task_type", f"Choose one of {', '.join(task_registry.names())}"),
     ],
 )
 def test_bad_create_forms_keep_what_was_typed(form, field, message):

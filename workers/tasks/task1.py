@@ -21,7 +21,7 @@ TASK_TYPE = TaskType(
     "data.fail=true makes it fail with data.fail_message.",
     # Its longest wait (MAX_DURATION_SECONDS), and a second for its progress writes.
     longest_run_seconds=21,
-    sample_data={"duration_seconds": 2},
+    sample_data={"duration_seconds": 1},
 )
 
 

@@ -1,0 +1,203 @@
+"""Task types: declarations read from their modules' source, the settings that follow, and what is refused."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from app import task_registry, task_type_stack
+from app.domain.task_types import (
+    LAMBDA_MAX_TIMEOUT_SECONDS,
+    START_MARGIN_SECONDS,
+    TaskType,
+    TaskTypeRefused,
+)
+
+TASKS = Path(task_registry.TASKS_FOLDER)
+
+
+def declared(**overrides) -> TaskType:
+    return TaskType(
+        **{"name": "RESIZE_IMAGE", "description": "Resizes an image.", "longest_run_seconds": 10, **overrides}
+    )
+
+
+def copy_of_task2(folder: Path, name: str, module: str, **replacements: str) -> Path:
+    source = (TASKS / "task2.py").read_text().replace('name="TASK2"', f'name="{name}"')
+    for old, new in replacements.items():
+        source = source.replace(old, new)
+    path = folder / f"{module}.py"
+    path.write_text(source)
+    return path
+
+
+@pytest.fixture
+def tasks_folder(tmp_path: Path) -> Path:
+    """A copy of workers/tasks/ to add to and take from."""
+    folder = tmp_path / "tasks"
+    shutil.copytree(TASKS, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    return folder
+
+
+# --- the settings that follow from a declaration ---------------------------------------------
+
+
+def test_names_of_every_kind_follow_the_type_name():
+    task_type = declared(name="PARTNER_CALL")
+    assert (task_type.function_name, task_type.logical_prefix, task_type.queue_suffix) == (
+        "partnerCall",
+        "PartnerCall",
+        "partner-call",
+    )
+    assert (declared(name="TASK1").function_name, declared(name="TASK1").logical_prefix) == ("task1", "Task1")
+
+
+@pytest.mark.parametrize(("longest", "batch"), [(1, 1), (2, 5), (21, 1), (12, 5), (60, 10), (893, 1)])
+def test_the_timeout_fits_a_full_batch_and_the_queue_follows_lambdas_advice(longest, batch):
+    task_type = declared(longest_run_seconds=longest, batch_size=batch)
+    assert task_type.timeout_seconds >= batch * (longest + START_MARGIN_SECONDS)
+    assert 30 <= task_type.timeout_seconds <= LAMBDA_MAX_TIMEOUT_SECONDS
+    assert task_type.visibility_timeout_seconds >= 6 * task_type.timeout_seconds
+    assert task_type.visibility_timeout_seconds <= 12 * 3600
+    assert task_type.max_receive_count >= 5
+
+
+def test_a_copy_of_task2_with_longer_runs_gets_a_timeout_that_fits_them():
+    """Copying TASK2's settings by hand once gave `5 runs need 70 s; 30 >= 70`: now the timeout follows."""
+    copied = replace(task_registry.read_folder()["TASK2"], name="TASK3", longest_run_seconds=12)
+    assert copied.batch_size == 5 and copied.timeout_seconds >= 5 * (12 + START_MARGIN_SECONDS)
+
+
+def test_max_attempts_sets_the_receive_count_never_under_five():
+    assert declared(max_attempts=8).max_receive_count == 8
+    assert declared(max_attempts=2).max_receive_count == 5
+
+
+@pytest.mark.parametrize(
+    ("overrides", "says"),
+    [
+        (
+            {"longest_run_seconds": 1200},
+            "one run of up to 1200 s need a 1207 s timeout, past Lambda's 900 s: with batch_size 1, "
+            "longest_run_seconds can be at most 893; split the work into shorter tasks",
+        ),
+        (
+            {"longest_run_seconds": 200, "batch_size": 5},
+            "longest_run_seconds can be at most 177; or lower batch_size",
+        ),
+        ({"name": "task3"}, "must be upper case letters and digits"),
+        ({"name": "A" * 31}, "at most 30 fit AWS's names"),
+        ({"description": " "}, "description must say in one line"),
+        ({"longest_run_seconds": 0}, "longest_run_seconds must be a positive number"),
+        ({"batch_size": 11}, "batch_size must be a whole number from 1 to 10"),
+        ({"concurrency": 1}, "concurrency must be a whole number of at least 2"),
+        ({"max_attempts": 0}, "max_attempts must be a whole number from 1 to 100"),
+    ],
+)
+def test_a_declaration_that_cannot_run_in_lambda_is_refused_saying_what_to_change(overrides, says):
+    with pytest.raises(TaskTypeRefused) as refused:
+        declared(**overrides)
+    assert says in str(refused.value)
+
+
+# --- reading the modules' source ---------------------------------------------------------------
+
+
+def test_every_module_of_workers_tasks_is_a_declared_type_and_its_handler_runs_it():
+    import importlib
+
+    every = task_registry.read_folder(include_local_only=True)
+    modules = {path.stem for path in TASKS.glob("*.py") if not path.name.startswith("_")}
+    assert {every.module_of(name).rsplit(".", 1)[1] for name in every} == modules
+    for name, task_type in every.items():
+        module = importlib.import_module(every.module_of(name))
+        # What the source says is what the module, imported, declares and runs.
+        assert task_type == module.TASK_TYPE
+        assert module.handler.task_type == task_type
+
+
+def test_local_only_types_are_seen_only_where_the_switch_is_on(monkeypatch):
+    assert "FLAKY" not in task_registry.read_folder()
+    assert "FLAKY" in task_registry.read_folder(include_local_only=True)
+    monkeypatch.setenv(task_registry.LOCAL_ONLY_SWITCH, "off")
+    assert "FLAKY" not in task_registry.names()
+    monkeypatch.setenv(task_registry.LOCAL_ONLY_SWITCH, "on")
+    assert "FLAKY" in task_registry.names()
+    # Deployed types come first: the dashboard's first choice is never a local-only one.
+    assert task_registry.names()[-1] == "FLAKY"
+
+
+def test_a_copy_under_a_new_name_is_a_new_type(tasks_folder):
+    copy_of_task2(tasks_folder, "TASK3", "task3")
+    types = task_registry.read_folder(tasks_folder)
+    assert list(types) == ["TASK1", "TASK2", "TASK3"]
+    assert types.module_of("TASK3") == "workers.tasks.task3"
+
+
+def test_a_copy_that_keeps_the_original_name_is_refused(tasks_folder):
+    copy_of_task2(tasks_folder, "TASK2", "task3")
+    with pytest.raises(TaskTypeRefused, match=re.escape("TASK2 is declared twice, in task2.py and task3.py")):
+        task_registry.read_folder(tasks_folder)
+
+
+def test_a_declaration_must_be_literal_and_present(tasks_folder):
+    copy_of_task2(
+        tasks_folder, "TASK3", "task3", **{"longest_run_seconds=2": "longest_run_seconds=2 * SECONDS"}
+    )
+    with pytest.raises(TaskTypeRefused, match=re.escape("task3.py: longest_run_seconds= must be a literal")):
+        task_registry.read_folder(tasks_folder)
+    (tasks_folder / "task3.py").write_text("def run(task):\n    pass\n")
+    with pytest.raises(TaskTypeRefused, match=re.escape("task3.py: declare the type once")):
+        task_registry.read_folder(tasks_folder)
+    (tasks_folder / "task3.py").write_text('TASK_TYPE = TaskType(name="TASK3", colour="red")\n')
+    with pytest.raises(TaskTypeRefused, match=r"task3\.py: .*unexpected keyword argument 'colour'"):
+        task_registry.read_folder(tasks_folder)
+
+
+# --- the stack's part per type -------------------------------------------------------------------
+
+
+def test_a_copied_type_gets_its_whole_part_of_the_stack_and_removing_it_takes_it_back(tasks_folder):
+    before = task_type_stack.parts(task_registry.read_folder(tasks_folder))
+    copy_of_task2(tasks_folder, "TASK3", "task3")
+    after = task_type_stack.parts(task_registry.read_folder(tasks_folder))
+    added = set(after["resources"]["Resources"]) - set(before["resources"]["Resources"])
+    assert added == {
+        "Task3Queue",
+        "Task3DeadLetterQueue",
+        "Task3QueuePolicy",
+        "Task3Subscription",
+        "Task3Role",
+        "Task3QueueAgeAlarm",
+        "Task3DeadLetterQueueAgeAlarm",
+        "Task3DeadLetterQueueDepthAlarm",
+        "Task3ErrorsAlarm",
+        "Task3ThrottlesAlarm",
+    }
+    assert set(after["functions"]) - set(before["functions"]) == {"task3"}
+    assert after["functions"]["task3"]["handler"] == "workers.tasks.task3.handler"
+    assert after["resources"]["Resources"]["Task3Subscription"]["Properties"]["FilterPolicy"] == {
+        "task_type": ["TASK3"]
+    }
+    for part in ("deadLetterEvents", "deadLetterQueueArns", "taskQueueArns"):
+        assert len(after[part]) == len(before[part]) + 1
+    (tasks_folder / "task3.py").unlink()
+    assert task_type_stack.parts(task_registry.read_folder(tasks_folder)) == before
+
+
+def test_the_stack_script_refuses_a_type_lambda_cannot_run(tasks_folder, capsys):
+    copy_of_task2(
+        tasks_folder,
+        "REPORT",
+        "report",
+        **{"longest_run_seconds=2": "longest_run_seconds=1200", "batch_size=5,": ""},
+    )
+    assert task_type_stack.main(["--folder", str(tasks_folder)]) == 2
+    said = capsys.readouterr().err
+    assert said.startswith(
+        "task type refused: report.py: REPORT: one run of up to 1200 s need a 1207 s timeout"
+    )

@@ -208,3 +208,23 @@ def test_store_unreachable_is_503_json(settings):
 
     broken = TestClient(create_app(settings, store=TaskStore("t", dead)))
     assert_error(broken.get("/tasks", headers=KEY), 503, "DynamoDB")
+
+
+def test_every_declared_type_is_accepted_and_in_the_openapi_enum(client):
+    for name, task_type in task_registry.task_types().items():
+        response = create(client, {"task_type": name, "data": task_type.sample_data})
+        assert response.status_code == 202, response.text
+    document = client.get("/openapi.json", headers=KEY).json()
+    schema = document["components"]["schemas"]["CreateTaskRequest"]["properties"]["task_type"]
+    assert schema["enum"] == task_registry.names()
+    examples = str(document["paths"]["/tasks"]["post"]["responses"]["422"])
+    assert f"known types: {', '.join(task_registry.names())}" in examples
+
+
+def test_a_deployed_api_refuses_a_local_only_type(client, monkeypatch):
+    """What tells a deployed api from the local runtime is the switch only the local runtime sets."""
+    monkeypatch.setenv(task_registry.LOCAL_ONLY_SWITCH, "off")
+    local_only = [t.name for t in task_registry.read_folder(include_local_only=True).values() if t.local_only]
+    assert local_only
+    for name in local_only:
+        assert_error(create(client, {"task_type": name, "data": {}}), 422, f"unknown task_type '{name}'")

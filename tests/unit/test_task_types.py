@@ -82,7 +82,7 @@ def test_max_attempts_sets_the_receive_count_never_under_five():
     [
         (
             {"longest_run_seconds": 1200},
-            "one run of up to 1200 s need a 1207 s timeout, past Lambda's 900 s: with batch_size 1, "
+            "one run of up to 1200 s needs a 1207 s timeout, past Lambda's 900 s: with batch_size 1, "
             "longest_run_seconds can be at most 893; split the work into shorter tasks",
         ),
         (
@@ -199,5 +199,5 @@ def test_the_stack_script_refuses_a_type_lambda_cannot_run(tasks_folder, capsys)
     assert task_type_stack.main(["--folder", str(tasks_folder)]) == 2
     said = capsys.readouterr().err
     assert said.startswith(
-        "task type refused: report.py: REPORT: one run of up to 1200 s need a 1207 s timeout"
+        "task type refused: report.py: REPORT: one run of up to 1200 s needs a 1207 s timeout"
     )

@@ -134,13 +134,14 @@ def problems(declared: TaskType) -> list[str]:
     needed = needed_timeout(longest, batch)
     if needed > LAMBDA_MAX_TIMEOUT_SECONDS:
         runs = f"{batch} runs" if batch > 1 else "one run"
+        need = "need" if batch > 1 else "needs"
         advice = (
             "or lower batch_size"
             if batch > 1 and longest <= longest_run_that_fits(1)
             else "split the work into shorter tasks (Lambda stops any run at 15 minutes)"
         )
         found.append(
-            f"{runs} of up to {longest:g} s {'need' if batch > 1 else 'needs'} a {needed} s timeout, past Lambda's "
+            f"{runs} of up to {longest:g} s {need} a {needed} s timeout, past Lambda's "
             f"{LAMBDA_MAX_TIMEOUT_SECONDS} s: with batch_size {batch}, longest_run_seconds can be at most "
             f"{longest_run_that_fits(batch)}; {advice}"
         )

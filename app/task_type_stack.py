@@ -28,7 +28,17 @@ from typing import Any
 from app.domain.task_types import TaskType, TaskTypeRefused
 from app.task_registry import TASKS_FOLDER, Declared, read_folder
 
-PARTS = ("functions", "resources", "deadLetterEvents", "deadLetterQueueArns", "taskQueueArns", "summary")
+PARTS = (
+    "functions",
+    "resources",
+    "deadLetterEvents",
+    "deadLetterQueueArns",
+    "taskQueueArns",
+    "deadLettersReservedConcurrency",
+    "summary",
+)
+# The deadLetters function's mapping of each DLQ runs at Lambda's least maximum concurrency.
+DEAD_LETTER_MAPPING_CONCURRENCY = 2
 DEFAULT_CONCURRENCY = "${param:workerReservedConcurrency}"
 NAME_PREFIX = "${self:service}-${sls:stage}-"
 # Four days: a message moved to a DLQ keeps its first enqueue time, so the DLQ's
@@ -333,7 +343,7 @@ def dead_letter_event(task_type: TaskType) -> dict[str, Any]:
         "sqs": {
             "arn": _get_att(dead_letter_queue_id(task_type), "Arn"),
             "batchSize": 10,
-            "maximumConcurrency": 2,
+            "maximumConcurrency": DEAD_LETTER_MAPPING_CONCURRENCY,
             "functionResponseType": "ReportBatchItemFailures",
         }
     }
@@ -369,6 +379,7 @@ def parts(declared: Declared) -> dict[str, Any]:
         "deadLetterEvents": [dead_letter_event(t) for t in declared.values()],
         "deadLetterQueueArns": [_get_att(dead_letter_queue_id(t), "Arn") for t in declared.values()],
         "taskQueueArns": [_get_att(queue_id(t), "Arn") for t in declared.values()],
+        "deadLettersReservedConcurrency": DEAD_LETTER_MAPPING_CONCURRENCY * len(declared),
         "summary": summary(declared),
     }
 

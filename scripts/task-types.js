@@ -35,4 +35,5 @@ module.exports = {
   deadLetterEvents: part('deadLetterEvents'),
   deadLetterQueueArns: part('deadLetterQueueArns'),
   taskQueueArns: part('taskQueueArns'),
+  deadLettersReservedConcurrency: part('deadLettersReservedConcurrency'),
 };

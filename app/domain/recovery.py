@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from app.domain.cancellation import cancelled_message
 from app.domain.task import Task, TaskStatus
 
-# Real attempts a task gets; the task queues' maxReceiveCount is the same number
-# (tests/unit/test_serverless_topology.py), so a message and its task give up together.
+# Real attempts a task gets unless its type declares otherwise (max_attempts); its
+# queue's maxReceiveCount is at least as many (app/domain/task_types.py).
 MAX_ATTEMPTS = 5
 # Messages a task may be sent again in all, after its first.
 MAX_REDISPATCHES = 3

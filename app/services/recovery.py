@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from app import observability
+from app import observability, task_registry
 from app.domain import cancellation
 from app.domain.errors import InvalidTransition
-from app.domain.recovery import Recovery, decide_recovery
+from app.domain.recovery import MAX_ATTEMPTS, Recovery, decide_recovery
 from app.domain.task import Task, TaskStatus
 from app.domain.timeline import Hop, TaskEvent, event_of
 from app.services import timeline
@@ -19,6 +19,12 @@ from app.services.ports import TaskRepository
 
 # Sends tasks to their workers again; returns those that were sent.
 Publish = Callable[[list[Task]], list[Task]]
+
+
+def max_attempts_of(task_type: str) -> int:
+    """The attempts its type declares; the default for a type no longer declared."""
+    declared = task_registry.task_types().get(task_type)
+    return declared.max_attempts if declared else MAX_ATTEMPTS
 
 
 def recover(
@@ -37,7 +43,9 @@ def recover(
     dead-letter handler's "dead_lettered").
     """
     logger = observability.get_logger()
-    decision = decide_recovery(task, now, max_redispatches=max_redispatches)
+    decision = decide_recovery(
+        task, now, max_attempts=max_attempts_of(task.task_type), max_redispatches=max_redispatches
+    )
     noted: list[TaskEvent] = [event_of(task, hop, now, source, attempt=task.attempt) for hop in first_events]
     if decision.action is Recovery.LEAVE:
         logger.info("task left alone", extra={"reason": decision.reason})

@@ -9,6 +9,7 @@ import pytest
 
 from app.api.errors import DOMAIN_STATUS
 from app.domain.errors import Throttled
+from app.task_registry import read_folder
 from tests.deploy.limits import documented_params, params, reliability_section
 from tests.deploy.packaged import function_logical_id, mappings_of, of_type, referenced
 
@@ -18,17 +19,25 @@ RESERVED = {
     "api": "apiReservedConcurrency",
     "publisher": "publisherReservedConcurrency",
     "changes": "changesReservedConcurrency",
-    "deadLetters": "deadLettersReservedConcurrency",
     "reconciler": "reconcilerReservedConcurrency",
     "scheduler": "schedulerReservedConcurrency",
     "webhooks": "webhooksReservedConcurrency",
 }
-# Lambda keeps this much of an account's concurrency unreserved.
-UNRESERVED_MINIMUM = 100
 
 
-def reserved_param(function: str) -> str:
-    return RESERVED.get(function, "workerReservedConcurrency")
+DEPLOYED = read_folder()
+WORKERS = {task_type.function_name: task_type for task_type in DEPLOYED.values()}
+
+
+def expected_reservation(function: str, declared: dict) -> int:
+    """docs/deploy.md's rule: a param per engine function; per task type its concurrency (or the
+    workers' param), and two for deadLetters' mapping of its DLQ."""
+    if function == "deadLetters":
+        return 2 * len(DEPLOYED)
+    if function in WORKERS:
+        declared_concurrency = WORKERS[function].concurrency
+        return declared_concurrency or params(declared)["workerReservedConcurrency"]
+    return params(declared)[RESERVED[function]]
 
 
 def test_the_stage_is_throttled_at_the_documented_rate_and_burst(resources, declared):
@@ -40,19 +49,15 @@ def test_the_stage_is_throttled_at_the_documented_rate_and_burst(resources, decl
 
 
 def test_every_function_has_its_reserved_concurrency(resources, declared):
-    total = 0
+    assert set(declared["functions"]) == set(RESERVED) | set(WORKERS) | {"deadLetters"}, (
+        "a new engine function needs its reservedConcurrency param, in RESERVED and docs/deploy.md's rule"
+    )
     for name in declared["functions"]:
         properties = resources[function_logical_id(name)]["Properties"]
         reserved = properties.get("ReservedConcurrentExecutions")
-        assert reserved == params(declared)[reserved_param(name)], (
-            f"{name}: reservedConcurrency: ${{param:{reserved_param(name)}}} (or a param of its own, "
-            "in tests/deploy/test_limits.py's RESERVED), so that no flood takes its concurrency"
+        assert reserved == expected_reservation(name, declared), (
+            f"{name}: reservedConcurrency by docs/deploy.md's rule, so that no flood takes its concurrency"
         )
-        total += reserved
-    documented = re.search(r"account limit of (\d+)", reliability_section())
-    assert documented and int(documented.group(1)) == total + UNRESERVED_MINIMUM, (
-        f"README: reserving {total} needs an account limit of {total + UNRESERVED_MINIMUM}"
-    )
 
 
 def test_no_queue_mapping_receives_more_than_its_function_may_run(resources, declared):

@@ -9,7 +9,7 @@ import pytest
 
 from app.api.errors import DOMAIN_STATUS
 from app.domain.errors import Throttled
-from tests.deploy.limits import documented_params, params, reliability_section
+from tests.deploy.limits import DEPLOY_DOC, documented_params, params, reliability_section, section
 from tests.deploy.packaged import function_logical_id, mappings_of, of_type, referenced
 
 pytestmark = pytest.mark.deploy
@@ -32,15 +32,17 @@ def reserved_param(function: str) -> str:
 
 
 def test_the_stage_is_throttled_at_the_documented_rate_and_burst(resources, declared):
-    (deployment,) = of_type(resources, "AWS::ApiGateway::Deployment").values()
-    stage = deployment["Properties"]["StageDescription"]
-    assert stage["ThrottlingRateLimit"] == params(declared)["apiRateLimit"]
-    assert stage["ThrottlingBurstLimit"] == params(declared)["apiBurstLimit"]
-    assert 0 < stage["ThrottlingRateLimit"] <= stage["ThrottlingBurstLimit"]
+    """On a stage resource of its own: CloudFormation updates it in place when a limit changes."""
+    (stage,) = of_type(resources, "AWS::ApiGateway::Stage").values()
+    (settings,) = stage["Properties"]["MethodSettings"]
+    assert (settings["HttpMethod"], settings["ResourcePath"]) == ("*", "/*")
+    assert settings["ThrottlingRateLimit"] == params(declared)["apiRateLimit"]
+    assert settings["ThrottlingBurstLimit"] == params(declared)["apiBurstLimit"]
+    assert 0 < settings["ThrottlingRateLimit"] <= settings["ThrottlingBurstLimit"]
 
 
 def test_every_function_has_its_reserved_concurrency(resources, declared):
-    total = 0
+    assert params(declared)["reservedConcurrency"] == "on"
     for name in declared["functions"]:
         properties = resources[function_logical_id(name)]["Properties"]
         reserved = properties.get("ReservedConcurrentExecutions")
@@ -48,11 +50,30 @@ def test_every_function_has_its_reserved_concurrency(resources, declared):
             f"{name}: reservedConcurrency: ${{param:{reserved_param(name)}}} (or a param of its own, "
             "in tests/deploy/test_limits.py's RESERVED), so that no flood takes its concurrency"
         )
-        total += reserved
-    documented = re.search(r"account limit of (\d+)", reliability_section())
-    assert documented and int(documented.group(1)) == total + UNRESERVED_MINIMUM, (
-        f"README: reserving {total} needs an account limit of {total + UNRESERVED_MINIMUM}"
-    )
+
+
+def test_the_docs_give_the_account_concurrency_each_setting_needs_as_a_rule(declared):
+    """The quota follows from the params: the docs say how, and name every param the sum takes."""
+    rule = section(DEPLOY_DOC.read_text(), "### Which quota each setting needs")
+    for param in {reserved_param(name) for name in declared["functions"]}:
+        assert f"`{param}`" in rule, f"docs/deploy.md: the concurrency rule names `{param}`"
+    assert f"+ {UNRESERVED_MINIMUM}" in rule
+    assert "reservedConcurrency=off" in rule
+
+
+def account_concurrency_needed(resources) -> int:
+    """What the packaged template reserves, plus what Lambda keeps unreserved."""
+    reserved = [
+        r["Properties"].get("ReservedConcurrentExecutions", 0)
+        for r in of_type(resources, "AWS::Lambda::Function").values()
+    ]
+    return sum(reserved) + UNRESERVED_MINIMUM
+
+
+def test_the_account_concurrency_needed_is_the_sum_of_the_params(resources, declared):
+    names = declared["functions"]
+    expected = sum(params(declared)[reserved_param(name)] for name in names) + UNRESERVED_MINIMUM
+    assert account_concurrency_needed(resources) == expected
 
 
 def test_no_queue_mapping_receives_more_than_its_function_may_run(resources, declared):
@@ -131,9 +152,10 @@ def test_every_param_is_documented_with_its_default(declared):
 
 
 def test_the_readme_gives_every_limit_and_threshold_with_its_number(declared):
+    """Numbers only: the switches (on/off, retain/delete, a region) are docs/deploy.md's."""
     section = reliability_section()
     for name, value in params(declared).items():
-        if value == "":
+        if isinstance(value, bool) or not isinstance(value, int):
             continue
         rows = [line for line in section.splitlines() if f"`{name}`" in line]
         assert rows, f"README's Reliability and security: a row naming `{name}`"

@@ -25,5 +25,7 @@ def test_an_unconfigured_deployed_api_answers_503_json_not_500():
     client = TestClient(create_app(Settings(stage="dev")))
     response = client.get("/tasks", headers={"x-api-key": LOCAL_API_KEY})
     assert response.status_code == 503
-    assert response.json()["message"] == "API keys are not configured for this stage"
-    assert client.get("/health").status_code == 200
+    assert response.json()["error"] == "not_configured"
+    assert "API_KEYS_PARAMETER" in response.json()["message"]
+    health = client.get("/health")
+    assert health.status_code == 503 and health.json()["ready"] is False

@@ -18,6 +18,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
 
+# Tests run the app as the local runtime does (app/local sets LOCAL_MODE=true):
+# Settings() has the local defaults. A test of a deployed stage says so with
+# local_mode=False, as serverless.yml's LOCAL_MODE: 'false' does in AWS.
+os.environ.setdefault("LOCAL_MODE", "true")
+
 
 def free_port() -> int:
     with socket.socket() as probe:

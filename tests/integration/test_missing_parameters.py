@@ -39,7 +39,9 @@ def _put(ssm, name: str, value: str) -> None:
 
 
 def _client(stage_name: str, parameters: dict[str, str]) -> TestClient:
-    return TestClient(create_app(Settings(stage=stage_name, **parameters)), raise_server_exceptions=False)
+    return TestClient(
+        create_app(Settings(stage=stage_name, local_mode=False, **parameters)), raise_server_exceptions=False
+    )
 
 
 def test_a_missing_api_keys_parameter_is_a_503_naming_it(stage):

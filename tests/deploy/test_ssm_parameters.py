@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import urllib.request
 from typing import Any
 
 import boto3
@@ -63,7 +64,10 @@ def ssm_endpoint():
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
+    endpoint = f"http://{host}:{port}"
+    # moto's state is the process's: start each test from none.
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10)
+    yield endpoint
     server.stop()
 
 
@@ -125,3 +129,49 @@ def test_preflight_names_what_is_missing_and_generate_creates_the_stacks_own(ssm
 
     again = _preflight(ssm_endpoint, "--generate")
     assert again.returncode == 0 and "created with a random value" not in again.stdout + again.stderr
+
+
+REMOVE = """
+const SsmParameters = require('./scripts/serverless-ssm-parameters.js');
+const state = JSON.parse(require('fs').readFileSync('.serverless/serverless-state.json', 'utf8'));
+const provider = {
+  getAwsSdkV3Config: async () => ({ region: process.argv[1], endpoint: process.argv[2] }),
+  getRegion: () => process.argv[1],
+};
+// The framework's side of the plugin interface: the service's custom block, its error class, its log.
+const serverless = {
+  service: { custom: state.service.custom },
+  classes: { Error },
+  getProvider: () => provider,
+};
+const plugin = new SsmParameters(serverless, {}, { log: { notice: console.log, warning: console.log } });
+plugin.hooks['after:remove:remove']().catch((error) => { console.error(error); process.exit(1); });
+"""
+
+
+def test_remove_deletes_every_parameter_of_the_list(ssm_endpoint, state):
+    listed = _listed(state)
+    ssm = boto3.client(
+        "ssm", endpoint_url=ssm_endpoint, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    for name in listed:
+        ssm.put_parameter(Name=name, Value="v", Type="SecureString")
+    ssm.put_parameter(Name="/another-app/dev/key", Value="v", Type="SecureString")
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    result = subprocess.run(
+        ["node", "-e", REMOVE, REGION, ssm_endpoint],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert all(f"SSM {name}: deleted" in result.stdout for name in listed)
+    left = [p["Name"] for p in ssm.describe_parameters()["Parameters"]]
+    assert left == ["/another-app/dev/key"]

@@ -18,7 +18,16 @@ from typing import Any
 import pytest
 
 from tests.deploy.limits import params
-from tests.deploy.packaged import PACKAGE_DIR, ROOT, STAGE, TEMPLATE, of_type, packaged, referenced
+from tests.deploy.packaged import (
+    PACKAGE_DIR,
+    ROOT,
+    STAGE,
+    TEMPLATE,
+    mappings_of,
+    of_type,
+    packaged,
+    referenced,
+)
 
 pytestmark = pytest.mark.deploy
 
@@ -183,3 +192,40 @@ def test_every_resource_is_tagged_with_the_service_and_stage(resources, state):
 
 def test_new_relics_region_is_a_param(state, declared):
     assert state["service"]["custom"]["newRelic"]["nrRegion"] == params(declared)["newRelicRegion"] == "us"
+
+
+# --- 8. bounded stream readers and queues ------------------------------------------------
+
+
+def test_every_consumed_queue_has_a_dlq_but_the_dlqs_themselves(resources):
+    """A DLQ's own consumer (deadLetters) retries until the DLQ's 14 days, with its depth alarm firing."""
+    queues = of_type(resources, "AWS::SQS::Queue")
+    dlqs = {
+        referenced(q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
+        for q in queues.values()
+        if "RedrivePolicy" in q["Properties"]
+    }
+    consumed = {
+        referenced(m["Properties"]["EventSourceArn"])
+        for m in of_type(resources, "AWS::Lambda::EventSourceMapping").values()
+        if referenced(m["Properties"]["EventSourceArn"]) in queues
+    }
+    assert "PublisherFailureQueue" in consumed
+    for queue in consumed - dlqs:
+        assert "RedrivePolicy" in queues[queue]["Properties"], f"{queue} is consumed and has no DLQ"
+
+
+def test_stream_readers_are_bounded_or_alarmed(resources, declared):
+    """The publisher gives up after its retries; changes retries without bound, its IteratorAge alarmed."""
+    (publisher,) = mappings_of(resources, "publisher")
+    assert 0 <= publisher["MaximumRetryAttempts"] <= 10 and publisher["BisectBatchOnFunctionError"] is True
+    assert referenced(publisher["DestinationConfig"]["OnFailure"]["Destination"]) == "PublisherFailureQueue"
+    (changes,) = mappings_of(resources, "changes")
+    assert changes["MaximumRetryAttempts"] == -1
+    watched = {
+        referenced(d["Value"])
+        for alarm in of_type(resources, "AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("MetricName") == "IteratorAge"
+        for d in alarm["Properties"]["Dimensions"]
+    }
+    assert "ChangesLambdaFunction" in watched

@@ -30,6 +30,8 @@ class StageRules {
     this.options = options || {};
     this.hooks = {
       'before:package:cleanup': () => this.checkStage(),
+      // `osls deploy --package DIR` deploys a package without packaging it.
+      'before:deploy:deploy': () => this.checkStage(),
       'before:deploy:function:initialize': () => this.checkStage(),
       'before:aws:package:finalize:saveServiceState': () => this.applyReservedConcurrency(),
     };

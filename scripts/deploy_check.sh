@@ -2,7 +2,8 @@
 # The offline deployment check: package serverless.yml exactly as a deploy
 # would, with no AWS account, no New Relic account and no credentials, package
 # it again (every artefact must come out byte-identical; that second package
-# has reservedConcurrency off, kept in .serverless/second-package/), then lint
+# has reservedConcurrency off and another apiRateLimit, and its template is
+# kept in .serverless/second-package/), then lint
 # the CloudFormation template and test it (tests/deploy).
 #
 #   bash scripts/deploy_check.sh                 (make test / make deploy-check call it)
@@ -18,6 +19,8 @@ cd "$(dirname "$0")/.."
 VENV_BIN=${VENV_BIN:-.venv/bin}
 STAGE=ci
 TEMPLATE=.serverless/cloudformation-template-update-stack.json
+# The second package's changed stage throttling (tests/deploy/test_deploy_day.py reads it back).
+SECOND_RATE=77
 started=$SECONDS
 
 step() { printf '\n== %s (%ss)\n' "$1" "$((SECONDS - started))"; }
@@ -58,7 +61,7 @@ npx --no-install osls package --stage "$STAGE"
 [[ -f $TEMPLATE ]] || fail "osls package wrote no $TEMPLATE"
 [[ ${1:-} == --package-only ]] && exit 0
 
-step "osls package again, with --param reservedConcurrency=off: the same artefacts, byte for byte"
+step "osls package again, with reservedConcurrency=off and apiRateLimit=$SECOND_RATE: the same artefacts, byte for byte"
 # A redeploy of the same commit must upload nothing: osls skips a deploy only
 # when every artefact's hash and the template are the ones it deployed last.
 # osls empties .serverless/ before packaging, so the first package waits aside.
@@ -66,7 +69,7 @@ first=.serverless-first
 rm -rf "$first"
 mv .serverless "$first"
 trap 'rm -rf .serverless && mv "$first" .serverless' EXIT
-npx --no-install osls package --stage "$STAGE" --param reservedConcurrency=off >/dev/null
+npx --no-install osls package --stage "$STAGE" --param reservedConcurrency=off --param "apiRateLimit=$SECOND_RATE" >/dev/null
 mkdir "$first/second-package"
 cp .serverless/lambda-python.json .serverless/cloudformation-template-update-stack.json "$first/second-package/"
 (cd .serverless && sha256sum -- *.zip) | diff - <(cd "$first" && sha256sum -- *.zip) \

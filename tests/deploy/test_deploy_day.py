@@ -1,8 +1,8 @@
 """What makes a first deploy and every later one work (issue 21), on the packaged template.
 
 scripts/deploy_check.sh packages twice: .serverless/ as a deploy would, and
-again with --param reservedConcurrency=off, keeping that package's template
-and manifest in .serverless/second-package/.
+again with --param reservedConcurrency=off --param apiRateLimit=77, keeping
+that package's template and manifest in .serverless/second-package/.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from tests.deploy.packaged import (
 pytestmark = pytest.mark.deploy
 
 SECOND = PACKAGE_DIR / "second-package"
+SECOND_RATE = 77  # scripts/deploy_check.sh's SECOND_RATE
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +65,16 @@ def test_the_same_api_packages_to_the_same_deployment(resources, second_template
     assert first == set(of_type(second_template["Resources"], "AWS::ApiGateway::Deployment"))
 
 
+def test_a_changed_throttle_changes_the_stage_in_place(resources, second_template, declared):
+    """Same logical id, new MethodSettings: CloudFormation updates the stage on the next deploy."""
+    assert params(declared)["apiRateLimit"] != SECOND_RATE
+    (first_id,) = of_type(resources, "AWS::ApiGateway::Stage")
+    (second_id, second) = next(iter(of_type(second_template["Resources"], "AWS::ApiGateway::Stage").items()))
+    assert first_id == second_id
+    (settings,) = second["Properties"]["MethodSettings"]
+    assert settings["ThrottlingRateLimit"] == SECOND_RATE
+
+
 def test_the_stage_writes_json_access_logs(resources):
     (stage,) = of_type(resources, "AWS::ApiGateway::Stage").values()
     setting = stage["Properties"]["AccessLogSetting"]
@@ -89,12 +100,17 @@ def test_two_packages_of_the_same_commit_are_byte_identical(manifest, second_man
 
 
 def _normalized(template: dict[str, Any]) -> dict[str, Any]:
-    """The template as osls compares it before a deploy (normalizeCloudFormationTemplate)."""
+    """The template as osls compares it before a deploy (normalizeCloudFormationTemplate).
+
+    Without what the second package's params changed: reservations and the stage's throttling.
+    """
     normalized = copy.deepcopy(template)
     for resource in normalized["Resources"].values():
         if resource["Type"] == "AWS::Lambda::Function":
             resource["Properties"]["Code"]["S3Key"] = ""
             resource["Properties"].pop("ReservedConcurrentExecutions", None)
+        if resource["Type"] == "AWS::ApiGateway::Stage":
+            resource["Properties"]["MethodSettings"][0].pop("ThrottlingRateLimit")
     return normalized
 
 

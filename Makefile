@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run run-fresh test lint format unit integration e2e deploy-check screenshot bench bench-load lock clean
+.PHONY: run run-fresh test lint format unit integration e2e deploy-check preflight screenshot bench bench-load lock clean
 
 run: $(VENV)/.local-deps
 	$(BIN)/python -m app.local
@@ -40,6 +40,13 @@ e2e: $(VENV)/.dev-deps browser
 
 deploy-check: $(VENV)/.dev-deps
 	bash scripts/deploy_check.sh
+
+# Before a deploy, with the deploy's AWS credentials: every SSM parameter the stack reads
+# (serverless.yml's custom.ssmParameters) exists, else it names each missing one.
+# STAGE=prod REGION=us-east-1 make preflight; GENERATE=1 also creates the generated ones.
+STAGE ?= dev
+preflight:
+	npx --no-install osls preflight --stage $(STAGE) $(if $(REGION),--region $(REGION)) $(if $(GENERATE),--generate)
 
 # The write model's table; cold start of the artefacts a deploy ships (packages them with
 # osls package, then times them); the api's warm GET /tasks/{id} against a bare FastAPI app;

@@ -34,6 +34,12 @@ class InvalidSetting(ValueError):
 class Settings:
     # "local" for the laptop runtime and tests; a deployed stage otherwise.
     stage: str = "local"
+    # Local behaviour (the default API key, dashboard user and signing keys,
+    # webhooks to loopback over http, cookies without Secure): switched on by
+    # the local runtime (app/local sets LOCAL_MODE=true), never by a stage's
+    # name. serverless.yml sets it false for every function, and packaging
+    # refuses the stage "local" (scripts/serverless-stage-rules.js).
+    local_mode: bool = False
     table_name: str = "async-app-local-tasks"
     topic_arn: str = ""
     # Comma-separated keys accepted in x-api-key. In AWS, api_keys_parameter
@@ -116,7 +122,7 @@ class Settings:
 
     @property
     def is_local(self) -> bool:
-        return self.stage == "local"
+        return self.local_mode
 
 
 def _whole_number(text: str) -> int:
@@ -132,8 +138,16 @@ def _number(text: str) -> float:
     return value
 
 
+def _boolean(text: str) -> bool:
+    return {"true": True, "1": True, "false": False, "0": False}[text.strip().lower()]
+
+
 # How a setting of each type is read from its environment variable ("str" as it is).
-PARSERS = {"int": (_whole_number, "a whole number"), "float": (_number, "a number")}
+PARSERS = {
+    "int": (_whole_number, "a whole number"),
+    "float": (_number, "a number"),
+    "bool": (_boolean, "true or false"),
+}
 
 
 def _parse(kind: str, name: str, text: str) -> Any:

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The offline deployment check: package serverless.yml exactly as a deploy
-# would, with no AWS account, no New Relic account and no credentials, then
-# lint the CloudFormation template and test it (tests/deploy).
+# would, with no AWS account, no New Relic account and no credentials, package
+# it again (every artefact must come out byte-identical; that second package
+# has reservedConcurrency off and another apiRateLimit, and its template is
+# kept in .serverless/second-package/), then lint
+# the CloudFormation template and test it (tests/deploy).
 #
 #   bash scripts/deploy_check.sh                 (make test / make deploy-check call it)
 #   bash scripts/deploy_check.sh --package-only  (make bench: the artefacts, no checks)
@@ -16,6 +19,8 @@ cd "$(dirname "$0")/.."
 VENV_BIN=${VENV_BIN:-.venv/bin}
 STAGE=ci
 TEMPLATE=.serverless/cloudformation-template-update-stack.json
+# The second package's changed stage throttling (tests/deploy/test_deploy_day.py reads it back).
+SECOND_RATE=77
 started=$SECONDS
 
 step() { printf '\n== %s (%ss)\n' "$1" "$((SECONDS - started))"; }
@@ -55,6 +60,23 @@ rm -rf .serverless
 npx --no-install osls package --stage "$STAGE"
 [[ -f $TEMPLATE ]] || fail "osls package wrote no $TEMPLATE"
 [[ ${1:-} == --package-only ]] && exit 0
+
+step "osls package again, with reservedConcurrency=off and apiRateLimit=$SECOND_RATE: the same artefacts, byte for byte"
+# A redeploy of the same commit must upload nothing: osls skips a deploy only
+# when every artefact's hash and the template are the ones it deployed last.
+# osls empties .serverless/ before packaging, so the first package waits aside.
+first=.serverless-first
+rm -rf "$first"
+mv .serverless "$first"
+trap 'rm -rf .serverless && mv "$first" .serverless' EXIT
+npx --no-install osls package --stage "$STAGE" --param reservedConcurrency=off --param "apiRateLimit=$SECOND_RATE" >/dev/null
+mkdir "$first/second-package"
+cp .serverless/lambda-python.json .serverless/cloudformation-template-update-stack.json "$first/second-package/"
+(cd .serverless && sha256sum -- *.zip) | diff - <(cd "$first" && sha256sum -- *.zip) \
+    || fail "two packages of the same commit differ (above): a redeploy would upload every function"
+echo "every artefact is byte-identical: $(cd .serverless && ls -- *.zip | wc -l) zips"
+rm -rf .serverless && mv "$first" .serverless
+trap - EXIT
 
 step "cfn-lint $TEMPLATE (.cfnlintrc)"
 "$VENV_BIN/cfn-lint" "$TEMPLATE"

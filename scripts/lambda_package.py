@@ -10,10 +10,12 @@ zipped each function's code. For every function it:
   boto3, botocore and what only they need are left out (the runtime has them);
 - compiles every module, the function's code and the packages, to
   unchecked-hash .pyc: Lambda unzips with reset file times, which would make
-  timestamp-based .pyc stale (and recompiled on every cold start);
-- rewrites the zip (sorted, fixed times: the same inputs give the same bytes)
-  and writes .serverless/lambda-python.json: per function its package, lock,
-  size and the versions it ships.
+  timestamp-based .pyc stale (and recompiled on every cold start); each .pyc
+  names its source as Lambda sees it (/var/task/...), never the build folder;
+- rewrites the zip (sorted, fixed times and modes: the same inputs give the
+  same bytes, so a redeploy of the same commit uploads nothing) and writes
+  lambda-python.json beside the artefacts: per function its package, lock,
+  size, sha256 and the versions it ships.
 
 Installed packages are cached per lock, Python and platform under
 ~/.cache/async-app-lambda (LAMBDA_PACKAGE_CACHE elsewhere). Standard library only.
@@ -43,9 +45,14 @@ from importlib.util import MAGIC_NUMBER
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MANIFEST = ROOT / ".serverless" / "lambda-python.json"
+# Beside the artefacts (.serverless/ unless `osls package --package DIR`).
+MANIFEST_NAME = "lambda-python.json"
+# Where Lambda unpacks an artefact: the path compiled into every .pyc
+# (co_filename, what tracebacks show), whatever folder packaging ran in, so
+# that the same inputs give the same bytes.
+LAMBDA_TASK_ROOT = "/var/task"
 # Part of the cache key: bump it when the way a cached folder is made changes.
-BUILD_VERSION = "1"
+BUILD_VERSION = "2"
 PROJECT = "async-app (pyproject.toml)"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 # manylinux tags the Lambda runtime's glibc (2.34, Amazon Linux 2023) can load.
@@ -163,9 +170,13 @@ def installed_packages(entries: list[Locked], python_version: str, arch: str) ->
 
 
 def compile_tree(folder: Path) -> None:
-    """Unchecked-hash .pyc beside every module (in __pycache__), as this Python imports them."""
+    """Unchecked-hash .pyc beside every module (in __pycache__), as this Python imports them.
+
+    Each names its source under LAMBDA_TASK_ROOT, not under ``folder`` (a temporary one).
+    """
     ok = compileall.compile_dir(
         folder,
+        ddir=LAMBDA_TASK_ROOT,
         quiet=2,
         workers=1,
         invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
@@ -178,7 +189,10 @@ def compile_tree(folder: Path) -> None:
 
 def _zip_info(name: str, mode: int) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
-    info.external_attr = ((mode & 0o777) | 0o100000) << 16
+    # Readable by all, executable where it was: not the packaging machine's umask.
+    mode = 0o755 if mode & 0o111 else 0o644
+    info.external_attr = (mode | 0o100000) << 16
+    info.create_system = 3  # Unix, whatever machine packages
     info.compress_type = zipfile.ZIP_DEFLATED
     return info
 
@@ -235,6 +249,10 @@ def main() -> int:
         raise SystemExit(
             f"lambda_package: run by Python {sys.version.split()[0]}, the runtime is {python_version}"
         )
+    artifacts = {(ROOT / function["artifact"]).resolve().parent for function in plan["functions"]}
+    if len(artifacts) != 1:
+        raise SystemExit(f"lambda_package: artefacts in more than one folder: {sorted(map(str, artifacts))}")
+    manifest_path = artifacts.pop() / MANIFEST_NAME
     manifest = {
         "python": sys.executable,
         "python_version": sys.version.split()[0],
@@ -254,11 +272,11 @@ def main() -> int:
             "lock": function["lock"],
             "artifact": function["artifact"],
             "zip_bytes": artifact.stat().st_size,
+            "sha256": hashlib.sha256(artifact.read_bytes()).hexdigest(),
             "unpacked_bytes": unpacked,
             "packages": distributions(packages),
         }
-    MANIFEST.parent.mkdir(exist_ok=True)
-    MANIFEST.write_text(json.dumps(manifest, indent=2) + "\n")
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
     json.dump(manifest, sys.stdout)
     return 0
 

@@ -15,7 +15,7 @@
  *   custom.lambdaPython.provided: packages the Lambda runtime already has.
  * After the framework zips each function, scripts/lambda_package.py (run by that
  * Python) adds the packages, compiles everything to unchecked-hash .pyc and
- * writes .serverless/lambda-python.json; this prints each artefact's size.
+ * writes lambda-python.json beside the artefacts; this prints each artefact's size.
  *
  * The Python: LAMBDA_PYTHON_BIN, else the first of python3.X on PATH, pyenv's
  * and uv's installed 3.X, /usr/local/bin and /usr/bin that runs and has pip.

@@ -20,6 +20,10 @@ T = TypeVar("T")
 
 # The tests run the local-only task types (FLAKY) too, as the local runtime does.
 os.environ.setdefault("LOCAL_ONLY_TASK_TYPES", "on")
+# Tests run the app as the local runtime does (app/local sets LOCAL_MODE=true):
+# Settings() has the local defaults. A test of a deployed stage says so with
+# local_mode=False, as serverless.yml's LOCAL_MODE: 'false' does in AWS.
+os.environ.setdefault("LOCAL_MODE", "true")
 
 
 def free_port() -> int:

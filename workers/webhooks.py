@@ -99,6 +99,18 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = get_settings()
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
+    from app.adapters import secrets
+
+    try:
+        # Checked before any record: with no usable secret every attempt would fail
+        # quietly as a receiver's failure would. This fails the invocation instead
+        # (the errors alarm), and the messages wait in the queue for the secret.
+        secrets.webhook_signing_key(settings)
+    except secrets.SecretNotConfigured as exc:
+        observability.get_logger().error(
+            "webhook secret not configured", extra={"parameter": exc.parameter, "reason": str(exc)}
+        )
+        raise
     queue = WebhookQueue(settings.webhook_queue_url)
     return process_partial_response(
         event=event,

@@ -22,16 +22,41 @@ _USER_ENTRY = re.compile(r"([^\s,:]+):(\$argon2(?:id|i|d)\$v=\d+\$[^$\s]+\$[^$\s
 
 
 class SecretNotConfigured(Exception):
-    """A secret is missing, or is still the local default outside the local stage."""
+    """A secret is missing, unreadable, malformed, or still the local default outside the local stage.
+
+    ``parameter`` names the SSM parameter it comes from, when one does: the
+    api's 503 and /health name it, so an operator knows what to put where.
+    """
+
+    def __init__(self, message: str, parameter: str | None = None):
+        super().__init__(message)
+        self.parameter = parameter
 
 
 def _read(value: str, parameter: str, max_age: int = _SECRET_MAX_AGE_SECONDS) -> str:
     if not parameter:
         return value
     from aws_lambda_powertools.utilities import parameters
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
-    # Cached per warm container for max_age seconds, so a rotated value is picked up.
-    return parameters.get_parameter(parameter, decrypt=True, max_age=max_age)
+    try:
+        # Cached per warm container for max_age seconds, so a rotated value is picked up.
+        return parameters.get_parameter(parameter, decrypt=True, max_age=max_age)
+    except GetParameterError as exc:
+        raise SecretNotConfigured(
+            f"SSM parameter {parameter} is missing or unreadable ({_reason(exc)}); "
+            "docs/deploy.md says how to create it (make preflight lists what is missing)",
+            parameter,
+        ) from exc
+
+
+def _reason(exc: Exception) -> str:
+    """AWS's error code (ParameterNotFound, AccessDeniedException...), else the error's type."""
+    cause = exc.__cause__ or exc.__context__  # Powertools raises it inside its except block
+    response = getattr(cause, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code") or type(cause).__name__)
+    return type(cause or exc).__name__
 
 
 def api_keys(settings: Settings) -> frozenset[str]:
@@ -55,7 +80,10 @@ def dashboard_users(settings: Settings) -> dict[str, str]:
             "set DASHBOARD_USERS_PARAMETER to an SSM SecureString"
         )
     raw = _read(settings.dashboard_users, settings.dashboard_users_parameter, USERS_MAX_AGE_SECONDS)
-    return dict(_parse_users(raw))
+    try:
+        return dict(_parse_users(raw))
+    except SecretNotConfigured as exc:
+        raise SecretNotConfigured(str(exc), settings.dashboard_users_parameter or None) from None
 
 
 @functools.lru_cache(maxsize=8)
@@ -82,7 +110,9 @@ def _signing_keys(value: str, parameter: str, local_default: str, name: str, set
     raw = _read(value, parameter)
     keys = [key.strip() for key in raw.split(",") if key.strip()]
     if not keys or any(len(key) < MIN_SESSION_SECRET_CHARS for key in keys):
-        raise SecretNotConfigured(f"every {name} key needs at least {MIN_SESSION_SECRET_CHARS} characters")
+        raise SecretNotConfigured(
+            f"every {name} key needs at least {MIN_SESSION_SECRET_CHARS} characters", parameter or None
+        )
     return keys
 
 
@@ -113,11 +143,24 @@ def webhook_signing_key(settings: Settings) -> bytes:
     from app.domain.webhooks import InvalidSecret, secret_key
 
     raw = _read(settings.webhook_secret, settings.webhook_secret_parameter).strip()
+    parameter = settings.webhook_secret_parameter or None
     if not raw:
         raise SecretNotConfigured(
-            "no webhook secret: set WEBHOOK_SECRET (whsec_<base64>), or WEBHOOK_SECRET_PARAMETER in AWS"
+            "no webhook secret: set WEBHOOK_SECRET (whsec_<base64>), or WEBHOOK_SECRET_PARAMETER in AWS",
+            parameter,
         )
     try:
         return secret_key(raw)
     except InvalidSecret as exc:
-        raise SecretNotConfigured(f"the webhook secret is malformed: {exc}") from exc
+        raise SecretNotConfigured(f"the webhook secret is malformed: {exc}", parameter) from exc
+
+
+def api_unready(settings: Settings) -> list[SecretNotConfigured]:
+    """What keeps the api from serving: each of its secrets it can't read or use. Empty: ready."""
+    problems = []
+    for read in (api_keys, dashboard_users, session_secrets, page_token_secrets):
+        try:
+            read(settings)
+        except SecretNotConfigured as exc:
+            problems.append(exc)
+    return problems

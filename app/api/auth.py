@@ -41,11 +41,9 @@ class ApiKeyMiddleware:
             presented = headers.get(b"x-api-key", b"").decode("latin-1")
             try:
                 valid = is_valid_key(presented, self.settings)
-            except secrets.SecretNotConfigured:
-                logger.exception("API keys are not configured")
-                await not_configured_response("API keys are not configured for this stage")(
-                    scope, receive, send
-                )
+            except secrets.SecretNotConfigured as exc:
+                logger.exception("API keys are not configured", extra={"parameter": exc.parameter})
+                await not_configured_response(exc)(scope, receive, send)
                 return
             if not valid:
                 response = JSONResponse(

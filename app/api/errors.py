@@ -94,17 +94,19 @@ async def _domain_error(request: Request, exc: domain.DomainError) -> JSONRespon
     return JSONResponse(error_body(code, str(exc), **extra), status_code=status, headers=headers)
 
 
-def not_configured_response(message: str = "This stage's secrets are not configured") -> JSONResponse:
+def not_configured_response(exc: SecretNotConfigured) -> JSONResponse:
+    """503 naming what is missing: the SSM parameter, when the secret comes from one."""
+    extra = {"parameter": exc.parameter} if exc.parameter else {}
     return JSONResponse(
-        error_body("not_configured", message),
+        error_body("not_configured", f"This stage is not configured: {exc}", **extra),
         status_code=503,
         headers={"Retry-After": str(RETRY_AFTER_NOT_CONFIGURED)},
     )
 
 
 async def _not_configured(request: Request, exc: SecretNotConfigured) -> JSONResponse:
-    logger.error("secret not configured", exc_info=exc)
-    return not_configured_response()
+    logger.error("secret not configured", extra={"parameter": exc.parameter}, exc_info=exc)
+    return not_configured_response(exc)
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

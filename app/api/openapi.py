@@ -45,6 +45,9 @@ class ErrorBody(BaseModel):
     message: str = Field(description="What went wrong, for a person")
     details: list[ErrorDetail] | None = Field(default=None, description="One entry per invalid field (422)")
     current_status: str | None = Field(default=None, description="The task's status (409)")
+    parameter: str | None = Field(
+        default=None, description="The SSM parameter that is missing or unreadable (503 not_configured)"
+    )
 
 
 def _example(error: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -147,7 +150,16 @@ ERRORS: dict[int, tuple[str, dict[str, dict[str, Any]]]] = {
     503: (
         "DynamoDB could not be reached, or the stage's secrets are not configured; "
         "try again after Retry-After seconds",
-        {"store_unavailable": _example("store_unavailable", "DynamoDB query failed: ThrottlingException")},
+        {
+            "store_unavailable": _example("store_unavailable", "DynamoDB query failed: ThrottlingException"),
+            "not_configured": _example(
+                "not_configured",
+                "This stage is not configured: SSM parameter /async-app/dev/api-keys is missing or "
+                "unreadable (ParameterNotFound); docs/deploy.md says how to create it "
+                "(make preflight lists what is missing)",
+                parameter="/async-app/dev/api-keys",
+            ),
+        },
     ),
 }
 

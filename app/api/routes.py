@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from pydantic import AfterValidator
 
 from app import observability
+from app.adapters import secrets
 from app.api.deps import (
     CallerDep,
     ClockDep,
@@ -32,6 +33,7 @@ from app.api.schemas import (
     CreateTaskRequest,
     EventsOut,
     HealthOut,
+    HealthProblem,
     ResendOut,
     RetriedOut,
     TaskListOut,
@@ -65,9 +67,25 @@ router = APIRouter(
 EPOCH_SECONDS = Query(ge=0, le=9_999_999_999, description="epoch seconds, inclusive")
 
 
-@health_router.get("/health", response_model=None, responses={200: {"model": HealthOut}})
-async def health() -> dict[str, str]:
-    return {"status": "ok"}
+@health_router.get(
+    "/health",
+    response_model=None,
+    responses={
+        200: {"model": HealthOut, "description": "Ready: every secret the api needs is there"},
+        503: {"model": HealthOut, "description": "Not ready: each problem names its SSM parameter"},
+    },
+)
+async def health(request: Request, settings: SettingsDep) -> JSONResponse:
+    """Liveness and readiness: 200 when the api can serve, 503 naming what is not configured."""
+    problems = await off_loop(request, secrets.api_unready, settings)
+    body = HealthOut(
+        status="not_configured" if problems else "ok",
+        ready=not problems,
+        problems=[HealthProblem(parameter=p.parameter, message=str(p)) for p in problems],
+    )
+    if problems:
+        observability.get_logger().error("not ready", extra={"parameters": [p.parameter for p in problems]})
+    return JSONResponse(body.model_dump(), status_code=503 if problems else 200)
 
 
 @router.post(

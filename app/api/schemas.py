@@ -156,5 +156,14 @@ class ResendOut(BaseModel):
     send: int = Field(ge=2, description="Which send of the task's webhook this is (1 was automatic)")
 
 
+class HealthProblem(BaseModel):
+    parameter: str | None = Field(description="The SSM parameter to create or fix, when one is the cause")
+    message: str
+
+
 class HealthOut(BaseModel):
-    status: str
+    """Alive, and ready: every secret the api needs is there and usable (else 503, naming each)."""
+
+    status: str = Field(examples=["ok"], description="ok, or not_configured")
+    ready: bool
+    problems: list[HealthProblem] = Field(default_factory=list)

@@ -176,6 +176,8 @@ class LocalRuntime:
 
         assert self.resources is not None
         os.environ["STAGE"] = sls_config.LOCAL_STAGE
+        # What is local is this runtime's choice (app/settings.py, local_mode), not the stage's name.
+        os.environ["LOCAL_MODE"] = "true"
         os.environ["TABLE_NAME"] = self.resources.table_name
         (topic_arn,) = self.resources.topic_arns.values()
         os.environ["TOPIC_ARN"] = topic_arn

@@ -193,7 +193,9 @@ class _Resolver:
             if match.group(0) == text and not isinstance(value, str):
                 return value
             text = text[: match.start()] + str(value) + text[match.end() :]
-            start = match.start()
+            # From the variable around this one, if any: ${self:a.${param:b}.c} resolves outward.
+            enclosing = text.rfind("${", 0, match.start())
+            start = enclosing if enclosing != -1 else match.start()
         raise ValueError(f"variables nest too deep in {text!r}")
 
     def _variable(self, expression: str) -> Any:

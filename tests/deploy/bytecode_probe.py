@@ -5,24 +5,28 @@
 For each .py: its __pycache__/<name>.<cache tag>.pyc exists, is of this
 Python (magic number), is hash-based with the source check off (flags 0b01:
 Lambda's reset file times cannot invalidate it, and nothing re-reads the
-source), and holds the hash of the .py beside it. Standard library only.
+source), holds the hash of the .py beside it, and names that .py where Lambda
+unpacks it (/var/task/<name>), never the folder it was built in. Standard
+library only.
 """
 
 from __future__ import annotations
 
 import json
+import marshal
 import sys
 import zipfile
 from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
 
 UNCHECKED_HASH = 0b01
+TASK_ROOT = "/var/task/"
 
 
 def probe(path: str) -> dict[str, object]:
     with zipfile.ZipFile(path) as archive:
         names = set(archive.namelist())
         sources = sorted(name for name in names if name.endswith(".py"))
-        missing, wrong = [], []
+        missing, wrong, misnamed = [], [], []
         for source in sources:
             cached = cache_from_source(source)
             if cached not in names:
@@ -36,6 +40,8 @@ def probe(path: str) -> dict[str, object]:
                 or pyc[8:16] != source_hash(archive.read(source))
             ):
                 wrong.append(source)
+            elif marshal.loads(pyc[16:]).co_filename != TASK_ROOT + source:
+                misnamed.append(source)
         tag = f".{sys.implementation.cache_tag}."
         stray = sorted(name for name in names if name.endswith(".pyc") and tag not in name)
     return {
@@ -43,6 +49,7 @@ def probe(path: str) -> dict[str, object]:
         "modules": len(sources),
         "missing": missing,
         "wrong": wrong,
+        "misnamed": misnamed,
         "other_python": stray,
     }
 

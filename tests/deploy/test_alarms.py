@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.deploy.limits import params
-from tests.deploy.packaged import function_logical_id, of_type, referenced
+from tests.deploy.packaged import function_logical_id, mappings_of, of_type, referenced
 
 pytestmark = pytest.mark.deploy
 
@@ -131,17 +131,21 @@ def test_every_pipeline_function_has_errors_and_throttles_alarms(resources, decl
     throttles = watching(resources, "AWS/Lambda", "Throttles", "FunctionName")
     functions = {function_logical_id(name) for name in pipeline_functions(declared)}
     assert "ApiLambdaFunction" not in functions
-    assert set(errors) == set(throttles) == functions, "an Errors and a Throttles alarm per pipeline function"
+    # The api's throttles are API Gateway's 503s, in the API's 5XX-rate alarm.
+    assert set(throttles) == functions, "a Throttles alarm per pipeline function"
+    assert set(errors) == functions | {"ApiLambdaFunction"}, "an Errors alarm per function"
+    functions.add("ApiLambdaFunction")
     for function in functions:
-        (error_alarm,), (throttle_alarm,) = errors[function], throttles[function]
+        (error_alarm,), throttle_alarms = errors[function], throttles.get(function, [])
         assert (error_alarm["Threshold"], error_alarm["ComparisonOperator"]) == (
             params(declared)["functionErrorsAlarmCount"], "GreaterThanOrEqualToThreshold",
         )  # fmt: skip
-        assert (throttle_alarm["Threshold"], throttle_alarm["ComparisonOperator"]) == (
-            0,
-            "GreaterThanThreshold",
-        )
-        for alarm in (error_alarm, throttle_alarm):
+        for throttle_alarm in throttle_alarms:
+            assert (throttle_alarm["Threshold"], throttle_alarm["ComparisonOperator"]) == (
+                0,
+                "GreaterThanThreshold",
+            )
+        for alarm in (error_alarm, *throttle_alarms):
             assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == ("Sum", 300, 1)
 
 
@@ -171,3 +175,56 @@ def test_the_email_subscription_exists_only_with_an_address(template, resources,
         "Protocol": "email",
         "Endpoint": {"Ref": "AlarmEmail"},
     }
+
+
+def stream_readers(resources, declared) -> set[str]:
+    """Logical ids of the functions a DynamoDB stream invokes."""
+    return {
+        function_logical_id(name)
+        for name in declared["functions"]
+        for mapping in mappings_of(resources, name)
+        if "StreamArn" in str(mapping["EventSourceArn"])
+    }
+
+
+def test_every_stream_reader_has_an_iterator_age_alarm(resources, declared):
+    ages = watching(resources, "AWS/Lambda", "IteratorAge", "FunctionName")
+    readers = stream_readers(resources, declared)
+    assert readers >= {"PublisherLambdaFunction", "ChangesLambdaFunction"}
+    assert set(ages) == readers, "an IteratorAge alarm per stream reader"
+    for function, (alarm,) in ages.items():
+        assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
+            "Maximum", params(declared)["streamIteratorAgeAlarmMs"], "GreaterThanThreshold",
+        ), function  # fmt: skip
+
+
+def _api_alarm(resources, metric: str) -> dict[str, Any]:
+    (api,) = of_type(resources, "AWS::ApiGateway::RestApi").values()
+    (stage,) = of_type(resources, "AWS::ApiGateway::Stage").values()
+    found = []
+    for alarm in alarms(resources).values():
+        for stat in metric_stats(alarm):
+            if (stat["Namespace"], stat["MetricName"]) == ("AWS/ApiGateway", metric):
+                dimensions = {d["Name"]: d["Value"] for d in stat["Dimensions"]}
+                assert dimensions == {
+                    "ApiName": api["Properties"]["Name"],
+                    "Stage": stage["Properties"]["StageName"],
+                }
+                found.append(alarm)
+    (alarm,) = found
+    return alarm
+
+
+def test_the_api_alarms_on_its_5xx_rate_and_p99_latency(resources, declared):
+    rate = _api_alarm(resources, "5XXError")
+    (percent,) = [query for query in rate["Metrics"] if query.get("ReturnData")]
+    (share,) = [query for query in rate["Metrics"] if "MetricStat" in query]
+    assert share["MetricStat"]["Stat"] == "Average" and percent["Expression"] == f"{share['Id']} * 100"
+    assert (rate["Threshold"], rate["ComparisonOperator"]) == (
+        params(declared)["api5xxRateAlarmPercent"], "GreaterThanThreshold",
+    )  # fmt: skip
+    latency = _api_alarm(resources, "Latency")
+    assert (latency["ExtendedStatistic"], latency["Threshold"]) == (
+        "p99",
+        params(declared)["apiLatencyP99AlarmMs"],
+    )

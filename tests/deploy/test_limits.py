@@ -10,7 +10,7 @@ import pytest
 from app.api.errors import DOMAIN_STATUS
 from app.domain.errors import Throttled
 from app.task_registry import read_folder
-from tests.deploy.limits import documented_params, params, reliability_section
+from tests.deploy.limits import DEPLOY_DOC, documented_params, params, reliability_section, section
 from tests.deploy.packaged import function_logical_id, mappings_of, of_type, referenced
 
 pytestmark = pytest.mark.deploy
@@ -23,10 +23,19 @@ RESERVED = {
     "scheduler": "schedulerReservedConcurrency",
     "webhooks": "webhooksReservedConcurrency",
 }
+# Lambda keeps this much of an account's concurrency unreserved.
+UNRESERVED_MINIMUM = 100
 
 
 DEPLOYED = read_folder()
 WORKERS = {task_type.function_name: task_type for task_type in DEPLOYED.values()}
+
+
+def reserved_param(function: str) -> str | None:
+    """The param a function's reservation comes from; None for deadLetters (2 per task type)."""
+    if function == "deadLetters":
+        return None
+    return RESERVED.get(function, "workerReservedConcurrency")
 
 
 def expected_reservation(function: str, declared: dict) -> int:
@@ -34,21 +43,23 @@ def expected_reservation(function: str, declared: dict) -> int:
     workers' param), and two for deadLetters' mapping of its DLQ."""
     if function == "deadLetters":
         return 2 * len(DEPLOYED)
-    if function in WORKERS:
-        declared_concurrency = WORKERS[function].concurrency
-        return declared_concurrency or params(declared)["workerReservedConcurrency"]
-    return params(declared)[RESERVED[function]]
+    if function in WORKERS and WORKERS[function].concurrency:
+        return WORKERS[function].concurrency
+    return params(declared)[reserved_param(function)]
 
 
 def test_the_stage_is_throttled_at_the_documented_rate_and_burst(resources, declared):
-    (deployment,) = of_type(resources, "AWS::ApiGateway::Deployment").values()
-    stage = deployment["Properties"]["StageDescription"]
-    assert stage["ThrottlingRateLimit"] == params(declared)["apiRateLimit"]
-    assert stage["ThrottlingBurstLimit"] == params(declared)["apiBurstLimit"]
-    assert 0 < stage["ThrottlingRateLimit"] <= stage["ThrottlingBurstLimit"]
+    """On a stage resource of its own: CloudFormation updates it in place when a limit changes."""
+    (stage,) = of_type(resources, "AWS::ApiGateway::Stage").values()
+    (settings,) = stage["Properties"]["MethodSettings"]
+    assert (settings["HttpMethod"], settings["ResourcePath"]) == ("*", "/*")
+    assert settings["ThrottlingRateLimit"] == params(declared)["apiRateLimit"]
+    assert settings["ThrottlingBurstLimit"] == params(declared)["apiBurstLimit"]
+    assert 0 < settings["ThrottlingRateLimit"] <= settings["ThrottlingBurstLimit"]
 
 
 def test_every_function_has_its_reserved_concurrency(resources, declared):
+    assert params(declared)["reservedConcurrency"] == "on"
     assert set(declared["functions"]) == set(RESERVED) | set(WORKERS) | {"deadLetters"}, (
         "a new engine function needs its reservedConcurrency param, in RESERVED and docs/deploy.md's rule"
     )
@@ -58,6 +69,33 @@ def test_every_function_has_its_reserved_concurrency(resources, declared):
         assert reserved == expected_reservation(name, declared), (
             f"{name}: reservedConcurrency by docs/deploy.md's rule, so that no flood takes its concurrency"
         )
+
+
+def test_the_docs_give_the_account_concurrency_each_setting_needs_as_a_rule(declared):
+    """The quota follows from the params: the docs say how, and name every param the sum takes."""
+    rule = section(DEPLOY_DOC.read_text(), "### Which quota each setting needs")
+    for param in {reserved_param(name) for name in declared["functions"]} - {None}:
+        assert f"`{param}`" in rule, f"docs/deploy.md: the concurrency rule names `{param}`"
+    assert "2 per task type" in " ".join(rule.split()), (
+        "docs/deploy.md: deadLetters' share in the concurrency rule"
+    )
+    assert f"+ {UNRESERVED_MINIMUM}" in rule
+    assert "reservedConcurrency=off" in rule
+
+
+def account_concurrency_needed(resources) -> int:
+    """What the packaged template reserves, plus what Lambda keeps unreserved."""
+    reserved = [
+        r["Properties"].get("ReservedConcurrentExecutions", 0)
+        for r in of_type(resources, "AWS::Lambda::Function").values()
+    ]
+    return sum(reserved) + UNRESERVED_MINIMUM
+
+
+def test_the_account_concurrency_needed_is_the_sum_of_the_params(resources, declared):
+    names = declared["functions"]
+    expected = sum(expected_reservation(name, declared) for name in names) + UNRESERVED_MINIMUM
+    assert account_concurrency_needed(resources) == expected
 
 
 def test_no_queue_mapping_receives_more_than_its_function_may_run(resources, declared):
@@ -136,9 +174,10 @@ def test_every_param_is_documented_with_its_default(declared):
 
 
 def test_the_readme_gives_every_limit_and_threshold_with_its_number(declared):
+    """Numbers only: the switches (on/off, retain/delete, a region) are docs/deploy.md's."""
     section = reliability_section()
     for name, value in params(declared).items():
-        if value == "":
+        if isinstance(value, bool) or not isinstance(value, int):
             continue
         rows = [line for line in section.splitlines() if f"`{name}`" in line]
         assert rows, f"README's Reliability and security: a row naming `{name}`"

@@ -188,6 +188,9 @@ def test_artifacts_ship_unchecked_hash_bytecode_of_the_runtime(manifest):
         assert found["missing"] == [], f"{function}: no .pyc for {found['missing'][:5]}"
         assert found["wrong"] == [], f"{function}: stale or timestamp .pyc for {found['wrong'][:5]}"
         assert found["other_python"] == [], f"{function}: .pyc of another Python: {found['other_python'][:5]}"
+        assert found["misnamed"] == [], (
+            f"{function}: .pyc naming a build folder, not /var/task: {found['misnamed'][:5]}"
+        )
 
 
 def test_compiled_packages_are_for_the_functions_runtime_and_cpu(artifacts, manifest, template):

@@ -37,7 +37,7 @@ def assert_error(response, status: int, *fragments: str):
 
 
 def test_health_needs_no_key(client):
-    assert client.get("/health").json() == {"status": "ok"}
+    assert client.get("/health").json() == {"status": "ok", "ready": True, "problems": []}
 
 
 def test_create_is_accepted_with_a_status_location(client):

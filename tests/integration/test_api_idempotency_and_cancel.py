@@ -301,7 +301,9 @@ def test_a_public_https_callback_is_kept_on_the_task(client):
     ],
 )
 def test_a_callback_the_service_wont_call_is_422_in_a_deployed_stage(settings, provisioned, url, fragment):
-    deployed = create_app(dataclasses.replace(settings, stage="dev"), store=provisioned.store)
+    deployed = create_app(
+        dataclasses.replace(settings, stage="dev", local_mode=False), store=provisioned.store
+    )
     deployed.state.resolve = lambda host, port: RESOLVED.get(host, [])
     with pytest.MonkeyPatch.context() as patch:
         # The deployed stage reads its API keys from the settings all the same here.
@@ -335,7 +337,7 @@ def test_a_503_says_when_to_try_again(settings):
 
 def test_a_stage_without_keys_is_503_with_retry_after(settings):
     response = TestClient(
-        create_app(dataclasses.replace(settings, stage="dev", api_keys="local-dev-key"))
+        create_app(dataclasses.replace(settings, stage="dev", local_mode=False, api_keys="local-dev-key"))
     ).get("/tasks", headers={"x-api-key": "local-dev-key"})
     assert response.status_code == 503 and int(response.headers["retry-after"]) > 0
 

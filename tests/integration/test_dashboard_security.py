@@ -164,7 +164,9 @@ def test_sign_out(signed_in):
 
 
 def test_sign_in_is_refused_with_local_defaults_in_a_deployed_stage(provisioned):
-    deployed = Settings(stage="dev", table_name=provisioned.resources.table_name, api_keys="k")
+    deployed = Settings(
+        stage="dev", local_mode=False, table_name=provisioned.resources.table_name, api_keys="k"
+    )
     client = make_client(deployed, provisioned)
     page = client.get("/dashboard/login")
     assert page.status_code == 503 and "not configured" in page.text

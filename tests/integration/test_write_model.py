@@ -66,7 +66,7 @@ def measured(emulator_endpoint):
             for _ in range(TASKS_PER_TYPE):
                 tasks.create_task(deployed.store, task_type, data, None, max_data_bytes=65536,
                                   default_ttl_seconds=3600)  # fmt: skip
-        finished = 2 * TASKS_PER_TYPE
+        finished = len(DATA) * TASKS_PER_TYPE
         wait_until(lambda: counts.counts()[0]["COMPLETED"] == finished, timeout=90, interval=0.5,
                    what="every task completed and counted")  # fmt: skip
     finally:

@@ -75,7 +75,7 @@ def test_the_hash_command_prints_an_entry_that_signs_in():
 
 
 def test_deployed_stages_refuse_the_local_defaults():
-    deployed = settings(stage="dev")
+    deployed = settings(stage="dev", local_mode=False)
     with pytest.raises(secrets.SecretNotConfigured, match="DASHBOARD_USERS_PARAMETER"):
         secrets.dashboard_users(deployed)
     with pytest.raises(secrets.SecretNotConfigured, match="SESSION_SECRET_PARAMETER"):
@@ -83,7 +83,11 @@ def test_deployed_stages_refuse_the_local_defaults():
     with pytest.raises(secrets.SecretNotConfigured, match="PAGE_TOKEN_SECRET_PARAMETER"):
         secrets.page_token_secrets(deployed)
     own = settings(
-        stage="dev", dashboard_users=f"ops:{ANN}", session_secret="s" * 40, page_token_secret="p" * 40
+        stage="dev",
+        local_mode=False,
+        dashboard_users=f"ops:{ANN}",
+        session_secret="s" * 40,
+        page_token_secret="p" * 40,
     )
     assert secrets.dashboard_users(own) == {"ops": ANN}
     assert secrets.session_secrets(own) == ["s" * 40]
@@ -105,7 +109,10 @@ def test_in_aws_they_come_from_ssm_and_the_users_list_is_cached_a_minute_at_most
 
     monkeypatch.setattr("aws_lambda_powertools.utilities.parameters.get_parameter", get_parameter)
     deployed = settings(
-        stage="dev", dashboard_users_parameter="/app/dev/users", session_secret_parameter="/app/dev/secret"
+        stage="dev",
+        local_mode=False,
+        dashboard_users_parameter="/app/dev/users",
+        session_secret_parameter="/app/dev/secret",
     )
     assert secrets.dashboard_users(deployed) == {"ops": ANN}
     assert secrets.session_secrets(deployed) == ["k" * 40]

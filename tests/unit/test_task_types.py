@@ -132,29 +132,34 @@ def test_local_only_types_are_seen_only_where_the_switch_is_on(monkeypatch):
 
 
 def test_a_copy_under_a_new_name_is_a_new_type(tasks_folder):
-    copy_of_task2(tasks_folder, "TASK3", "task3")
+    before = list(task_registry.read_folder(tasks_folder))
+    copy_of_task2(tasks_folder, "ZZ_COPY", "zz_copy")
     types = task_registry.read_folder(tasks_folder)
-    assert list(types) == ["TASK1", "TASK2", "TASK3"]
-    assert types.module_of("TASK3") == "workers.tasks.task3"
+    assert list(types) == [*before, "ZZ_COPY"]
+    assert types.module_of("ZZ_COPY") == "workers.tasks.zz_copy"
 
 
 def test_a_copy_that_keeps_the_original_name_is_refused(tasks_folder):
-    copy_of_task2(tasks_folder, "TASK2", "task3")
-    with pytest.raises(TaskTypeRefused, match=re.escape("TASK2 is declared twice, in task2.py and task3.py")):
+    copy_of_task2(tasks_folder, "TASK2", "zz_copy")
+    with pytest.raises(
+        TaskTypeRefused, match=re.escape("TASK2 is declared twice, in task2.py and zz_copy.py")
+    ):
         task_registry.read_folder(tasks_folder)
 
 
 def test_a_declaration_must_be_literal_and_present(tasks_folder):
     copy_of_task2(
-        tasks_folder, "TASK3", "task3", **{"longest_run_seconds=2": "longest_run_seconds=2 * SECONDS"}
+        tasks_folder, "ZZ_COPY", "zz_copy", **{"longest_run_seconds=2": "longest_run_seconds=2 * SECONDS"}
     )
-    with pytest.raises(TaskTypeRefused, match=re.escape("task3.py: longest_run_seconds= must be a literal")):
+    with pytest.raises(
+        TaskTypeRefused, match=re.escape("zz_copy.py: longest_run_seconds= must be a literal")
+    ):
         task_registry.read_folder(tasks_folder)
-    (tasks_folder / "task3.py").write_text("def run(task):\n    pass\n")
-    with pytest.raises(TaskTypeRefused, match=re.escape("task3.py: declare the type once")):
+    (tasks_folder / "zz_copy.py").write_text("def run(task):\n    pass\n")
+    with pytest.raises(TaskTypeRefused, match=re.escape("zz_copy.py: declare the type once")):
         task_registry.read_folder(tasks_folder)
-    (tasks_folder / "task3.py").write_text('TASK_TYPE = TaskType(name="TASK3", colour="red")\n')
-    with pytest.raises(TaskTypeRefused, match=r"task3\.py: .*unexpected keyword argument 'colour'"):
+    (tasks_folder / "zz_copy.py").write_text('TASK_TYPE = TaskType(name="ZZ_COPY", colour="red")\n')
+    with pytest.raises(TaskTypeRefused, match=r"zz_copy\.py: .*unexpected keyword argument 'colour'"):
         task_registry.read_folder(tasks_folder)
 
 
@@ -163,29 +168,29 @@ def test_a_declaration_must_be_literal_and_present(tasks_folder):
 
 def test_a_copied_type_gets_its_whole_part_of_the_stack_and_removing_it_takes_it_back(tasks_folder):
     before = task_type_stack.parts(task_registry.read_folder(tasks_folder))
-    copy_of_task2(tasks_folder, "TASK3", "task3")
+    copy_of_task2(tasks_folder, "ZZ_COPY", "zz_copy")
     after = task_type_stack.parts(task_registry.read_folder(tasks_folder))
     added = set(after["resources"]["Resources"]) - set(before["resources"]["Resources"])
     assert added == {
-        "Task3Queue",
-        "Task3DeadLetterQueue",
-        "Task3QueuePolicy",
-        "Task3Subscription",
-        "Task3Role",
-        "Task3QueueAgeAlarm",
-        "Task3DeadLetterQueueAgeAlarm",
-        "Task3DeadLetterQueueDepthAlarm",
-        "Task3ErrorsAlarm",
-        "Task3ThrottlesAlarm",
+        "ZzCopyQueue",
+        "ZzCopyDeadLetterQueue",
+        "ZzCopyQueuePolicy",
+        "ZzCopySubscription",
+        "ZzCopyRole",
+        "ZzCopyQueueAgeAlarm",
+        "ZzCopyDeadLetterQueueAgeAlarm",
+        "ZzCopyDeadLetterQueueDepthAlarm",
+        "ZzCopyErrorsAlarm",
+        "ZzCopyThrottlesAlarm",
     }
-    assert set(after["functions"]) - set(before["functions"]) == {"task3"}
-    assert after["functions"]["task3"]["handler"] == "workers.tasks.task3.handler"
-    assert after["resources"]["Resources"]["Task3Subscription"]["Properties"]["FilterPolicy"] == {
-        "task_type": ["TASK3"]
+    assert set(after["functions"]) - set(before["functions"]) == {"zzCopy"}
+    assert after["functions"]["zzCopy"]["handler"] == "workers.tasks.zz_copy.handler"
+    assert after["resources"]["Resources"]["ZzCopySubscription"]["Properties"]["FilterPolicy"] == {
+        "task_type": ["ZZ_COPY"]
     }
     for part in ("deadLetterEvents", "deadLetterQueueArns", "taskQueueArns"):
         assert len(after[part]) == len(before[part]) + 1
-    (tasks_folder / "task3.py").unlink()
+    (tasks_folder / "zz_copy.py").unlink()
     assert task_type_stack.parts(task_registry.read_folder(tasks_folder)) == before
 
 

@@ -6,14 +6,13 @@ from the source, not imported, so that the api (which ships the modules but
 none of their packages), packaging (any Python 3.11+, no project packages)
 and the local runtime all see the same list without running task code.
 
-Types declared ``local_only`` are seen only where ``LOCAL_ONLY_TASK_TYPES``
-is ``on``: the local runtime and the tests set it; nothing deployed does.
+Types declared ``local_only`` are seen only in local mode (``LOCAL_MODE``,
+app/settings.py): the local runtime and the tests set it; nothing deployed does.
 """
 
 from __future__ import annotations
 
 import ast
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,7 +21,6 @@ from app.domain.task_types import TaskType, TaskTypeRefused
 TASKS_FOLDER = Path(__file__).resolve().parents[1] / "workers" / "tasks"
 TASKS_PACKAGE = "workers.tasks"
 DECLARATION = "TASK_TYPE"
-LOCAL_ONLY_SWITCH = "LOCAL_ONLY_TASK_TYPES"
 
 
 class Declared(dict[str, TaskType]):
@@ -101,7 +99,9 @@ def read_folder(folder: Path = TASKS_FOLDER, *, include_local_only: bool = False
 
 
 def local_only_included() -> bool:
-    return os.environ.get(LOCAL_ONLY_SWITCH, "").lower() == "on"
+    from app.settings import get_settings
+
+    return get_settings().local_mode
 
 
 @lru_cache

@@ -18,8 +18,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
 
-# The tests run the local-only task types (FLAKY) too, as the local runtime does.
-os.environ.setdefault("LOCAL_ONLY_TASK_TYPES", "on")
 # Tests run the app as the local runtime does (app/local sets LOCAL_MODE=true):
 # Settings() has the local defaults. A test of a deployed stage says so with
 # local_mode=False, as serverless.yml's LOCAL_MODE: 'false' does in AWS.

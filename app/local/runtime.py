@@ -170,7 +170,6 @@ class LocalRuntime:
         return self
 
     def _configure_handlers(self) -> None:
-        from app import task_registry
         from app.adapters import aws
         from app.settings import get_settings
 
@@ -191,8 +190,6 @@ class LocalRuntime:
                     os.environ[name] = sls_config.substitute_pseudo_parameters(
                         value["Fn::Sub"], self.topology.region
                     )
-        # The local runtime runs the task types declared local-only too (never deployed).
-        os.environ[task_registry.LOCAL_ONLY_SWITCH] = "on"
         get_settings.cache_clear()
         aws.reset_clients()
 

@@ -222,9 +222,16 @@ def test_every_declared_type_is_accepted_and_in_the_openapi_enum(client):
 
 
 def test_a_deployed_api_refuses_a_local_only_type(client, monkeypatch):
-    """What tells a deployed api from the local runtime is the switch only the local runtime sets."""
-    monkeypatch.setenv(task_registry.LOCAL_ONLY_SWITCH, "off")
+    """What tells a deployed api from the local runtime is local mode, which only the local runtime sets."""
+    from app.settings import get_settings
+
     local_only = [t.name for t in task_registry.read_folder(include_local_only=True).values() if t.local_only]
     assert local_only
-    for name in local_only:
-        assert_error(create(client, {"task_type": name, "data": {}}), 422, f"unknown task_type '{name}'")
+    monkeypatch.setenv("LOCAL_MODE", "false")
+    get_settings.cache_clear()
+    try:
+        for name in local_only:
+            assert_error(create(client, {"task_type": name, "data": {}}), 422, f"unknown task_type '{name}'")
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()

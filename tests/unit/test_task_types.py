@@ -120,15 +120,23 @@ def test_every_module_of_workers_tasks_is_a_declared_type_and_its_handler_runs_i
         assert module.handler.task_type == task_type
 
 
-def test_local_only_types_are_seen_only_where_the_switch_is_on(monkeypatch):
+def test_local_only_types_are_seen_only_in_local_mode(monkeypatch):
+    from app.settings import get_settings
+
     assert "FLAKY" not in task_registry.read_folder()
     assert "FLAKY" in task_registry.read_folder(include_local_only=True)
-    monkeypatch.setenv(task_registry.LOCAL_ONLY_SWITCH, "off")
-    assert "FLAKY" not in task_registry.names()
-    monkeypatch.setenv(task_registry.LOCAL_ONLY_SWITCH, "on")
-    assert "FLAKY" in task_registry.names()
-    # Deployed types come first: the dashboard's first choice is never a local-only one.
-    assert task_registry.names()[-1] == "FLAKY"
+    try:
+        monkeypatch.setenv("LOCAL_MODE", "false")
+        get_settings.cache_clear()
+        assert "FLAKY" not in task_registry.names()
+        monkeypatch.setenv("LOCAL_MODE", "true")
+        get_settings.cache_clear()
+        assert "FLAKY" in task_registry.names()
+        # Deployed types come first: the dashboard's first choice is never a local-only one.
+        assert task_registry.names()[-1] == "FLAKY"
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
 
 
 def test_a_copy_under_a_new_name_is_a_new_type(tasks_folder):

@@ -37,6 +37,7 @@ def _facts(image: dict[str, Any] | None) -> TaskFacts | None:
             created_ms=number("created_ms") or 0,
             started_ms=number("started_ms"),
             finished_ms=number("finished_ms"),
+            status_msg=image.get("status_msg", {}).get("S", ""),
         )
     except (KeyError, TypeError, ValueError):
         # A damaged item counts as nothing: it must never hold up the stream.

@@ -6,7 +6,9 @@ partition, so that every batch's writes spread over as many keys as it touches:
 
   counts          pk=COUNTS#<type>#<k>              one number per status, and created_total
   per minute      pk=STATS#<type>#M#<minute>#<k>    created/completed/failed/cancelled,
-  per hour        pk=STATS#<type>#H#<hour>#<k>      w<i>/r<i>: wait and run histograms
+  per hour        pk=STATS#<type>#H#<hour>#<k>      W<i>/R<i>: wait and run histograms;
+                                                    per hour F<h>/T<h>: a failure message's
+                                                    count and text (h: a hash of the text)
   applied batch   pk=APPLIED#<first sequence number>  the last sequence number applied
 (sk is the item's kind: COUNTS, STATS or BATCH.)
 
@@ -26,7 +28,7 @@ from collections import Counter
 from typing import Any
 
 from app.adapters import aws
-from app.domain.aggregates import Deltas, MinuteStats
+from app.domain.aggregates import Deltas, MinuteStats, bucket_of
 from app.domain.errors import StoreUnavailable
 from app.domain.task import TaskStatus
 from app.task_registry import names as task_type_names
@@ -50,6 +52,30 @@ def stats_key(task_type: str, unit: str, moment: int, shard: int) -> dict[str, A
     return {"pk": {"S": f"STATS#{task_type}#{unit}#{moment:010d}#{shard}"}, "sk": {"S": "STATS"}}
 
 
+# The histograms' first buckets (until 2026-12) had these upper bounds (ms), as w<i>/r<i>:
+# items written then are read as if each task took its bucket's upper bound.
+COARSE_BOUNDS_MS = (
+    10,
+    20,
+    50,
+    100,
+    200,
+    500,
+    1_000,
+    2_000,
+    5_000,
+    10_000,
+    20_000,
+    60_000,
+    300_000,
+    1_800_000,
+)
+
+
+def message_hash(message: str) -> str:
+    return f"{zlib.crc32(message.encode()):08x}"
+
+
 def _add_action(values: dict[str, Any], names: dict[str, str], fields: dict[str, int]) -> str:
     actions = []
     for number, (name, delta) in enumerate(sorted(fields.items())):
@@ -59,15 +85,23 @@ def _add_action(values: dict[str, Any], names: dict[str, str], fields: dict[str,
     return "ADD " + ", ".join(actions)
 
 
-def _stats_fields(stats: MinuteStats) -> dict[str, int]:
+def _stats_fields(stats: MinuteStats, *, with_failures: bool) -> dict[str, int]:
     fields = {
         name: getattr(stats, name)
         for name in ("created", "completed", "failed", "cancelled")
         if getattr(stats, name)
     }
-    fields.update({f"w{bucket}": count for bucket, count in stats.wait.items() if count})
-    fields.update({f"r{bucket}": count for bucket, count in stats.run.items() if count})
+    fields.update({f"W{bucket}": count for bucket, count in stats.wait.items() if count})
+    fields.update({f"R{bucket}": count for bucket, count in stats.run.items() if count})
+    if with_failures:
+        fields.update({f"F{message_hash(m)}": count for m, count in stats.failures.items() if count})
     return fields
+
+
+def _coarse_bucket(index: int) -> int:
+    """Where a task of an old coarse bucket falls now (its last bucket was open: twice its bound)."""
+    bound = COARSE_BOUNDS_MS[index] if index < len(COARSE_BOUNDS_MS) else COARSE_BOUNDS_MS[-1] * 2
+    return bucket_of(bound)
 
 
 def _stats_of(item: dict[str, Any]) -> MinuteStats:
@@ -76,9 +110,13 @@ def _stats_of(item: dict[str, Any]) -> MinuteStats:
 
     stats = MinuteStats(number("created"), number("completed"), number("failed"), number("cancelled"))
     for name, value in item.items():
-        if name[:1] in ("w", "r") and name[1:].isdigit():
-            histogram = stats.wait if name[0] == "w" else stats.run
-            histogram[int(name[1:])] += int(value["N"])
+        kind, rest = name[:1], name[1:]
+        if kind in ("W", "R") and rest.isdigit():
+            (stats.wait if kind == "W" else stats.run)[int(rest)] += int(value["N"])
+        elif kind in ("w", "r") and rest.isdigit():
+            (stats.wait if kind == "w" else stats.run)[_coarse_bucket(int(rest))] += int(value["N"])
+        elif kind == "F" and f"T{rest}" in item:
+            stats.failures[item[f"T{rest}"]["S"]] += int(value["N"])
     return stats
 
 
@@ -112,22 +150,35 @@ class TaskAggregates(aws.DynamoDBTable):
         minute_expiry, hour_expiry = int(now) + MINUTE_ITEMS_KEPT_SECONDS, int(now) + HOUR_ITEMS_KEPT_SECONDS
         for (task_type, minute), stats in deltas.minutes.items():
             key = stats_key(task_type, "M", minute, shard)
-            updates.append(self._update(key, _stats_fields(stats), minute_expiry))
+            updates.append(self._update(key, _stats_fields(stats, with_failures=False), minute_expiry))
             hours.setdefault((task_type, minute // 3600 * 3600), MinuteStats()).add(stats)
         for (task_type, hour), stats in hours.items():
-            updates.append(
-                self._update(stats_key(task_type, "H", hour, shard), _stats_fields(stats), hour_expiry)
-            )
+            texts = {f"T{message_hash(message)}": message for message in stats.failures}
+            fields = _stats_fields(stats, with_failures=True)
+            updates.append(self._update(stats_key(task_type, "H", hour, shard), fields, hour_expiry, texts))
         return updates
 
-    def _update(self, key: dict[str, Any], fields: dict[str, int], expires: int | None) -> dict[str, Any]:
+    def _update(
+        self,
+        key: dict[str, Any],
+        fields: dict[str, int],
+        expires: int | None,
+        texts: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
         expression = _add_action(values, names, fields)
+        sets = []
         if expires is not None:
             names["#ttl"] = "ttl"
             values[":ttl"] = {"N": str(expires)}
-            expression += " SET #ttl = :ttl"
+            sets.append("#ttl = :ttl")
+        for number, (name, text) in enumerate(sorted((texts or {}).items())):
+            names[f"#t{number}"] = name
+            values[f":t{number}"] = {"S": text}
+            sets.append(f"#t{number} = if_not_exists(#t{number}, :t{number})")
+        if sets:
+            expression += " SET " + ", ".join(sets)
         return {
             "Update": {
                 "TableName": self.table_name,

@@ -58,7 +58,7 @@ def environment() -> jinja2.Environment:
         duration_seconds=timing.duration_seconds,
         waiting_seconds=timing.waiting_seconds,
     )
-    from app.dashboard.charts import rate_chart
+    from app.dashboard.charts import FAILURES, THROUGHPUT, rate_chart
     from app.dashboard.forms import RANGE_LABELS
     from app.services.stats import latency_text
 
@@ -68,6 +68,8 @@ def environment() -> jinja2.Environment:
         htmx=HTMX_FILE,
         timeline_bars=timeline_bars,
         rate_chart=rate_chart,
+        throughput=THROUGHPUT,
+        failures=FAILURES,
         latency_text=latency_text,
         chart_width=CHART_WIDTH,
         when=f.when,

@@ -4,35 +4,31 @@ Every change to a task item (a new task, a status change, a task removed by
 TTL) becomes deltas: how many tasks there are in each status of each type,
 how many were ever created, and per minute and task type how many were
 created, completed, failed and cancelled, with histograms of their queue wait
-(created to first start) and run time (start to finish). Deltas of a whole
-batch of changes are added up here, so each aggregate item is written once
-per batch, not once per task. Pure: no I/O.
+(created to first start) and run time (start to finish), and per hour how
+often each failure message was given. Deltas of a whole batch of changes are
+added up here, so each aggregate item is written once per batch, not once per
+task. Pure: no I/O.
+
+The histograms' buckets grow by BUCKET_RATIO from 1 ms, so a percentile read
+from them (the bucket's geometric middle) is within sqrt(1.1) - 1 = 4.9 % of
+the true value, whatever the spread: about 210 buckets up to a week, of which
+an item holds only those its tasks fell in.
 """
 
 from __future__ import annotations
 
-import bisect
+import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-# Upper bounds of the latency histogram's buckets, in milliseconds; the last bucket is open.
-BUCKET_BOUNDS_MS = (
-    10,
-    20,
-    50,
-    100,
-    200,
-    500,
-    1_000,
-    2_000,
-    5_000,
-    10_000,
-    20_000,
-    60_000,
-    300_000,
-    1_800_000,
-)
+# Bucket k >= 1 holds [BUCKET_RATIO ** (k - 1), BUCKET_RATIO ** k) ms; bucket 0 less than 1 ms.
+BUCKET_RATIO = 1.1
 FINAL_STATUSES = ("COMPLETED", "FAILED", "CANCELLED")
+# A failure message is counted by its shape: numbers and ids vary, the reason does not.
+FAILURE_MESSAGE_LENGTH = 100
+_NUMBERS = re.compile(r"\d+(\.\d+)?")
+_IDS = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 
 
 @dataclass(frozen=True)
@@ -44,6 +40,7 @@ class TaskFacts:
     created_ms: int
     started_ms: int | None = None
     finished_ms: int | None = None
+    status_msg: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,6 +60,8 @@ class MinuteStats:
     # Bucket index -> tasks, one histogram for queue wait and one for run time.
     wait: Counter[int] = field(default_factory=Counter)
     run: Counter[int] = field(default_factory=Counter)
+    # Failure message (its shape, failure_message_of) -> tasks that ended FAILED with it.
+    failures: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: MinuteStats) -> None:
         self.created += other.created
@@ -71,6 +70,7 @@ class MinuteStats:
         self.cancelled += other.cancelled
         self.wait.update(other.wait)
         self.run.update(other.run)
+        self.failures.update(other.failures)
 
 
 @dataclass
@@ -93,8 +93,21 @@ class Deltas:
         return not any(self.counts.values()) and not self.created and not self.minutes
 
 
-def bucket_of(milliseconds: int) -> int:
-    return bisect.bisect_left(BUCKET_BOUNDS_MS, max(0, milliseconds))
+def bucket_of(milliseconds: float) -> int:
+    if milliseconds < 1:
+        return 0
+    return 1 + math.floor(math.log(milliseconds) / math.log(BUCKET_RATIO) + 1e-9)
+
+
+def bucket_value(bucket: int) -> float:
+    """The value a bucket stands for: the geometric middle of its bounds (0 for under 1 ms)."""
+    return 0.0 if bucket <= 0 else BUCKET_RATIO ** (bucket - 0.5)
+
+
+def failure_message_of(status_msg: str) -> str:
+    """A failure message's shape: ids and numbers replaced, cut short: like failures count together."""
+    shape = _NUMBERS.sub("N", _IDS.sub("<id>", status_msg.strip()))
+    return shape[:FAILURE_MESSAGE_LENGTH] or "(no message)"
 
 
 def deltas_of(changes: list[TaskChange]) -> Deltas:
@@ -118,19 +131,21 @@ def deltas_of(changes: list[TaskChange]) -> Deltas:
             setattr(minute, new.status.lower(), getattr(minute, new.status.lower()) + 1)
             if new.started_ms and new.status != "CANCELLED":
                 minute.run[bucket_of(finished - new.started_ms)] += 1
+            if new.status == "FAILED":
+                minute.failures[failure_message_of(new.status_msg)] += 1
     deltas.counts = Counter({key: count for key, count in deltas.counts.items() if count})
     return deltas
 
 
-def percentile(histogram: Counter[int], share: float) -> int | None:
-    """The upper bound (ms) of the bucket holding the ``share`` quantile; None for no data."""
+def percentile(histogram: Counter[int], share: float) -> float | None:
+    """The ``share`` quantile (nearest rank), in ms, within 4.9 % of the true value; None for no data."""
     total = sum(histogram.values())
     if not total:
         return None
-    rank = share * total
+    rank = max(1, math.ceil(share * total))
     seen = 0
     for bucket in sorted(histogram):
         seen += histogram[bucket]
         if seen >= rank:
-            return BUCKET_BOUNDS_MS[bucket] if bucket < len(BUCKET_BOUNDS_MS) else BUCKET_BOUNDS_MS[-1] * 2
-    return BUCKET_BOUNDS_MS[-1] * 2
+            return bucket_value(bucket)
+    return bucket_value(max(histogram))

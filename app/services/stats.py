@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-from app.domain.aggregates import BUCKET_BOUNDS_MS, MinuteStats, percentile
+from app.domain.aggregates import MinuteStats, percentile
 from app.services.ports import Clock
 from app.task_registry import names as task_type_names
 
@@ -40,12 +40,16 @@ class StatsReader(Protocol):
         ...
 
 
+# The failure messages shown per type: the most frequent of the window.
+TOP_FAILURES = 5
+
+
 @dataclass(frozen=True)
 class Percentiles:
-    """Upper bounds (ms) of the histogram buckets holding the median and the 95th percentile."""
+    """The median and the 95th percentile (ms), each within 5 % of the true one (app/domain/aggregates.py)."""
 
-    p50: int | None
-    p95: int | None
+    p50: float | None
+    p95: float | None
 
     @classmethod
     def of(cls, histogram: dict[int, int]) -> Percentiles:
@@ -60,6 +64,11 @@ class Series:
     window: Window
     # Oldest first: (moment, its stats), every moment of the window.
     points: list[tuple[int, MinuteStats]]
+
+    def labels(self) -> list[str]:
+        """Each point's moment, as its tooltip names it (UTC)."""
+        pattern = "%H:%M UTC" if self.window.unit == "M" else "%d %b %H:00 UTC"
+        return [time.strftime(pattern, time.gmtime(moment)) for moment, _ in self.points]
 
     def counts(self) -> dict[str, list[int]]:
         """Each count (created, completed, failed, cancelled) per point, oldest first: the chart's lines."""
@@ -87,6 +96,10 @@ class Series:
     @property
     def run_time(self) -> Percentiles:
         return Percentiles.of(self.total.run)
+
+    def top_failures(self, count: int = TOP_FAILURES) -> list[tuple[str, int]]:
+        """The most frequent failure messages of the window (kept per hour), most frequent first."""
+        return sorted(self.total.failures.items(), key=lambda item: (-item[1], item[0]))[:count]
 
 
 @dataclass(frozen=True)
@@ -122,14 +135,18 @@ def stats(reader: StatsReader, clock: Clock = time.time) -> list[TypeStats]:
     return result
 
 
-def latency_text(milliseconds: int | None) -> str:
-    """A percentile as the page says it: the histogram bucket's upper bound ("≤ 500 ms")."""
+def latency_text(milliseconds: float | None) -> str:
+    """A percentile as the page says it: about so many ms, s or min, to three significant figures."""
     if milliseconds is None:
         return "—"
-    if milliseconds > BUCKET_BOUNDS_MS[-1]:
-        return f"> {BUCKET_BOUNDS_MS[-1] // 60_000} min"
+    if milliseconds < 1:
+        return "< 1 ms"
     if milliseconds < 1000:
-        return f"≤ {milliseconds} ms"
+        return f"≈ {_figures(milliseconds)} ms"
     if milliseconds < 60_000:
-        return f"≤ {milliseconds // 1000} s"
-    return f"≤ {milliseconds // 60_000} min"
+        return f"≈ {_figures(milliseconds / 1000)} s"
+    return f"≈ {_figures(milliseconds / 60_000)} min"
+
+
+def _figures(value: float) -> str:
+    return str(round(value)) if value >= 99.95 else f"{value:.3g}"

@@ -476,14 +476,23 @@ def test_stats_per_type_as_charts_refreshed_in_place(console: Page, live_stack):
         timeout=15,
         what="the stats to count the task",
     )
+    # Created and completed on one chart; failed and cancelled on a scale of their own.
     expect(section.locator("svg.rate-chart polyline")).to_have_count(4)
+    expect(section.locator("svg.failures-chart polyline")).to_have_count(2)
     expect(section.locator(".failure-rate")).to_contain_text(re.compile(r"%|—"))
-    expect(console.locator("#stats-TASK1-day svg.rate-chart")).to_be_visible()
+    expect(section.locator(".queue-wait")).to_contain_text(re.compile(r"≈ [\d.]+ (ms|s)|< 1 ms"))
+    expect(console.locator("#stats-TASK1-day svg.failures-chart")).to_be_visible()
+    # A minute's values are its column's tooltip.
+    last_minute = section.locator("svg.failures-chart rect.slot").last
+    expect(last_minute.locator("title")).to_have_text(
+        re.compile(r"^\d\d:\d\d UTC: \d+ failed, \d+ cancelled$")
+    )
+    last_minute.hover()
     check_page(console, "the stats")
     console.evaluate("document.querySelector('#stats').setAttribute('data-before', 'yes')")
     console.evaluate("htmx.ajax('GET', location.pathname, {target: '#stats', swap: 'outerHTML'})")
     expect(console.locator("#stats[data-before]")).to_have_count(0)
-    expect(console.locator("#stats-TASK2-hour svg.rate-chart")).to_be_visible()
+    expect(console.locator("#stats-TASK2-hour svg.failures-chart")).to_be_visible()
 
 
 def test_dead_letters_show_every_queue_and_redrive_asks_first(console: Page):

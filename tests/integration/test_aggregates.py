@@ -104,3 +104,25 @@ def test_minutes_hold_what_happened_in_them(stage):
     assert sum(stats.created for stats in series.values()) == 1
     assert sum(stats.completed for stats in series.values()) == 1
     assert sum(sum(stats.wait.values()) for stats in series.values()) == 1
+
+
+def test_failure_messages_and_latencies_are_kept_per_hour_and_read_back(stage):
+    """The stats page's top failure messages and percentiles, written by the changes function."""
+    from app.services import stats
+
+    now = time.time()
+    for number in range(7):
+        task = a_task("TASK2")
+        stage.store.add(task)
+        running = task.moved_to(TaskStatus.IN_PROGRESS, "", now)
+        stage.store.replace_if(running, expected=task)
+        message = f"upstream answered {500 + number % 2} after {number} s" if number < 5 else "bad data"
+        stage.store.replace_if(running.moved_to(TaskStatus.FAILED, message, now), expected=running)
+    aggregates = aggregates_of(stage)
+    apply_changes(task_records(stage), aggregates, now)
+    (task2,) = [t for t in stats.stats(aggregates, clock=lambda: now) if t.task_type == "TASK2"]
+    hour, day = task2.series
+    assert day.top_failures() == [("upstream answered N after N s", 5), ("bad data", 2)]
+    assert day.total.failed == hour.total.failed == 7
+    # Minute items carry counts and latencies only; the messages are on the hour's item.
+    assert hour.top_failures() == []

@@ -45,7 +45,7 @@ def csrf(client) -> str:
     return sign_in(client)
 
 
-def lived(provisioned, task_type: str, final: TaskStatus | None, wait: float, run: float):
+def lived(provisioned, task_type: str, final: TaskStatus | None, wait: float, run: float, message: str = ""):
     """A task that waited ``wait`` seconds for a worker and ran ``run`` seconds to ``final``."""
     task = a_task(task_type)
     provisioned.store.add(task)
@@ -54,7 +54,7 @@ def lived(provisioned, task_type: str, final: TaskStatus | None, wait: float, ru
     provisioned.store.replace_if(running, expected=task)
     if final is not None:
         provisioned.store.replace_if(
-            running.moved_to(final, "", min(now, task.created_ms / 1000 + wait + run)), expected=running
+            running.moved_to(final, message, min(now, task.created_ms / 1000 + wait + run)), expected=running
         )
     return task
 
@@ -71,7 +71,7 @@ def figure(page: str, section: str, name: str) -> str:
 def test_stats_count_each_type_per_minute_with_failure_rate_and_percentiles(client, csrf, provisioned):
     for _ in range(3):
         lived(provisioned, "TASK1", TaskStatus.COMPLETED, wait=0.03, run=0)
-    lived(provisioned, "TASK1", TaskStatus.FAILED, wait=0.03, run=0)
+    lived(provisioned, "TASK1", TaskStatus.FAILED, wait=0.03, run=0, message="upstream answered 503")
     lived(provisioned, "TASK2", None, wait=0.03, run=0)
     records = [r for r in provisioned.stream_records() if r["dynamodb"]["Keys"]["sk"]["S"] == "TASK"]
     apply_changes(
@@ -88,14 +88,29 @@ def test_stats_count_each_type_per_minute_with_failure_rate_and_percentiles(clie
         assert figure(text, f"TASK1-{window}", "completed-total") == "3"
         assert figure(text, f"TASK1-{window}", "failed-total") == "1"
         assert figure(text, f"TASK1-{window}", "failure-rate") == "25.0%"
-        assert figure(text, f"TASK1-{window}", "queue-wait") == "≤ 50 ms / ≤ 50 ms"
+        # Every task waited 30 ms: the page says so, within 5 %, not a bucket's bound.
+        p50, p95 = re.fullmatch(
+            r"≈ (\S+) ms / ≈ (\S+) ms", figure(text, f"TASK1-{window}", "queue-wait")
+        ).groups()
+        assert float(p50) == float(p95) == pytest.approx(30, rel=0.05)
         assert figure(text, f"TASK2-{window}", "created-total") == "1"
         assert figure(text, f"TASK2-{window}", "failure-rate") == "—"
     # The hour's chart: 60 points a line, the last minute's created at the top of a scale of 4.
     hour = re.search(r'id="stats-TASK1-hour".*?</svg>', text, re.S).group(0)
     created = re.search(r'class="line line-created" points="([^"]+)"', hour).group(1).split()
     assert len(created) == 60 and created[-1].endswith(",8.0") and created[0].endswith(",128.0")
-    assert ">4</text>" in hour and "4 created, 3 completed, 1 failed, 0 cancelled" in hour
+    assert ">4</text>" in hour and "4 created, 3 completed;" in hour
+    # Failures on a scale of their own: the one failure is at its chart's top.
+    failures = re.search(r'id="stats-TASK1-hour".*?(class="rate-chart failures-chart".*?</svg>)', text, re.S)
+    failures = failures.group(1)
+    assert "1 failed, 0 cancelled;" in failures and ">1</text>" in failures
+    failed = re.search(r'class="line line-failed" points="([^"]+)"', failures).group(1).split()
+    assert failed[-1].endswith(",8.0")
+    # Each minute's values on hover.
+    assert failures.count('<rect class="slot"') == 60 and ": 1 failed, 0 cancelled</title>" in failures
+    # The day's top failure messages, linking to the failed tasks of the type.
+    day = re.search(r'id="stats-TASK1-day".*?</ol>', text, re.S).group(0)
+    assert "upstream answered N" in day and "status=FAILED&amp;task_type=TASK1" in day
     # The poll gets the block alone.
     polled = client.get("/dashboard/stats", headers={**HTMX, "HX-Target": "stats"}).text
     assert polled.lstrip().startswith('<div id="stats"') and "<html" not in polled

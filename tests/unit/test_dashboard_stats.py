@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from app.dashboard.charts import PLOT_BOTTOM, PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, rate_chart
+import time
+
+import pytest
+
+from app.dashboard.charts import (
+    FAILURES,
+    PLOT_BOTTOM,
+    PLOT_LEFT,
+    PLOT_RIGHT,
+    PLOT_TOP,
+    THROUGHPUT,
+    rate_chart,
+)
 from app.domain.aggregates import MinuteStats, bucket_of
 from app.domain.messages import TaskMessage
 from app.services import stats
@@ -35,25 +47,56 @@ def test_each_type_reads_60_minutes_and_24_hours_in_one_call_ending_with_the_cur
     assert [len(series.points) for series in result[0].series] == [60, 24]
     assert hour.points[-1] == (minute, busy) and hour.points[0][1] == MinuteStats()
     assert hour.failure_rate == 1 / 3  # cancelled ones aside
-    assert (hour.queue_wait.p50, hour.queue_wait.p95) == (50, 5000)
-    assert stats.latency_text(hour.run_time.p50) == "≤ 1 s"
+    assert hour.queue_wait.p50 == pytest.approx(30, rel=0.05)
+    assert hour.queue_wait.p95 == pytest.approx(4000, rel=0.05)
+    assert stats.latency_text(hour.run_time.p50) == f"≈ {hour.run_time.p50:.3g} ms"
+    assert hour.labels()[-1] == time.strftime("%H:%M UTC", time.gmtime(minute))
     assert result[1].series[0].failure_rate is None  # nothing finished: no rate, not 0 %
 
 
-def test_latency_words_are_the_buckets_upper_bounds():
-    assert [stats.latency_text(ms) for ms in (None, 50, 2000, 300_000, 3_600_000)] == [
-        "—", "≤ 50 ms", "≤ 2 s", "≤ 5 min", "> 30 min",
+def test_latency_words_give_three_figures_in_the_fitting_unit():
+    assert [stats.latency_text(ms) for ms in (None, 0.4, 52.34, 123.4, 2049, 300_000, 3_600_000)] == [
+        "—", "< 1 ms", "≈ 52.3 ms", "≈ 123 ms", "≈ 2.05 s", "≈ 5 min", "≈ 60 min",
     ]  # fmt: skip
 
 
-def test_a_chart_puts_every_line_on_one_scale_from_zero_to_the_busiest_point():
-    chart = rate_chart({"created": [0, 2, 4], "completed": [0, 1, 0], "failed": [], "cancelled": [0, 0, 0]})
+def test_the_top_failure_messages_are_the_most_frequent_of_the_window():
+    hour = MinuteStats(failed=6)
+    hour.failures.update({"timeout after N s": 3, "refused": 2, "bad data": 1})
+    later = MinuteStats(failed=2)
+    later.failures.update({"refused": 2})
+    series = stats.Series(stats.DAY, [(0, hour), (3600, later)])
+    assert series.top_failures(2) == [("refused", 4), ("timeout after N s", 3)]
+
+
+def test_a_chart_puts_its_lines_on_one_scale_from_zero_to_their_busiest_point():
+    counts = {"created": [0, 2, 4], "completed": [0, 1, 0], "failed": [0, 1, 0], "cancelled": [0, 0, 0]}
+    chart = rate_chart(counts, THROUGHPUT, ["12:00", "12:01", "12:02"])
     assert chart.top == 4
     created = chart.lines[0].points.split()
     assert created[0] == f"{PLOT_LEFT}.0,{PLOT_BOTTOM}.0" and created[-1] == f"{PLOT_RIGHT}.0,{PLOT_TOP}.0"
     assert created[1] == f"{(PLOT_LEFT + PLOT_RIGHT) / 2},{(PLOT_TOP + PLOT_BOTTOM) / 2}"
-    assert [line.total for line in chart.lines] == [6, 1, 0, 0]
-    assert rate_chart({"created": [0, 0]}).top == 1  # an empty chart still has a scale
+    assert [line.total for line in chart.lines] == [6, 1]
+    assert rate_chart({"created": [0, 0]}, THROUGHPUT).top == 1  # an empty chart still has a scale
+
+
+def test_failures_have_a_scale_of_their_own_and_every_point_its_values_on_hover():
+    counts = {
+        "created": [900, 1000, 800],
+        "completed": [880, 990, 790],
+        "failed": [0, 1, 0],
+        "cancelled": [0, 0, 0],
+    }
+    failures = rate_chart(counts, FAILURES, ["12:00", "12:01", "12:02"])
+    # One failure reaches the top of its chart, rather than lying on the axis of a chart of a thousand.
+    assert failures.top == 1
+    assert failures.lines[0].points.split()[1] == f"{(PLOT_LEFT + PLOT_RIGHT) / 2},{PLOT_TOP}.0"
+    assert [slot.title for slot in failures.slots] == [
+        "12:00: 0 failed, 0 cancelled", "12:01: 1 failed, 0 cancelled", "12:02: 0 failed, 0 cancelled",
+    ]  # fmt: skip
+    # The columns tile the plot, edge to edge.
+    assert failures.slots[0].x == PLOT_LEFT
+    assert failures.slots[-1].x + failures.slots[-1].width == pytest.approx(PLOT_RIGHT)
 
 
 def test_queues_are_shown_in_the_registrys_order_and_messages_say_what_they_name():

@@ -41,23 +41,29 @@ def sign_in(
     client: str,
     *,
     session_seconds: int,
+    device: str | None = None,
     clock: Clock = time.time,
 ) -> str | None:
-    """A new session's id, or None for a wrong user name or password; Throttled past the limits."""
+    """A new session's id, or None for a wrong user name or password; Throttled past the limits.
+
+    ``device`` is the id of a valid device cookie issued to ``user``: such an
+    attempt counts against that browser only (app/domain/sign_in.py).
+    """
     now = clock()
-    by_user, by_client = counters(policy, user, client, now)
-    # A slot is taken before the password is checked, so that guesses running
-    # at once on several instances can't pass the limit; a success gives it back.
-    if not records.take(by_user):
-        _refuse(users, user, client, now, policy, "for this user name")
-    if not records.take(by_client):
-        records.give_back(by_user)
-        _refuse(users, user, client, now, policy, "from this address")
+    # Slots are taken before the password is checked, so that guesses running
+    # at once on several instances can't pass the limit; a success gives them back.
+    taken: list[Counter] = []
+    for counter in counters(policy, user, client, now, device):
+        if not records.take(counter):
+            for earlier in taken:
+                records.give_back(earlier)
+            _refuse(users, user, client, now, policy, counter.whose)
+        taken.append(counter)
     if not passwords.verify(users, user, password):
         _audit("sign_in_failed", users, user, client, warning=True)
         return None
-    records.give_back(by_user)
-    records.give_back(by_client)
+    for counter in taken:
+        records.give_back(counter)
     session_id = random.token_urlsafe(32)
     records.open_session(session_key(session_id), user, now, int(now) + session_seconds)
     _audit("sign_in", users, user, client)

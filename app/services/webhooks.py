@@ -86,7 +86,8 @@ def deliver(
     """One attempt at one send of a task's webhook, recorded on its timeline; None if nothing is left to send.
 
     The host is resolved and checked again now, and the POST goes to the
-    address checked. The body is the task as ``GET /tasks/{id}`` shows it.
+    address checked; resolving and posting together take at most ``timeout``
+    seconds. The body is the task as ``GET /tasks/{id}`` shows it.
     """
     try:
         task = store.get(message.task_id)
@@ -95,6 +96,7 @@ def deliver(
         return None
     if not task.callback_url:
         return None
+    started = time.monotonic()
     try:
         target = callbacks.parse(task.callback_url, local=local)
         addresses = addresses_of(target, resolve)
@@ -104,7 +106,11 @@ def deliver(
     else:
         body = json.dumps(task.to_public(), separators=(",", ":")).encode()
         headers = webhooks.signed_headers(key, task.id, int(clock()), body)
-        outcome = post(target, addresses[0], headers, body, timeout)
+        # Resolving the host counts against the attempt's time too.
+        left = timeout - (time.monotonic() - started)
+        outcome = post(target, addresses[0], headers, body, left) if left > 0 else Attempt(False, None, "")
+        if outcome.http_status is None and time.monotonic() - started >= timeout:
+            outcome = Attempt(False, None, f"no answer within {timeout:g} s")
     _record(store, task, message, attempt, outcome, clock())
     return outcome
 

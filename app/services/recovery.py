@@ -11,7 +11,7 @@ from collections.abc import Callable
 from app import observability
 from app.domain import cancellation
 from app.domain.errors import InvalidTransition
-from app.domain.recovery import Recovery, decide_recovery
+from app.domain.recovery import MAX_ATTEMPTS, Recovery, decide_recovery
 from app.domain.task import Task, TaskStatus
 from app.domain.timeline import Hop, TaskEvent, event_of
 from app.services import timeline
@@ -30,6 +30,7 @@ def recover(
     source: str,
     first_events: tuple[Hop, ...] = (),
     max_redispatches: int | None = None,
+    max_attempts: int = MAX_ATTEMPTS,
 ) -> str:
     """Leave, send again or fail ``task``; record what was done on its timeline. Returns the outcome.
 
@@ -37,7 +38,7 @@ def recover(
     dead-letter handler's "dead_lettered").
     """
     logger = observability.get_logger()
-    decision = decide_recovery(task, now, max_redispatches=max_redispatches)
+    decision = decide_recovery(task, now, max_attempts=max_attempts, max_redispatches=max_redispatches)
     noted: list[TaskEvent] = [event_of(task, hop, now, source, attempt=task.attempt) for hop in first_events]
     if decision.action is Recovery.LEAVE:
         logger.info("task left alone", extra={"reason": decision.reason})

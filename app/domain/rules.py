@@ -120,7 +120,14 @@ def parse_epoch_seconds(value: Any, name: str = "ttl") -> int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        return int(value.strip())
+        digits = value.strip()
+        try:
+            return int(digits)
+        except ValueError:
+            # int() refuses strings over 4,300 digits (CPython's limit): far past any bound anyway.
+            raise InvalidTaskInput(
+                f"{name} {digits[:20]}... ({len(digits)} digits) is too far ahead"
+            ) from None
     raise InvalidTaskInput(EPOCH_FORMAT.format(name=name))
 
 

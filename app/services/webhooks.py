@@ -28,7 +28,7 @@ Post = Callable[[CallbackTarget, Address, dict[str, str], bytes, float], Attempt
 
 class Deliveries(Protocol):
     def first_send(self, task_id: str, expires: int) -> bool: ...
-    def next_send(self, task_id: str, expires: int) -> int: ...
+    def next_send(self, task_id: str, expires: int, now: float, interval: int) -> int: ...
 
 
 class Queue(Protocol):
@@ -59,14 +59,19 @@ def queue_finished(deliveries: Deliveries, queue: Queue, finished: list[Task]) -
     return [task for task in to_send if task.id in refused]
 
 
-def resend(store: TaskRepository, deliveries: Deliveries, queue: Queue, task_id: str) -> int:
-    """Send a finished task's webhook again (the same webhook-id); the number of this send."""
+def resend(
+    store: TaskRepository, deliveries: Deliveries, queue: Queue, task_id: str, clock: Clock = time.time
+) -> int:
+    """Send a finished task's webhook again (the same webhook-id); the number of this send.
+
+    At most one resend a task per RESEND_INTERVAL_SECONDS: Throttled (429) otherwise.
+    """
     task = tasks.get_task(store, task_id)
     if not task.callback_url:
         raise NoCallback(task_id, "has no callback_url", task.status.value)
     if not task.status.is_terminal:
         raise NoCallback(task_id, "has not ended: its webhook is sent when it does", task.status.value)
-    send = deliveries.next_send(task.id, task.ttl)
+    send = deliveries.next_send(task.id, task.ttl, clock(), webhooks.RESEND_INTERVAL_SECONDS)
     queue.send_one(WebhookMessage(task.id, send))
     return send
 

@@ -11,12 +11,13 @@ temporary file and renamed), and so it is on a clean stop.
 A table is restored when it is created again (provisioning from
 serverless.yml does that at start): its items are loaded straight into the
 table, without stream records, so nothing already published is published
-again. What was in flight is recovered by the reconciler, as in AWS.
+again. What was in flight is sent to its workers again by the runtime at
+start (app/local/restart_recovery.py), which also recounts the counts.
 
 The folder and its files are readable by their owner only (app/local/private_files.py).
 
-Queues are not kept: a message lost with the process is found again by the
-reconciler from its task's state.
+Queues are not kept: a message lost with the process is sent again from its
+task's state (app/local/restart_recovery.py; the reconciler, later, otherwise).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -24,9 +25,12 @@ class SlowReceiver:
 
 
 @contextmanager
-def slow_receiver(interval: float = 0.1, lifetime: float = 20.0) -> Iterator[SlowReceiver]:
+def slow_receiver(
+    interval: float = 0.1, lifetime: float = 20.0, tls: ssl.SSLContext | None = None
+) -> Iterator[SlowReceiver]:
     """Accepts, reads the request's head, then sends its 200 a byte every ``interval`` s (a whole answer
-    takes far longer than any deadline under test), until the client goes or ``lifetime`` s have passed."""
+    takes far longer than any deadline under test), until the client goes or ``lifetime`` s have passed.
+    With ``tls``, over TLS (the handshake at its normal pace)."""
     receiver = SlowReceiver()
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.1)
@@ -38,6 +42,8 @@ def slow_receiver(interval: float = 0.1, lifetime: float = 20.0) -> Iterator[Slo
         with conn:
             conn.settimeout(1)
             try:
+                if tls is not None:
+                    conn = tls.wrap_socket(conn, server_side=True)
                 conn.recv(65536)
                 for byte in ANSWER:
                     if receiver.stop.is_set() or time.monotonic() > ends:

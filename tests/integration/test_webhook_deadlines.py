@@ -89,3 +89,86 @@ def test_a_message_is_not_taken_when_the_invocation_has_too_little_time_left(sta
     # Back on the queue at once, for an invocation with the time.
     (again,) = queued(stage, wait=1)
     assert again["messageId"] == record["messageId"]
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for hooks.test, and a client context that trusts it alone."""
+    import datetime
+    import ssl
+
+    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hooks.test")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("hooks.test")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    client = ssl.create_default_context(cafile=str(folder / "cert.pem"))
+    return server, client
+
+
+def test_over_tls_the_deadline_holds_and_a_prompt_receiver_is_reached(certificate, monkeypatch):
+    import http.server
+    import threading
+
+    from app.adapters import webhook_sender
+    from app.domain.callbacks import CallbackTarget
+
+    server_tls, client_tls = certificate
+    monkeypatch.setattr(webhook_sender, "_tls", lambda: client_tls)
+    loopback = ipaddress.ip_address("127.0.0.1")
+
+    with slow_receiver(interval=0.1, tls=server_tls) as receiver:
+        target = CallbackTarget("https://hooks.test/in", "https", "hooks.test", receiver.port, "/in")
+        started = time.monotonic()
+        outcome = webhook_sender.post(target, loopback, {}, b"{}", 1.0)
+        took = time.monotonic() - started
+    assert receiver.dripped >= 3 and took < 1.5, (receiver.dripped, took)
+    assert outcome.detail == "no answer within 1 s"
+
+    class Prompt(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["content-length"]))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Prompt)
+    server.socket = server_tls.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        target = CallbackTarget(
+            "https://hooks.test/in", "https", "hooks.test", server.server_address[1], "/in"
+        )
+        outcome = webhook_sender.post(target, loopback, {}, b"{}", 5.0)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+    assert (outcome.delivered, outcome.http_status) == (True, 204)

@@ -26,9 +26,18 @@ class SignInRecords(Protocol):
     def close_session(self, key: str, now: float) -> None: ...
 
 
-def _audit(event: str, users: dict[str, str], user: str, client: str, warning: bool = False) -> None:
+def _audit(
+    event: str,
+    users: dict[str, str],
+    user: str,
+    client: str,
+    warning: bool = False,
+    device: str | None = None,
+) -> None:
     logger = observability.get_logger()
     fields = {"audit": event, "user": user if user in users else "(unknown user)", "client": client}
+    # Whether the browser had signed in as this user before (its device cookie): guessing shows as "new".
+    fields["browser"] = "known" if device else "new"
     (logger.warning if warning else logger.info)(f"dashboard {event.replace('_', ' ')}", extra=fields)
 
 
@@ -57,23 +66,29 @@ def sign_in(
         if not records.take(counter):
             for earlier in taken:
                 records.give_back(earlier)
-            _refuse(users, user, client, now, policy, counter.whose)
+            _refuse(users, user, client, now, policy, counter.whose, device)
         taken.append(counter)
     if not passwords.verify(users, user, password):
-        _audit("sign_in_failed", users, user, client, warning=True)
+        _audit("sign_in_failed", users, user, client, warning=True, device=device)
         return None
     for counter in taken:
         records.give_back(counter)
     session_id = random.token_urlsafe(32)
     records.open_session(session_key(session_id), user, now, int(now) + session_seconds)
-    _audit("sign_in", users, user, client)
+    _audit("sign_in", users, user, client, device=device)
     return session_id
 
 
 def _refuse(
-    users: dict[str, str], user: str, client: str, now: float, policy: ThrottlePolicy, whose: str
+    users: dict[str, str],
+    user: str,
+    client: str,
+    now: float,
+    policy: ThrottlePolicy,
+    whose: str,
+    device: str | None,
 ) -> NoReturn:
-    _audit("sign_in_throttled", users, user, client, warning=True)
+    _audit("sign_in_throttled", users, user, client, warning=True, device=device)
     wait = seconds_left(now, policy.window_seconds)
     minutes = -(-wait // 60)
     raise Throttled(

@@ -14,10 +14,18 @@ from fastapi.testclient import TestClient
 
 from app.dashboard import device
 from tests.integration.conftest import provision_stage
-from tests.integration.test_dashboard_sign_in import ANN, BOB, attempt, fresh_address, make, names
+from tests.integration.test_dashboard_sign_in import (
+    ANN,
+    BOB,
+    attempt,
+    audit_lines,
+    fresh_address,
+    make,
+    names,
+)
 
 pytestmark = pytest.mark.integration
-__all__ = ["names"]  # the fixture, shared with the sign-in tests
+__all__ = ["audit_lines", "names"]  # the fixtures, shared with the sign-in tests
 
 LIMITS = {
     "sign_in_failures_per_user": 3,
@@ -107,7 +115,7 @@ def test_a_device_cookie_vouches_only_for_its_own_user_and_only_when_intact(prov
     )
 
 
-def test_a_known_browser_counts_its_own_failures(provisioned, names):
+def test_a_known_browser_counts_its_own_failures(provisioned, names, audit_lines):
     ann, _ = names
     known = browser_that_signed_in(provisioned, names, ann, ANN)
     someone_at_it = with_device_cookie(make(provisioned, names, fresh_address(), **LIMITS), known)
@@ -116,6 +124,14 @@ def test_a_known_browser_counts_its_own_failures(provisioned, names):
     assert locked.status_code == 429 and "on this browser" in locked.text
     # Its failures counted against it alone: a fresh address without the cookie is not refused.
     assert attempt(make(provisioned, names, fresh_address(), **LIMITS), ann, ANN).status_code == 303
+    # The audit log tells a known browser from a new one.
+    events = [(line["audit"], line["browser"]) for line in audit_lines()]
+    assert events == [
+        ("sign_in", "new"),
+        *[("sign_in_failed", "known")] * 3,
+        ("sign_in_throttled", "known"),
+        ("sign_in", "new"),
+    ]
 
 
 def test_untrusted_guessing_is_throttled_overall(emulator_endpoint, names):

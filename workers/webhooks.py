@@ -19,6 +19,7 @@ task: a receiver that is down never holds a task back or fails it.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from app import observability
@@ -105,7 +106,8 @@ def deliver_record(record: Any, settings: Settings, queue: WebhookQueue, context
             attempt,
             key=secrets.webhook_signing_key(settings),
             local=settings.is_local,
-            resolve=dns.resolve,
+            # Resolving counts against the attempt's deadline too.
+            resolve=functools.partial(dns.resolve_within, seconds=settings.webhook_timeout_seconds),
             post=webhook_sender.post,
             timeout=settings.webhook_timeout_seconds,
         )

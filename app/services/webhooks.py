@@ -108,6 +108,8 @@ def deliver(
         callbacks.check_addresses(target, addresses, local=local)
     except callbacks.CallbackRefused as refused:
         outcome = Attempt(False, None, f"refused: {refused}")
+    except TimeoutError:  # resolving the host took the attempt's time (dns.resolve_within)
+        outcome = Attempt(False, None, f"no answer within {timeout:g} s: resolving the host took it all")
     else:
         body = json.dumps(task.to_public(), separators=(",", ":")).encode()
         headers = webhooks.signed_headers(key, task.id, int(clock()), body)

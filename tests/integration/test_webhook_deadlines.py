@@ -172,3 +172,28 @@ def test_over_tls_the_deadline_holds_and_a_prompt_receiver_is_reached(certificat
         server.server_close()
         thread.join(5)
     assert (outcome.delivered, outcome.http_status) == (True, 204)
+
+
+def test_a_resolver_that_hangs_costs_the_attempt_its_deadline_not_more(stage, monkeypatch):
+    import threading
+
+    released = threading.Event()
+
+    def hanging_getaddrinfo(*args, **kwargs):
+        released.wait(10)  # bounded: the test releases it at the end
+        return []
+
+    monkeypatch.setattr("app.adapters.dns.socket.getaddrinfo", hanging_getaddrinfo)
+    task = finished_task(stage, "https://slow-dns.example.com/hook", TaskStatus.COMPLETED)
+    try:
+        started = time.monotonic()
+        response = deliver([_sent(stage, task.id)])
+        took = time.monotonic() - started
+    finally:
+        released.set()
+    assert response["batchItemFailures"] and took < 3, took
+    (event,) = [e for e in stage.store.events(task.id) if e.hop.value == "webhook"]
+    assert (
+        event.message
+        == "send 1, attempt 1 of 8: failed (no answer within 1 s: resolving the host took it all)"
+    )

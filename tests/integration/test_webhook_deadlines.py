@@ -179,11 +179,12 @@ def test_a_resolver_that_hangs_costs_the_attempt_its_deadline_not_more(stage, mo
 
     released = threading.Event()
 
-    def hanging_getaddrinfo(*args, **kwargs):
+    def hanging_resolver(host, port):
         released.wait(10)  # bounded: the test releases it at the end
         return []
 
-    monkeypatch.setattr("app.adapters.dns.socket.getaddrinfo", hanging_getaddrinfo)
+    # The lookup itself (not socket.getaddrinfo, which the emulator's clients use too).
+    monkeypatch.setattr("app.adapters.dns.resolve", hanging_resolver)
     task = finished_task(stage, "https://slow-dns.example.com/hook", TaskStatus.COMPLETED)
     try:
         started = time.monotonic()

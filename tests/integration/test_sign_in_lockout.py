@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from app.dashboard import device
 from tests.integration.conftest import provision_stage
+from tests.integration.test_dashboard import csrf_of
 from tests.integration.test_dashboard_sign_in import (
     ANN,
     BOB,
@@ -149,3 +150,15 @@ def test_untrusted_guessing_is_throttled_overall(emulator_endpoint, names):
     assert refused.status_code == 429 and "from browsers not signed in on before" in refused.text
     operator = with_device_cookie(make(fresh_table, names, fresh_address(), **limits), known)
     assert attempt(operator, ann, ANN).status_code == 303
+
+
+def test_under_a_stage_prefix_the_device_cookie_goes_back_to_the_sign_in_form(provisioned, names):
+    ann, _ = names
+    client = make(provisioned, names, fresh_address(), root_path="/dev", **LIMITS)
+    token = csrf_of(client.get("/dev/dashboard/login").text)
+    signed_in = client.post(
+        "/dev/dashboard/login", data={"username": ann, "password": ANN, "csrf_token": token}
+    )
+    assert signed_in.status_code == 303
+    (cookie,) = [c for c in client.cookies.jar if c.name == device.COOKIE_NAME]
+    assert cookie.path == "/dev/dashboard" and cookie.has_nonstandard_attr("HttpOnly")

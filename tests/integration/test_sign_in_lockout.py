@@ -152,7 +152,7 @@ def test_untrusted_guessing_is_throttled_overall(emulator_endpoint, names):
     assert attempt(operator, ann, ANN).status_code == 303
 
 
-def test_under_a_stage_prefix_the_device_cookie_goes_back_to_the_sign_in_form(provisioned, names):
+def test_under_a_stage_prefix_the_device_cookie_is_scoped_to_the_prefixed_dashboard(provisioned, names):
     ann, _ = names
     client = make(provisioned, names, fresh_address(), root_path="/dev", **LIMITS)
     token = csrf_of(client.get("/dev/dashboard/login").text)

@@ -120,23 +120,6 @@ class TaskAggregates(aws.DynamoDBTable):
             )
         return updates
 
-    def set_counts(self, per_type: dict[str, Counter[str]]) -> None:
-        """Replace every task type's counts with ``per_type`` (status -> tasks), all in its first shard.
-
-        For a recount (the local runtime after a restart, before any change is
-        applied). created_total can't be recounted (expired tasks are gone): it
-        keeps what it was, and at least the tasks there are.
-        """
-        for task_type in {*TASK_TYPES, *per_type}:
-            by_status = per_type.get(task_type, Counter())
-            _, created = self.counts(task_type)
-            for shard in range(1, self.counter_shards):
-                self._call("delete_item", TableName=self.table_name, Key=counts_key(task_type, shard))
-            item = {status.value: {"N": str(by_status[status.value])} for status in TaskStatus}
-            total = max(created, sum(by_status.values()))
-            item["created_total"] = {"N": str(total)}
-            self._call("put_item", TableName=self.table_name, Item={**counts_key(task_type, 0), **item})
-
     def _update(self, key: dict[str, Any], fields: dict[str, int], expires: int | None) -> dict[str, Any]:
         names: dict[str, str] = {}
         values: dict[str, Any] = {}

@@ -11,8 +11,9 @@ temporary file and renamed), and so it is on a clean stop.
 A table is restored when it is created again (provisioning from
 serverless.yml does that at start): its items are loaded straight into the
 table, without stream records, so nothing already published is published
-again. What was in flight is sent to its workers again by the runtime at
-start (app/local/restart_recovery.py), which also recounts the counts.
+again; the counts are recounted from the tasks restored (app/local/recount.py).
+What was in flight is sent to its workers again by the runtime at start
+(app/local/restart_recovery.py).
 
 The folder and its files are readable by their owner only (app/local/private_files.py).
 
@@ -29,7 +30,7 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
-from app.local import private_files
+from app.local import private_files, recount
 from app.local.moto_patches import change_hooks, query_index
 from app.local.moto_patches.write_lock import WRITE_LOCK
 
@@ -161,7 +162,8 @@ class TableStore:
                         items.pop(key, None)
                     else:
                         items[key] = record
-        for record in items.values():
+        # The stream was not kept: changes still in it never reached the counts (app/local/recount.py).
+        for record in recount.recounted(list(items.values())) if items else []:
             hash_key = DynamoType(record["h"])
             range_key = DynamoType(record["r"]) if record["r"] is not None else None
             item = Item(hash_key, range_key, record["i"])

@@ -167,25 +167,12 @@ class LocalRuntime:
         self.clients = emulator_clients(self.endpoint, self.topology.region)
         self.resources = provision(self.topology, self.clients, self.visibility_timeout_override)
         self._configure_handlers()
-        if self.data_dir is not None:
-            # Before the stream pollers: the counts must not race the changes they apply.
-            self._recount()
         signal_table_writes(self.writes)
         preload_lazy_imports()
         self._start_pollers()
         if self.data_dir is not None:
             self._resume_unfinished(started_at)
         return self
-
-    def _recount(self) -> None:
-        from app.adapters.aggregates import TaskAggregates
-        from app.local import restart_recovery
-
-        assert self.resources is not None
-        table = self.resources.table_name
-        restart_recovery.recount(
-            self.clients["dynamodb"], table, TaskAggregates(table, self.clients["dynamodb"])
-        )
 
     def _resume_unfinished(self, started_at: int) -> None:
         """On a thread of its own: the api answers meanwhile, and the tasks run as soon as each is sent."""

@@ -73,26 +73,44 @@ def test_every_task_the_previous_run_left_unfinished_is_sent_again_at_once(deplo
     assert restart_recovery.resume_unfinished(deployed.store, publish, started_at) == {}
 
 
-def test_the_counts_are_recounted_from_the_tasks_the_table_holds(deployed):
-    aggregates = TaskAggregates(deployed.resources.table_name, deployed.clients["dynamodb"], counter_shards=2)
-    now = time.time()
-    for status in (TaskStatus.COMPLETED, TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CREATED):
-        stored(deployed, status, now)
-    # What a crash leaves: counts that missed the changes still in the lost stream, over two shards.
-    deployed.clients["dynamodb"].put_item(
-        TableName=deployed.resources.table_name,
-        Item={
-            "pk": {"S": "COUNTS#TASK1#1"},
-            "sk": {"S": "COUNTS"},
-            "COMPLETED": {"N": "7"},
-            "created_total": {"N": "9"},
-        },
-    )
-    counted = restart_recovery.recount(
-        deployed.clients["dynamodb"], deployed.resources.table_name, aggregates
-    )
-    assert counted["TASK1"] == {"COMPLETED": 2, "FAILED": 1, "CREATED": 1}
-    by_status, created = aggregates.counts("TASK1")
-    assert {status: n for status, n in by_status.items() if n} == {"COMPLETED": 2, "FAILED": 1, "CREATED": 1}
-    assert created == 9  # never fewer than were created: expired tasks can't be recounted
-    assert sum(aggregates.counts("TASK2")[0].values()) == 0
+def test_the_counts_are_recounted_from_the_tasks_restored_after_a_crash(tmp_path, emulator_endpoint):
+    """The stream is not kept: changes still in it at a crash never reach the counts, so restore recounts."""
+    from app.adapters.task_store import TaskStore
+    from app.local.emulator import start_emulator
+    from tests.integration.test_local_durability import provisioned_table
+
+    emulator = start_emulator(tmp_path)
+    try:
+        table, clients = provisioned_table(emulator.endpoint)
+        store = TaskStore(table, clients["dynamodb"])
+        for status in (TaskStatus.COMPLETED, TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CREATED):
+            store.add(dataclasses.replace(a_task(), status=status))
+        store.add(dataclasses.replace(a_task("TASK2"), status=TaskStatus.IN_PROGRESS))
+        # What a crash leaves: counts that missed changes still in the lost stream, over two shards.
+        for shard, completed in ((0, 1), (1, 6)):
+            clients["dynamodb"].put_item(
+                TableName=table,
+                Item={
+                    "pk": {"S": f"COUNTS#TASK1#{shard}"}, "sk": {"S": "COUNTS"},
+                    "COMPLETED": {"N": str(completed)}, "created_total": {"N": "9"},
+                },
+            )  # fmt: skip
+    finally:
+        emulator.process.kill()  # kill -9: no clean stop
+        emulator.process.wait()
+
+    emulator = start_emulator(tmp_path)
+    try:
+        table, clients = provisioned_table(emulator.endpoint)
+        aggregates = TaskAggregates(table, clients["dynamodb"], counter_shards=2)
+        by_status, created = aggregates.counts("TASK1")
+        assert {status: n for status, n in by_status.items() if n} == {
+            "COMPLETED": 2,
+            "FAILED": 1,
+            "CREATED": 1,
+        }
+        assert created == 18  # never fewer than were created: expired tasks can't be recounted
+        by_status, created = aggregates.counts("TASK2")
+        assert ({status: n for status, n in by_status.items() if n}, created) == ({"IN_PROGRESS": 1}, 1)
+    finally:
+        emulator.stop()

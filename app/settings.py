@@ -91,11 +91,18 @@ class Settings:
     session_secret: str = LOCAL_SESSION_SECRET
     session_secret_parameter: str = ""
     session_max_age_seconds: int = 8 * 3600
-    # Failed sign-ins allowed per user name and per client address in one
-    # window; past either, sign-in answers 429 until the window ends.
+    # Failed sign-ins allowed in one window; past one, sign-in answers 429
+    # until the window ends. A browser that signed in as the user before (its
+    # device cookie says so) counts only its own failures, up to
+    # failures_per_user; any other counts per user name and address
+    # (failures_per_user), per address, per user name from every address and
+    # overall (app/domain/sign_in.py).
     sign_in_window_seconds: int = 15 * 60
     sign_in_failures_per_user: int = 5
     sign_in_failures_per_client: int = 20
+    sign_in_failures_per_user_anywhere: int = 50
+    sign_in_failures_overall: int = 500
+    device_cookie_max_age_seconds: int = 180 * 86400
 
     def __init__(self, **values: Any) -> None:
         """Each setting from ``values``, else from its environment variable, else its default."""

@@ -25,11 +25,12 @@ from app.domain import cancellation, rules
 from app.domain.claims import ClaimDecision, ClaimOutcome, decide_claim
 from app.domain.errors import CancelRequested, InvalidResult, InvalidTransition
 from app.domain.messages import TaskMessage
+from app.domain.recovery import MAX_ATTEMPTS
 from app.domain.task import Task, TaskStatus
 from app.domain.task_types import START_MARGIN_SECONDS, TaskType
 from app.domain.timeline import ErrorInfo, Hop, TaskEvent, event_of
 from app.domain.tracing import TraceContext
-from app.services import timeline
+from app.services import recovery, timeline
 from app.services.ports import Clock, TaskRepository
 from app.settings import get_settings
 from workers.contract import Run, TaskCancelled, TaskFailure, TaskOutcome, TaskRun
@@ -218,8 +219,12 @@ def process_message(
     lease_seconds: float,
     max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES,
     clock: Clock = time.time,
+    max_attempts: int = MAX_ATTEMPTS,
 ) -> str:
-    """Run the task of one delivery at most once to completion; return what happened."""
+    """Run the task of one delivery at most once to completion; return what happened.
+
+    A task runs ``max_attempts`` times at most, however often its message is sent again.
+    """
     if isinstance(delivery, TaskMessage):
         delivery = Delivery(delivery)
     message = delivery.message
@@ -241,7 +246,7 @@ def process_message(
             logger.warning("task of message not found")
             return "missing"
         delivered = _delivered(task, task.status.value, now, count)
-        decision = decide_claim(task, now)
+        decision = decide_claim(task, now, max_attempts)
         if decision.outcome is ClaimOutcome.FINISHED:
             logger.info("duplicate delivery of a finished task")
             timeline.record(store, delivered)
@@ -253,6 +258,14 @@ def process_message(
             return "not_due"
         if decision.outcome is ClaimOutcome.CANCEL:
             return _Attempt(store, task, clock, f"worker {task.task_type}", pending=[delivered]).cancel()
+        if decision.outcome is ClaimOutcome.EXHAUSTED:
+            # A message sent again after the last attempt grants none: the task ends FAILED, saying why.
+            logger.warning("task has had all its attempts: not run again", extra={"attempt": task.attempt})
+            timeline.record(store, delivered)
+            source = f"worker {task.task_type}"
+            return recovery.recover(
+                store, task, now, _publish_nothing, source=source, max_attempts=max_attempts
+            )
         if decision.outcome is ClaimOutcome.BUSY:
             timeline.record(store, delivered)
             raise TaskBusy(f"task {task.id} is held by attempt {task.attempt} until {task.lease_expires}")
@@ -305,6 +318,10 @@ def process_message(
     except InvalidResult as refused:
         return attempt.finish(TaskStatus.FAILED, f"result refused: {refused}")
     return attempt.finish(TaskStatus.COMPLETED, outcome.message, outcome.result)
+
+
+def _publish_nothing(tasks: list[Task]) -> list[Task]:
+    return []
 
 
 def _published(task: Task, delivery: Delivery) -> list[TaskEvent]:
@@ -393,7 +410,12 @@ def make_handler(task_type: TaskType, run: Run) -> Callable[[dict[str, Any], Any
                 # Per record: a lease never outlives the invocation that holds it.
                 lease = lease_seconds_for(context)
                 return process_message(
-                    store, delivery, run, lease_seconds=lease, max_result_bytes=settings.max_result_bytes
+                    store,
+                    delivery,
+                    run,
+                    lease_seconds=lease,
+                    max_result_bytes=settings.max_result_bytes,
+                    max_attempts=task_type.max_attempts,
                 )
 
         return process_partial_response(

@@ -6,7 +6,9 @@
   The first send of each such task's webhook is queued, once per task,
   however often the record comes.
 - Delivery (the ``webhooks`` function, on the webhook queue): one attempt per
-  message. A failed attempt makes the message invisible for the next backoff
+  message, over within ``WEBHOOK_TIMEOUT_SECONDS`` in all (resolving,
+  connecting, sending and reading together), and taken only while the
+  invocation's time left covers it. A failed attempt makes the message invisible for the next backoff
   delay (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h) and reports it failed, so
   SQS delivers it again then; after the 8th attempt SQS moves it to the
   webhook dead-letter queue.
@@ -17,6 +19,7 @@ task: a receiver that is down never holds a task back or fails it.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from app import observability
@@ -65,10 +68,31 @@ def queue_records(records: list[dict[str, Any]], settings: Settings) -> dict[str
     return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in failed]}
 
 
-def deliver_record(record: Any, settings: Settings, queue: WebhookQueue) -> str:
-    """One attempt of one queued webhook (a Powertools SQSRecord)."""
+class NotTaken(Exception):
+    """Too little of the invocation is left for an attempt: the message goes back to the queue untried."""
+
+
+# Beyond the attempt itself: reading the task, recording the attempt on its timeline, the backoff.
+BOOKKEEPING_SECONDS = 3
+
+
+def time_covers_an_attempt(context: Any, settings: Settings) -> bool:
+    """The invocation's time left covers a whole attempt and its bookkeeping."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining is None:
+        return True
+    return remaining() / 1000 >= settings.webhook_timeout_seconds + BOOKKEEPING_SECONDS
+
+
+def deliver_record(record: Any, settings: Settings, queue: WebhookQueue, context: Any = None) -> str:
+    """One attempt of one queued webhook (a Powertools SQSRecord), if the invocation has time for it."""
     from app.adapters import dns, secrets, webhook_sender
 
+    if not time_covers_an_attempt(context, settings):
+        # Visible again at once for another invocation, rather than cut off by this one's timeout
+        # (which would leave no event on the timeline and skip the backoff).
+        queue.retry_later(record.receipt_handle, 0)
+        raise NotTaken("too little time left in this invocation for a webhook attempt")
     try:
         message = WebhookMessage.from_json(record.body)
     except (ValueError, KeyError, TypeError):
@@ -82,7 +106,8 @@ def deliver_record(record: Any, settings: Settings, queue: WebhookQueue) -> str:
             attempt,
             key=secrets.webhook_signing_key(settings),
             local=settings.is_local,
-            resolve=dns.resolve,
+            # Resolving counts against the attempt's deadline too.
+            resolve=functools.partial(dns.resolve_within, seconds=settings.webhook_timeout_seconds),
             post=webhook_sender.post,
             timeout=settings.webhook_timeout_seconds,
         )
@@ -114,7 +139,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     queue = WebhookQueue(settings.webhook_queue_url)
     return process_partial_response(
         event=event,
-        record_handler=lambda record: deliver_record(record, settings, queue),
+        record_handler=lambda record: deliver_record(record, settings, queue, context),
         # A receiver that is down is not this function's error: failed attempts are reported, not raised.
         processor=BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False),
         context=context,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 
 from app.domain.callbacks import Address
 
@@ -20,3 +21,18 @@ def resolve(host: str, port: int) -> list[Address]:
         if address not in addresses:
             addresses.append(address)
     return addresses
+
+
+def resolve_within(host: str, port: int, seconds: float) -> list[Address]:
+    """``resolve``, given up after ``seconds``: TimeoutError then.
+
+    getaddrinfo takes no timeout (the resolver's own can add up to tens of
+    seconds), so it runs on a thread of its own that is left to finish alone.
+    """
+    found: list[list[Address]] = []
+    worker = threading.Thread(target=lambda: found.append(resolve(host, port)), name="resolve", daemon=True)
+    worker.start()
+    worker.join(max(0.0, seconds))
+    if not found:
+        raise TimeoutError(f"resolving {host} took more than {seconds:g} s")
+    return found[0]

@@ -30,6 +30,23 @@ def is_valid_key(presented: str | None, settings: Settings) -> bool:
     return any(matches)
 
 
+ONE_KEY_ONLY = "Send one x-api-key header, with one key"
+
+
+def presented_key(scope: dict[str, Any]) -> str | None:
+    """The one key the request presents ("" for none); None when it presents more than one.
+
+    Two headers, or one holding two keys joined by a comma (how API Gateway's
+    HTTP APIs pass a repeated header; no key has a comma: API_KEYS is a comma-separated
+    list), would let one key authenticate and another be taken for the caller
+    elsewhere (its fingerprint on the timeline, the Idempotency-Key's scope).
+    """
+    values = [value for name, value in scope.get("headers") or [] if name.lower() == b"x-api-key"]
+    if len(values) > 1 or (values and b"," in values[0]):
+        return None
+    return values[0].decode("latin-1") if values else ""
+
+
 class ApiKeyMiddleware:
     def __init__(self, app: Any, settings: Settings):
         self.app = app
@@ -37,18 +54,16 @@ class ApiKeyMiddleware:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and self._is_protected(scope):
-            headers = dict(scope.get("headers") or [])
-            presented = headers.get(b"x-api-key", b"").decode("latin-1")
+            presented = presented_key(scope)
             try:
-                valid = is_valid_key(presented, self.settings)
+                valid = presented is not None and is_valid_key(presented, self.settings)
             except secrets.SecretNotConfigured as exc:
                 logger.exception("API keys are not configured", extra={"parameter": exc.parameter})
                 await not_configured_response(exc)(scope, receive, send)
                 return
             if not valid:
-                response = JSONResponse(
-                    error_body("unauthorized", "Missing or invalid x-api-key header"), status_code=401
-                )
+                message = "Missing or invalid x-api-key header" if presented is not None else ONE_KEY_ONLY
+                response = JSONResponse(error_body("unauthorized", message), status_code=401)
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -108,9 +108,14 @@ IdempotencyKeyDep = Annotated[str | None, Depends(idempotency_key)]
 
 
 async def require_json(request: Request) -> None:
-    content_type = request.headers.get("content-type", "")
-    if content_type.split(";", 1)[0].strip().lower() != "application/json":
+    """application/json, in UTF-8: a charset other than UTF-8 is refused too."""
+    media_type, *parameters = request.headers.get("content-type", "").split(";")
+    if media_type.strip().lower() != "application/json":
         raise ApiError(415, "unsupported_media_type", "Content-Type must be application/json")
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            raise ApiError(415, "unsupported_media_type", "Content-Type must be application/json in UTF-8")
 
 
 async def incoming_trace(request: Request) -> TraceContext:

@@ -144,7 +144,8 @@ ERRORS: dict[int, tuple[str, dict[str, dict[str, Any]]]] = {
         },
     ),
     429: (
-        "Too many requests (the stage's throttling): try again after Retry-After seconds",
+        "Too many requests (the stage's throttling, or a webhook resent within the minute): "
+        "try again after Retry-After seconds",
         {"too_many_requests": _example("too_many_requests", "Too many requests; try again in 1 s")},
     ),
     503: (

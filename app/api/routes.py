@@ -275,19 +275,22 @@ async def cancel_task(
     response_model=None,
     responses={
         **accepted(ResendOut, "Accepted: the webhook is queued again (same webhook-id)", location="The task"),
-        **error_responses(404, 409),
+        **error_responses(404, 409, 429),
     },
 )
 async def resend_webhook(
-    task_id: TaskIdDep, request: Request, store: StoreDep, settings: SettingsDep
+    task_id: TaskIdDep, request: Request, store: StoreDep, settings: SettingsDep, clock: ClockDep
 ) -> JSONResponse:
-    """Send a finished task's webhook again; 409 when it has no callback_url or has not ended."""
+    """Send a finished task's webhook again; 409 when it has no callback_url or has not ended.
+
+    One resend a task a minute; 429 with Retry-After sooner.
+    """
     from app.adapters.webhook_deliveries import WebhookDeliveries
     from app.adapters.webhook_queue import WebhookQueue
 
     deliveries = WebhookDeliveries(settings.table_name)
     queue = WebhookQueue(settings.webhook_queue_url)
-    send = await off_loop(request, webhooks.resend, store, deliveries, queue, task_id)
+    send = await off_loop(request, webhooks.resend, store, deliveries, queue, task_id, clock)
     return _reply(Reply(StoredResponse(202, {"id": task_id, "send": send}, _status_url(request, task_id))))
 
 

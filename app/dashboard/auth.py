@@ -60,8 +60,26 @@ async def current_session(session: SessionDep) -> Session:
 SignedIn = Annotated[Session, Depends(current_session)]
 
 
+class BadForm(Exception):
+    """A form body that can't be read: broken multipart, too many fields or files, a part too large."""
+
+    def __init__(self, problem: str):
+        super().__init__(f"This form could not be read: {problem}")
+
+
 async def read_form(request: Request) -> FormData:
-    return await request.form()
+    """The request's form (parsed once, then cached by Starlette), or BadForm: a 400, never a 500."""
+    from starlette.exceptions import HTTPException
+    from starlette.formparsers import MultiPartException
+
+    try:
+        return await request.form()
+    except HTTPException as exc:  # Starlette's own 400 for a MultiPartException
+        raise BadForm(str(exc.detail).rstrip(".") + ".") from None
+    except (MultiPartException, KeyError, ValueError, UnicodeDecodeError):
+        # python-multipart and Starlette's parsers fail on some malformed bodies with plain errors
+        # (a multipart type without a boundary: KeyError).
+        raise BadForm("its body does not match its Content-Type.") from None
 
 
 FormDep = Annotated[FormData, Depends(read_form)]
@@ -71,7 +89,7 @@ async def require_csrf(request: Request, session: SessionDep) -> None:
     """The token comes in a header (htmx) or a form field (plain forms); either must match the session's."""
     sent = request.headers.get(CSRF_HEADER)
     if not sent:
-        form = await request.form()
+        form = await read_form(request)
         field = form.get(CSRF_FIELD)
         sent = field if isinstance(field, str) else None
     if session is None or not sent or not hmac.compare_digest(sent.encode(), session.csrf.encode()):

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from app.adapters.secrets import SecretNotConfigured
-from app.dashboard.auth import CsrfRefused, SignInRequired
+from app.dashboard.auth import BadForm, CsrfRefused, SignInRequired
 from app.dashboard.views import Urls, is_htmx, render
 from app.domain import errors as domain
 from app.services.dead_letters import QueueUnavailable
@@ -57,6 +57,7 @@ _PAGES: dict[type[Exception], tuple[int, str, str | None]] = {
     domain.StoreUnavailable: (503, "Store unavailable", STORE_DOWN),
     CsrfRefused: (403, "Refused", CSRF_REFUSED),
     InvalidParameter: (400, "Bad request", None),
+    BadForm: (400, "Bad request", None),
     SecretNotConfigured: (503, "Sign-in is not configured", NOT_CONFIGURED),
     QueueUnavailable: (503, "Queue unavailable", None),
     PageNotFound: (404, "Page not found", None),
@@ -132,6 +133,9 @@ class DashboardRoute(APIRoute):
                 return await handler(request)
             except SignInRequired:
                 return sign_in_redirect(request)
+            except HTTPException as exc:
+                # Starlette's and FastAPI's own refusals keep their 4xx status.
+                return await http_error(request, exc)
             except Exception as exc:
                 # A page, not a stack trace; the log has the trace of anything unexpected.
                 return error_response(request, exc)

@@ -28,23 +28,34 @@ def ticked_ids(form: Any) -> list[str]:
     return [value for value in form.getlist("ids") if isinstance(value, str) and value]
 
 
+# The times a filter can name: what a datetime-local input can show (years 1970 to 9999, UTC).
+LATEST_EPOCH = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
+OUT_OF_RANGE = "expected a time from 1970-01-01 to 9999-12-31"
+
+
 def parse_time(value: str, *, end_of: bool = False) -> int:
     """Epoch seconds from a datetime-local value read as UTC ("2026-11-05T10:30[:15]") or from digits.
 
     With ``end_of``, a time given to the minute covers that whole minute (an inclusive upper bound).
+    ValueError with a message for anything else, or for a time outside 1970 to 9999.
     """
     value = value.strip()
     if value.isascii() and value.isdigit():
+        if len(value) > len(str(LATEST_EPOCH)) or int(value) > LATEST_EPOCH:
+            raise ValueError(OUT_OF_RANGE)
         return int(value)
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        # An offset can carry a time past year 9999 or before year 1 in UTC.
+        epoch = int(moment.timestamp())
+    except (ValueError, OverflowError, OSError):
         raise ValueError("expected a date and time, like 2026-11-05T10:30") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    epoch = int(moment.timestamp())
     if end_of and len(value) <= len("2026-11-05T10:30"):
         epoch += 59
+    if not 0 <= epoch <= LATEST_EPOCH:
+        raise ValueError(OUT_OF_RANGE)
     return epoch
 
 

@@ -10,8 +10,8 @@ from starlette.responses import RedirectResponse, Response
 
 from app.adapters import secrets
 from app.api.deps import off_loop
+from app.dashboard import device, timing
 from app.dashboard import session as sessions
-from app.dashboard import timing
 from app.dashboard.auth import CsrfChecked, FormDep, SessionDep, SignedIn
 from app.dashboard.deps import CounterDep, SettingsDep, SignInRecordsDep, StoreDep
 from app.dashboard.errors import DashboardRoute, InvalidParameter
@@ -73,6 +73,8 @@ def login(request: Request, form: FormDep, settings: SettingsDep, records: SignI
         settings.sign_in_window_seconds,
         settings.sign_in_failures_per_user,
         settings.sign_in_failures_per_client,
+        settings.sign_in_failures_per_user_anywhere,
+        settings.sign_in_failures_overall,
     )
     context = {"next": next_path, "username": username, "error": "Wrong user name or password."}
     try:
@@ -84,6 +86,7 @@ def login(request: Request, form: FormDep, settings: SettingsDep, records: SignI
             password,
             _client(request),
             session_seconds=settings.session_max_age_seconds,
+            device=device.read(request, settings, username),
         )
     except Throttled as exc:
         headers = {"Retry-After": str(exc.retry_after)}
@@ -92,6 +95,7 @@ def login(request: Request, form: FormDep, settings: SettingsDep, records: SignI
         return render(request, "pages/login.html", context, status_code=401)
     response = RedirectResponse(safe_next(request, next_path), status_code=303)
     sessions.write(response, Session.signed_in(username, session_id), request, settings)
+    device.write(response, username, request, settings)
     return response
 
 

@@ -4,7 +4,9 @@ A callback is a request the service makes on a caller's behalf, so it must
 not reach anything a caller could not reach: only https, to hosts whose every
 address is public. Private, loopback, link-local (the cloud metadata service
 at 169.254.169.254 and fd00:ec2::254 among them), shared, reserved and
-multicast addresses are refused. In stage ``local`` a laptop's receiver may
+multicast addresses are refused, and an IPv6 address that carries an IPv4
+one (NAT64, SIIT, IPv4-compatible or -mapped, 6to4, Teredo) is judged by the
+IPv4 address it carries. In stage ``local`` a laptop's receiver may
 listen on loopback, over http or https. The host is resolved when the task is
 created and again before each delivery, and the delivery connects to the
 address it checked (DNS rebinding can't swap in another one).
@@ -94,9 +96,58 @@ def _unwrapped(address: Address) -> Address:
     return address
 
 
+# Refused whatever the Python version says: its tables changed between 3.11 and 3.13
+# (3.11 calls 192.0.0.8 and 2002::/16 global), and the rules must not.
+_NOT_PUBLIC_V4 = tuple(ipaddress.ip_network(block) for block in ("192.0.0.0/24",))
+_NOT_PUBLIC_V6 = tuple(
+    ipaddress.ip_network(block)
+    for block in (
+        "64:ff9b:1::/48",  # local-use NAT64 (RFC 8215): its embedding depends on the local prefix length
+        "2001::/23",  # IETF protocol assignments (Teredo, 2001::/32, is judged by what it embeds)
+        "2002::/16",  # 6to4, judged by what it embeds before this
+        "3fff::/20",  # documentation (RFC 9637), newer than 3.11's tables
+        "5f00::/16",  # SRv6 SIDs (RFC 9602), newer than 3.11's tables
+    )
+)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_SIIT = ipaddress.ip_network("::ffff:0:0:0/96")  # IPv4-translated, ::ffff:0:a.b.c.d
+_COMPATIBLE = ipaddress.ip_network("::/96")  # IPv4-compatible, ::a.b.c.d (:: and ::1 among them)
+_TEREDO = ipaddress.ip_network("2001::/32")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address] | None:
+    """The IPv4 addresses an IPv6 address carries (NAT64, SIIT, IPv4-compatible or -mapped, 6to4, Teredo).
+
+    A packet to such an address may be delivered to the IPv4 address it
+    carries, so that address is what the address is judged by.
+    """
+    low32 = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address.ipv4_mapped is not None:
+        return [address.ipv4_mapped]
+    if address in _NAT64 or address in _SIIT or address in _COMPATIBLE:
+        return [low32]
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address in _TEREDO and address.teredo is not None:
+        return list(address.teredo)  # its server and its (unobfuscated) client
+    return None
+
+
 def is_public(address: Address) -> bool:
-    """Reachable on the internet: not private, loopback, link-local, shared, reserved or multicast."""
+    """Reachable on the internet: not private, loopback, link-local, shared, reserved or multicast.
+
+    An IPv6 address that carries an IPv4 address is judged by that address.
+    The verdict is the same on every supported Python.
+    """
     address = _unwrapped(address)
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = embedded_ipv4(address)
+        if embedded is not None:
+            return all(is_public(inner) for inner in embedded)
+        if any(address in block for block in _NOT_PUBLIC_V6):
+            return False
+    elif any(address in block for block in _NOT_PUBLIC_V4):
+        return False
     return address.is_global and not address.is_multicast
 
 

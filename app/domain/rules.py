@@ -67,9 +67,18 @@ def parse_json(text: str | bytes, max_depth: int = MAX_DATA_DEPTH, what: str = "
 
 
 def parse_request_body(body: bytes) -> Any:
-    """A JSON request body: standard JSON, with room for `data` (MAX_DATA_DEPTH) inside the body's object."""
+    """A JSON request body: standard JSON, with room for `data` (MAX_DATA_DEPTH) inside the body's object.
+
+    UTF-8 only (RFC 8259): Python's json reads UTF-16 and UTF-32 bytes too,
+    which no other part of the service (nor the stored item) expects.
+    """
     try:
-        return parse_json(body, MAX_DATA_DEPTH + 1, "the body")
+        try:
+            # Encoded surrogates pass here to be refused as such below ("a lone surrogate").
+            text = body.decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            raise InvalidJson("the body is not UTF-8") from None
+        return parse_json(text, MAX_DATA_DEPTH + 1, "the body")
     except InvalidJson as exc:
         raise InvalidJson(exc.reason, "Request body") from exc
     except TooDeeplyNested as exc:
@@ -120,7 +129,14 @@ def parse_epoch_seconds(value: Any, name: str = "ttl") -> int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        return int(value.strip())
+        digits = value.strip()
+        try:
+            return int(digits)
+        except ValueError:
+            # int() refuses strings over 4,300 digits (CPython's limit): far past any bound anyway.
+            raise InvalidTaskInput(
+                f"{name} {digits[:20]}... ({len(digits)} digits) is too far ahead"
+            ) from None
     raise InvalidTaskInput(EPOCH_FORMAT.format(name=name))
 
 

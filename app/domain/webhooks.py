@@ -25,6 +25,8 @@ MIN_SECRET_BYTES = 24
 MAX_ATTEMPTS = 8
 # Seconds before attempt 2, 3, ... 8: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (27.6 h in all).
 RETRY_DELAYS_SECONDS = (5, 300, 1800, 7200, 18000, 36000, 36000)
+# One resend of a task's webhook per this many seconds: a caller can't make it a flood.
+RESEND_INTERVAL_SECONDS = 60
 
 
 class InvalidSecret(ValueError):

@@ -11,10 +11,14 @@ temporary file and renamed), and so it is on a clean stop.
 A table is restored when it is created again (provisioning from
 serverless.yml does that at start): its items are loaded straight into the
 table, without stream records, so nothing already published is published
-again. What was in flight is recovered by the reconciler, as in AWS.
+again; the counts are recounted from the tasks restored (app/local/recount.py).
+What was in flight is sent to its workers again by the runtime at start
+(app/local/restart_recovery.py).
 
-Queues are not kept: a message lost with the process is found again by the
-reconciler from its task's state.
+The folder and its files are readable by their owner only (app/local/private_files.py).
+
+Queues are not kept: a message lost with the process is sent again from its
+task's state (app/local/restart_recovery.py; the reconciler, later, otherwise).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
+from app.local import private_files, recount
 from app.local.moto_patches import change_hooks, query_index
 from app.local.moto_patches.write_lock import WRITE_LOCK
 
@@ -56,7 +61,7 @@ class TableFiles:
 
     def append(self, line: str) -> None:
         if self.handle is None:
-            self.handle = self.journal.open("a", encoding="utf-8")
+            self.handle = private_files.open_file(self.journal, "a")
         self.handle.write(line)
         self.handle.flush()  # to the OS now: a killed process loses nothing
         self.dirty = True
@@ -89,9 +94,9 @@ class TableStore:
     """Journals, snapshots and restores every table of the emulator under one folder."""
 
     def __init__(self, data_dir: Path):
-        self.folder = Path(data_dir) / "dynamodb"
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self._lock_file = (Path(data_dir) / ".lock").open("w")
+        private_files.folder(Path(data_dir))
+        self.folder = private_files.folder(Path(data_dir) / "dynamodb")
+        self._lock_file = private_files.open_file(Path(data_dir) / ".lock", "w")
         try:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -157,7 +162,8 @@ class TableStore:
                         items.pop(key, None)
                     else:
                         items[key] = record
-        for record in items.values():
+        # The stream was not kept: changes still in it never reached the counts (app/local/recount.py).
+        for record in recount.recounted(list(items.values())) if items else []:
             hash_key = DynamoType(record["h"])
             range_key = DynamoType(record["r"]) if record["r"] is not None else None
             item = Item(hash_key, range_key, record["i"])
@@ -175,7 +181,7 @@ class TableStore:
         files = self._files(table.name)
         files.close()
         partial = files.snapshot.with_suffix(".snapshot.partial")
-        with partial.open("w", encoding="utf-8") as out:
+        with private_files.open_file(partial, "w") as out:
             for item in table.all_items():
                 out.write(_line(item.hash_key, item.range_key, item))
             out.flush()

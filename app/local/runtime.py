@@ -9,8 +9,10 @@ do the Lambda service's work, and the same handler functions AWS runs.
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -158,6 +160,7 @@ class LocalRuntime:
         self.clients: dict[str, Any] = {}
 
     def start(self) -> LocalRuntime:
+        started_at = int(time.time())
         self.emulator = start_emulator(self.data_dir, ttl_sweep_seconds=self.ttl_sweep_seconds)
         self.endpoint = self.emulator.endpoint
         isolate_from_aws(self.endpoint, self.topology.region)
@@ -167,7 +170,33 @@ class LocalRuntime:
         signal_table_writes(self.writes)
         preload_lazy_imports()
         self._start_pollers()
+        if self.data_dir is not None:
+            self._resume_unfinished(started_at)
         return self
+
+    def _resume_unfinished(self, started_at: int) -> None:
+        """On a thread of its own: the api answers meanwhile, and the tasks run as soon as each is sent."""
+        from app.adapters.task_store import TaskStore
+        from app.local import restart_recovery
+        from workers.publisher import publish_tasks
+
+        assert self.resources is not None
+        store = TaskStore(self.resources.table_name, self.clients["dynamodb"])
+        (topic_arn,) = self.resources.topic_arns.values()
+        sns = self.clients["sns"]
+
+        def publish(tasks: list[Any]) -> list[Any]:
+            return publish_tasks(tasks, topic_arn, sns, sent_by=restart_recovery.SOURCE)[0]
+
+        def run() -> None:
+            try:
+                restart_recovery.resume_unfinished(store, publish, started_at)
+            except Exception:  # the reconciler still finds them, later
+                logging.getLogger(__name__).exception("resuming the previous run's tasks failed")
+
+        thread = threading.Thread(target=run, name="restart-recovery", daemon=True)
+        thread.start()
+        self.threads.append(thread)
 
     def _configure_handlers(self) -> None:
         from app.adapters import aws

@@ -1,4 +1,4 @@
-"""The webhook signing secret of `make run`: WEBHOOK_SECRET, or one made once per data folder."""
+"""The webhook signing secret of `make run`: WEBHOOK_SECRET, or one made once per data folder (0600)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 from app.domain.webhooks import new_secret
+from app.local import private_files
 
 FILE_NAME = "webhook-secret"
 
@@ -16,13 +17,12 @@ def ensure(data_dir: Path) -> tuple[str, bool]:
     given = os.environ.get("WEBHOOK_SECRET", "").strip()
     if given:
         return given, True
-    path = data_dir / FILE_NAME
+    path = private_files.folder(data_dir) / FILE_NAME
     if path.exists():
+        os.chmod(path, private_files.FILE_MODE)  # one made by an earlier version may be 0644
         secret = path.read_text().strip()
     else:
-        data_dir.mkdir(parents=True, exist_ok=True)
         secret = new_secret(secrets.token_bytes(32))
-        path.touch(mode=0o600)
-        path.write_text(secret + "\n")
+        private_files.write_text(path, secret + "\n")
     os.environ["WEBHOOK_SECRET"] = secret
     return secret, False

@@ -36,6 +36,7 @@ def recover(
     source: str,
     first_events: tuple[Hop, ...] = (),
     max_redispatches: int | None = None,
+    max_attempts: int | None = None,
 ) -> str:
     """Leave, send again or fail ``task``; record what was done on its timeline. Returns the outcome.
 
@@ -43,9 +44,9 @@ def recover(
     dead-letter handler's "dead_lettered").
     """
     logger = observability.get_logger()
-    decision = decide_recovery(
-        task, now, max_attempts=max_attempts_of(task.task_type), max_redispatches=max_redispatches
-    )
+    if max_attempts is None:
+        max_attempts = max_attempts_of(task.task_type)
+    decision = decide_recovery(task, now, max_attempts=max_attempts, max_redispatches=max_redispatches)
     noted: list[TaskEvent] = [event_of(task, hop, now, source, attempt=task.attempt) for hop in first_events]
     if decision.action is Recovery.LEAVE:
         logger.info("task left alone", extra={"reason": decision.reason})

@@ -26,9 +26,18 @@ class SignInRecords(Protocol):
     def close_session(self, key: str, now: float) -> None: ...
 
 
-def _audit(event: str, users: dict[str, str], user: str, client: str, warning: bool = False) -> None:
+def _audit(
+    event: str,
+    users: dict[str, str],
+    user: str,
+    client: str,
+    warning: bool = False,
+    device: str | None = None,
+) -> None:
     logger = observability.get_logger()
     fields = {"audit": event, "user": user if user in users else "(unknown user)", "client": client}
+    # Whether the browser had signed in as this user before (its device cookie): guessing shows as "new".
+    fields["browser"] = "known" if device else "new"
     (logger.warning if warning else logger.info)(f"dashboard {event.replace('_', ' ')}", extra=fields)
 
 
@@ -41,33 +50,45 @@ def sign_in(
     client: str,
     *,
     session_seconds: int,
+    device: str | None = None,
     clock: Clock = time.time,
 ) -> str | None:
-    """A new session's id, or None for a wrong user name or password; Throttled past the limits."""
+    """A new session's id, or None for a wrong user name or password; Throttled past the limits.
+
+    ``device`` is the id of a valid device cookie issued to ``user``: such an
+    attempt counts against that browser only (app/domain/sign_in.py).
+    """
     now = clock()
-    by_user, by_client = counters(policy, user, client, now)
-    # A slot is taken before the password is checked, so that guesses running
-    # at once on several instances can't pass the limit; a success gives it back.
-    if not records.take(by_user):
-        _refuse(users, user, client, now, policy, "for this user name")
-    if not records.take(by_client):
-        records.give_back(by_user)
-        _refuse(users, user, client, now, policy, "from this address")
+    # Slots are taken before the password is checked, so that guesses running
+    # at once on several instances can't pass the limit; a success gives them back.
+    taken: list[Counter] = []
+    for counter in counters(policy, user, client, now, device):
+        if not records.take(counter):
+            for earlier in taken:
+                records.give_back(earlier)
+            _refuse(users, user, client, now, policy, counter.whose, device)
+        taken.append(counter)
     if not passwords.verify(users, user, password):
-        _audit("sign_in_failed", users, user, client, warning=True)
+        _audit("sign_in_failed", users, user, client, warning=True, device=device)
         return None
-    records.give_back(by_user)
-    records.give_back(by_client)
+    for counter in taken:
+        records.give_back(counter)
     session_id = random.token_urlsafe(32)
     records.open_session(session_key(session_id), user, now, int(now) + session_seconds)
-    _audit("sign_in", users, user, client)
+    _audit("sign_in", users, user, client, device=device)
     return session_id
 
 
 def _refuse(
-    users: dict[str, str], user: str, client: str, now: float, policy: ThrottlePolicy, whose: str
+    users: dict[str, str],
+    user: str,
+    client: str,
+    now: float,
+    policy: ThrottlePolicy,
+    whose: str,
+    device: str | None,
 ) -> NoReturn:
-    _audit("sign_in_throttled", users, user, client, warning=True)
+    _audit("sign_in_throttled", users, user, client, warning=True, device=device)
     wait = seconds_left(now, policy.window_seconds)
     minutes = -(-wait // 60)
     raise Throttled(

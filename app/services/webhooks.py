@@ -28,7 +28,7 @@ Post = Callable[[CallbackTarget, Address, dict[str, str], bytes, float], Attempt
 
 class Deliveries(Protocol):
     def first_send(self, task_id: str, expires: int) -> bool: ...
-    def next_send(self, task_id: str, expires: int) -> int: ...
+    def next_send(self, task_id: str, expires: int, now: float, interval: int) -> int: ...
 
 
 class Queue(Protocol):
@@ -59,14 +59,19 @@ def queue_finished(deliveries: Deliveries, queue: Queue, finished: list[Task]) -
     return [task for task in to_send if task.id in refused]
 
 
-def resend(store: TaskRepository, deliveries: Deliveries, queue: Queue, task_id: str) -> int:
-    """Send a finished task's webhook again (the same webhook-id); the number of this send."""
+def resend(
+    store: TaskRepository, deliveries: Deliveries, queue: Queue, task_id: str, clock: Clock = time.time
+) -> int:
+    """Send a finished task's webhook again (the same webhook-id); the number of this send.
+
+    At most one resend a task per RESEND_INTERVAL_SECONDS: Throttled (429) otherwise.
+    """
     task = tasks.get_task(store, task_id)
     if not task.callback_url:
         raise NoCallback(task_id, "has no callback_url", task.status.value)
     if not task.status.is_terminal:
         raise NoCallback(task_id, "has not ended: its webhook is sent when it does", task.status.value)
-    send = deliveries.next_send(task.id, task.ttl)
+    send = deliveries.next_send(task.id, task.ttl, clock(), webhooks.RESEND_INTERVAL_SECONDS)
     queue.send_one(WebhookMessage(task.id, send))
     return send
 
@@ -86,7 +91,8 @@ def deliver(
     """One attempt at one send of a task's webhook, recorded on its timeline; None if nothing is left to send.
 
     The host is resolved and checked again now, and the POST goes to the
-    address checked. The body is the task as ``GET /tasks/{id}`` shows it.
+    address checked; resolving and posting together take at most ``timeout``
+    seconds. The body is the task as ``GET /tasks/{id}`` shows it.
     """
     try:
         task = store.get(message.task_id)
@@ -95,16 +101,23 @@ def deliver(
         return None
     if not task.callback_url:
         return None
+    started = time.monotonic()
     try:
         target = callbacks.parse(task.callback_url, local=local)
         addresses = addresses_of(target, resolve)
         callbacks.check_addresses(target, addresses, local=local)
     except callbacks.CallbackRefused as refused:
         outcome = Attempt(False, None, f"refused: {refused}")
+    except TimeoutError:  # resolving the host took the attempt's time (dns.resolve_within)
+        outcome = Attempt(False, None, f"no answer within {timeout:g} s: resolving the host took it all")
     else:
         body = json.dumps(task.to_public(), separators=(",", ":")).encode()
         headers = webhooks.signed_headers(key, task.id, int(clock()), body)
-        outcome = post(target, addresses[0], headers, body, timeout)
+        # Resolving the host counts against the attempt's time too.
+        left = timeout - (time.monotonic() - started)
+        outcome = post(target, addresses[0], headers, body, left) if left > 0 else Attempt(False, None, "")
+        if outcome.http_status is None and time.monotonic() - started >= timeout:
+            outcome = Attempt(False, None, f"no answer within {timeout:g} s")
     _record(store, task, message, attempt, outcome, clock())
     return outcome
 

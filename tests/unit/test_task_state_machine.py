@@ -171,3 +171,15 @@ def test_recovery_leaves_scheduled_tasks_and_cancels_abandoned_ones_asked_to_sto
     assert (decision.action, decision.reason) == (Recovery.CANCEL, "cancelled by api key 1234abcd")
     held = abandoned.moved_to(IN_PROGRESS, "", 101, lease_expires=2000)
     assert decide_recovery(held, now=1000).action is Recovery.LEAVE
+
+
+def test_a_claim_grants_no_attempt_past_the_limit_whatever_message_brings_it():
+    task = new_task("TASK1", {}, ttl=2_000_000_000, now=100)
+    last = task.moved_to(IN_PROGRESS, "", 101, attempt=5, lease_expires=131)
+    assert decide_claim(last, now=120).outcome is ClaimOutcome.BUSY  # attempt 5 still runs
+    spent = decide_claim(last, now=132)
+    assert (spent.outcome, spent.attempt) == (ClaimOutcome.EXHAUSTED, 5)
+    assert decide_claim(last, now=132, max_attempts=6).outcome is ClaimOutcome.RESUME
+    fourth = task.moved_to(IN_PROGRESS, "", 101, attempt=4, lease_expires=131)
+    assert decide_claim(fourth, now=132).attempt == 5
+    assert decide_claim(fourth, now=132, max_attempts=4).outcome is ClaimOutcome.EXHAUSTED

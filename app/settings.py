@@ -81,6 +81,9 @@ class Settings:
     webhook_retry_delays: str = "5,300,1800,7200,18000,36000,36000"
     # Seconds a receiver has to answer.
     webhook_timeout_seconds: float = 10
+    # A crashed attempt's task runs again after these many seconds (comma-separated: after the
+    # first crash, the second, ...; the last repeats), each within SQS's 12-hour visibility limit.
+    retry_delays: str = "5,30,120"
 
     # Dashboard sign-in: comma-separated "user:<argon2 hash>" entries (make a
     # hash with `python -m app.dashboard.hash_password`), and the key that
@@ -118,18 +121,28 @@ class Settings:
 
     def _check(self) -> None:
         """Rules beyond each value's type."""
-        # Comma-separated whole seconds, each within SQS's 12-hour visibility limit.
-        delays = [part.strip() for part in self.webhook_retry_delays.split(",") if part.strip()]
-        if not delays or not all(part.isdigit() and int(part) <= 43200 for part in delays):
-            raise InvalidSetting("WEBHOOK_RETRY_DELAYS: comma-separated whole seconds, 0 to 43200 each")
+        for name in ("webhook_retry_delays", "retry_delays"):
+            _delays(name, getattr(self, name))
+
+    @property
+    def retry_schedule(self) -> tuple[int, ...]:
+        return _delays("retry_delays", self.retry_delays)
 
     @property
     def webhook_retry_schedule(self) -> tuple[int, ...]:
-        return tuple(int(part) for part in self.webhook_retry_delays.split(",") if part.strip())
+        return _delays("webhook_retry_delays", self.webhook_retry_delays)
 
     @property
     def is_local(self) -> bool:
         return self.local_mode
+
+
+def _delays(name: str, text: str) -> tuple[int, ...]:
+    """Comma-separated whole seconds, each within SQS's 12-hour visibility limit."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not parts or not all(part.isdigit() and int(part) <= 43200 for part in parts):
+        raise InvalidSetting(f"{name.upper()}: comma-separated whole seconds, 0 to 43200 each")
+    return tuple(int(part) for part in parts)
 
 
 def _whole_number(text: str) -> int:

@@ -205,6 +205,9 @@ def role(task_type: TaskType) -> dict[str, Any]:
                                         "sqs:ReceiveMessage",
                                         "sqs:DeleteMessage",
                                         "sqs:GetQueueAttributes",
+                                        # A crashed or busy task's message brought back when it
+                                        # is worth delivering again (its backoff, its lease's end).
+                                        "sqs:ChangeMessageVisibility",
                                     ],
                                     "Resource": _get_att(queue_id(task_type), "Arn"),
                                 },

@@ -22,6 +22,8 @@ T = TypeVar("T")
 # Settings() has the local defaults. A test of a deployed stage says so with
 # local_mode=False, as serverless.yml's LOCAL_MODE: 'false' does in AWS.
 os.environ.setdefault("LOCAL_MODE", "true")
+# A crashed attempt's task runs again after a second, not after RETRY_DELAYS' 5 s, 30 s, 2 min.
+os.environ.setdefault("RETRY_DELAYS", "1")
 
 
 def free_port() -> int:

@@ -14,6 +14,7 @@ Every hop is written to the task's timeline and measured.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -25,9 +26,9 @@ from app.domain import cancellation, rules
 from app.domain.claims import ClaimDecision, ClaimOutcome, decide_claim
 from app.domain.errors import CancelRequested, InvalidResult, InvalidTransition
 from app.domain.messages import TaskMessage
-from app.domain.recovery import MAX_ATTEMPTS
+from app.domain.recovery import DEFAULT_RETRY_DELAYS, MAX_ATTEMPTS, backoff_seconds
 from app.domain.task import Task, TaskStatus
-from app.domain.task_types import START_MARGIN_SECONDS, TaskType
+from app.domain.task_types import SQS_MAX_VISIBILITY_SECONDS, START_MARGIN_SECONDS, TaskType
 from app.domain.timeline import ErrorInfo, Hop, TaskEvent, event_of
 from app.domain.tracing import TraceContext
 from app.services import recovery, timeline
@@ -45,6 +46,10 @@ DEFAULT_MAX_RESULT_BYTES = 16 * 1024
 
 class TaskBusy(Exception):
     """Another attempt holds the task; this delivery comes back later."""
+
+
+# Has this delivery's message come back in so many seconds (SQS ChangeMessageVisibility).
+Redelivery = Callable[[float], None]
 
 
 class TaskStopped(Exception):
@@ -189,15 +194,18 @@ class _Attempt:
         )
         return status.value.lower()
 
-    def crashed(self, crash: Exception) -> str | None:
+    def crashed(self, crash: Exception, retry_in: int) -> str | None:
         """Record the crash and release the lease; the outcome if that ended the task (cancelled)."""
-        # Release the lease now, so the retry resumes without waiting it out,
-        # and leave the reason where the DLQ handler will find it.
+        # Release the lease now, so the retry resumes without waiting it out, say when
+        # it is due (its backoff), and leave the reason where the DLQ handler will find it.
         error = ErrorInfo.of(crash)
         reason = f"attempt {self.task.attempt} crashed: {error.type}: {error.message}"
         self.event(Hop.CRASHED, status=TaskStatus.IN_PROGRESS.value, message=reason, error=error)
         try:
-            released = self.task.moved_to(TaskStatus.IN_PROGRESS, reason, self.clock(), lease_expires=0)
+            now = self.clock()
+            released = self.task.moved_to(
+                TaskStatus.IN_PROGRESS, reason, now, lease_expires=0, retry_at=int(now) + retry_in
+            )
             self.store.replace_if(released, expected=self.task)
         except CancelRequested as request:
             # Nobody wants it run again.
@@ -220,10 +228,15 @@ def process_message(
     max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES,
     clock: Clock = time.time,
     max_attempts: int = MAX_ATTEMPTS,
+    retry_delays: tuple[int, ...] = DEFAULT_RETRY_DELAYS,
+    redeliver: Redelivery | None = None,
 ) -> str:
     """Run the task of one delivery at most once to completion; return what happened.
 
     A task runs ``max_attempts`` times at most, however often its message is sent again.
+    ``redeliver`` has the message come back when it is worth delivering again: after a
+    crash, when the attempt's backoff (``retry_delays``) ends; for a busy task, when the
+    lease that holds it ends. Without it, SQS's visibility timeout decides.
     """
     if isinstance(delivery, TaskMessage):
         delivery = Delivery(delivery)
@@ -268,11 +281,17 @@ def process_message(
             )
         if decision.outcome is ClaimOutcome.BUSY:
             timeline.record(store, delivered)
+            _redeliver(redeliver, task.lease_expires - now + 1)
             raise TaskBusy(f"task {task.id} is held by attempt {task.attempt} until {task.lease_expires}")
         resumed = decision.outcome is ClaimOutcome.RESUME
         note = f"attempt {decision.attempt} " + ("resumed the task" if resumed else "started")
         claimed = task.moved_to(
-            TaskStatus.IN_PROGRESS, note, now, attempt=decision.attempt, lease_expires=lease_expires
+            TaskStatus.IN_PROGRESS,
+            note,
+            now,
+            attempt=decision.attempt,
+            lease_expires=lease_expires,
+            retry_at=None,
         )
         try:
             store.replace_if(claimed, expected=task)
@@ -305,9 +324,11 @@ def process_message(
     except TaskBusy:
         raise
     except Exception as crash:
-        ended = attempt.crashed(crash)
+        retry_in = backoff_seconds(decision.attempt, retry_delays)
+        ended = attempt.crashed(crash, retry_in)
         if ended is not None:
             return ended
+        _redeliver(redeliver, retry_in)
         raise
     if not isinstance(outcome, TaskOutcome):
         return attempt.finish(
@@ -322,6 +343,16 @@ def process_message(
 
 def _publish_nothing(tasks: list[Task]) -> list[Task]:
     return []
+
+
+def _redeliver(redeliver: Redelivery | None, seconds: float) -> None:
+    """Ask for the message back in ``seconds``; if SQS refuses, its visibility timeout still brings it."""
+    if redeliver is None:
+        return
+    try:
+        redeliver(max(0.0, seconds))
+    except Exception:
+        observability.get_logger().warning("could not change the message's visibility", exc_info=True)
 
 
 def _published(task: Task, delivery: Delivery) -> list[TaskEvent]:
@@ -357,6 +388,28 @@ def lease_seconds_for(context: Any) -> float:
     if remaining is None:
         return DEFAULT_LEASE_SECONDS
     return max(1.0, remaining() / 1000 - LEASE_MARGIN_SECONDS)
+
+
+def queue_url_of(queue_arn: str) -> str:
+    """An SQS queue's URL from its ARN (arn:aws:sqs:<region>:<account>:<name>), as SQS names it."""
+    _, partition, _, region, account, name = queue_arn.split(":", 5)
+    suffix = "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+    return f"https://sqs.{region}.{suffix}/{account}/{name}"
+
+
+def redelivery_of(record: Any) -> Redelivery:
+    """Changes the visibility of ``record``'s message: it comes back after so many seconds."""
+
+    def redeliver(seconds: float) -> None:
+        from app.adapters import aws
+
+        aws.client("sqs").change_message_visibility(
+            QueueUrl=queue_url_of(record.event_source_arn),
+            ReceiptHandle=record.receipt_handle,
+            VisibilityTimeout=min(SQS_MAX_VISIBILITY_SECONDS, math.ceil(seconds)),
+        )
+
+    return redeliver
 
 
 def delivery_of(record: Any) -> Delivery:
@@ -416,6 +469,8 @@ def make_handler(task_type: TaskType, run: Run) -> Callable[[dict[str, Any], Any
                     lease_seconds=lease,
                     max_result_bytes=settings.max_result_bytes,
                     max_attempts=task_type.max_attempts,
+                    retry_delays=settings.retry_schedule,
+                    redeliver=redelivery_of(record),
                 )
 
         return process_partial_response(

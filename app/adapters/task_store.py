@@ -173,6 +173,7 @@ def from_item(item: dict[str, Any]) -> Task:
             redispatches=int(item.get("redispatches", {}).get("N", "0")),
             started_ms=int(item["started_ms"]["N"]) if "started_ms" in item else None,
             finished_ms=int(item["finished_ms"]["N"]) if "finished_ms" in item else None,
+            retry_at=int(item["retry_at"]["N"]) if "retry_at" in item else None,
             trace=trace_from_attribute(item.get("trace")),
             result=result,
             run_at=int(item["run_at"]["N"]) if "run_at" in item else None,
@@ -574,8 +575,18 @@ class TaskStore(aws.DynamoDBTable):
         if new.cancel_requested and not expected.cancel_requested:
             update += ", cancel_requested = :cancel_requested"
             values[":cancel_requested"] = {"S": new.cancel_requested}
+        removed = []
+        if new.retry_at != expected.retry_at:
+            # Set when an attempt crashes (its backoff), removed when the next one starts.
+            if new.retry_at is None:
+                removed.append("retry_at")
+            else:
+                update += ", retry_at = :retry_at"
+                values[":retry_at"] = {"N": str(new.retry_at)}
         if expected.status is TaskStatus.SCHEDULED and new.status is not TaskStatus.SCHEDULED:
-            update += " REMOVE due_pk, due_sk"
+            removed += ["due_pk", "due_sk"]
+        if removed:
+            update += " REMOVE " + ", ".join(removed)
         # Of two writers that read the same state (a worker's claim, a reconciler's
         # re-send, an API move), one wins; a task without redispatches has no attribute.
         condition = "#status = :expected_status AND attempt = :expected_attempt AND " + (

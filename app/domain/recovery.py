@@ -33,6 +33,14 @@ from app.domain.task import Task, TaskStatus
 MAX_ATTEMPTS = 5
 # Messages a task may be sent again in all, after its first.
 MAX_REDISPATCHES = 3
+# Seconds before a crashed attempt's task runs again: after the first crash, the second, ...
+# (the last repeats). RETRY_DELAYS in app/settings.py sets them.
+DEFAULT_RETRY_DELAYS = (5, 30, 120)
+
+
+def backoff_seconds(attempt: int, delays: tuple[int, ...] = DEFAULT_RETRY_DELAYS) -> int:
+    """How long the task of crashed attempt ``attempt`` (1, 2, ...) waits before the next one."""
+    return delays[max(1, min(attempt, len(delays))) - 1]
 
 
 class Recovery(enum.Enum):

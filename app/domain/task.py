@@ -84,6 +84,8 @@ class Task:
     cancel_requested: str | None = None
     # Why the stored item could not be read in full (its data is then shown as null); None when healthy.
     unreadable: str | None = None
+    # Epoch seconds: a crashed attempt's task is run again from then (its backoff); None otherwise.
+    retry_at: int | None = None
 
     def to_public(self) -> dict[str, Any]:
         """The task as the API contract shows it."""
@@ -107,7 +109,14 @@ class Task:
             "callback_url": self.callback_url,
             "cancel_requested": self.cancel_requested,
             "unreadable": self.unreadable,
+            "attempt": self.attempt,
+            "retry_at": self.retry_at if self.is_between_attempts else None,
         }
+
+    @property
+    def is_between_attempts(self) -> bool:
+        """An attempt crashed and the next one has not started: waiting for its backoff, not running."""
+        return self.status is TaskStatus.IN_PROGRESS and self.retry_at is not None
 
     def moved_to(self, status: TaskStatus, status_msg: str, now: float, **changes: Any) -> Task:
         """The task in ``status`` now; the first start and the end keep their time."""

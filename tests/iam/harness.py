@@ -44,8 +44,9 @@ class Stage:
     def provision(cls, endpoint: str) -> Stage:
         import boto3
 
-        provisioned = provision_stage(endpoint)
-        document = sls_config.read(stage=provisioned.topology.stage)
+        provisioned = provision_stage(endpoint, include_local_only=False)
+        # What a package deploys: the local-only task types have no role in AWS.
+        document = sls_config.read(stage=provisioned.topology.stage, include_local_only=False)
         region = provisioned.topology.region
         setup_ssm = boto3.client("ssm", endpoint_url=endpoint, region_name=region)
         return cls(provisioned, document, _deployment(provisioned, document), endpoint, setup_ssm)

@@ -72,9 +72,12 @@ def emulator_endpoint() -> Iterator[str]:
         emulator.stop()
 
 
-def provision_stage(endpoint: str, visibility_timeout: int | None = 1) -> Provisioned:
-    """A fresh copy of serverless.yml's resources under a unique stage name."""
-    topology = sls_config.load(stage=f"it-{uuid.uuid4().hex[:8]}")
+def provision_stage(
+    endpoint: str, visibility_timeout: int | None = 1, include_local_only: bool = True
+) -> Provisioned:
+    """A fresh copy of serverless.yml's resources under a unique stage name (as make run has them,
+    or as a package deploys them: without the local-only task types)."""
+    topology = sls_config.load(stage=f"it-{uuid.uuid4().hex[:8]}", include_local_only=include_local_only)
     clients = emulator_clients(endpoint, topology.region)
     resources = provision(topology, clients, visibility_timeout_override=visibility_timeout)
     return Provisioned(topology, resources, clients, TaskStore(resources.table_name, clients["dynamodb"]))

@@ -15,7 +15,7 @@ import httpx
 from app.adapters.passwords import hash_password
 from app.domain.task import TaskStatus
 from app.services import tasks
-from app.task_registry import task_types
+from app.task_registry import read_folder as task_types  # the deployed ones
 from app.task_type_stack import dead_letter_queue_id
 from tests.factories import a_task
 from tests.iam.harness import Stage

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.task_registry import task_types
+from app.task_registry import read_folder as task_types  # the deployed ones
 from app.task_type_stack import queue_id
 from tests.conftest import wait_until
 from tests.factories import a_task

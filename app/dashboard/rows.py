@@ -89,7 +89,7 @@ class Rows:
             f' data-created="{int(task.created_time)}"',
             f' data-finished="{int(task.updated_time)}"' if terminal and task.updated_time else "",
             f' data-rank="{timing.STATUS_RANK[task.status]}"',
-            ' hx-swap-oob="true">' if oob else ">",
+            ' hx-swap-oob="morph">' if oob else ">",
             '\n  <td class="select">',
         ]
         cancellable = not terminal and not task.cancel_requested

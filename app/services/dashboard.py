@@ -163,9 +163,16 @@ def new_since(store: TaskRepository, query: TaskQuery, newest: RowKey | None) ->
         since = max(since or 0, newest.created_ms // 1000)
     if query.created_to is not None and since is not None and since > query.created_to:
         return NewTasks([])
-    page = tasks.list_tasks(store, dataclasses.replace(query, created_from=since, limit=NEW_ROWS_PER_TICK))
+    # One more than a tick inserts: exactly NEW_ROWS_PER_TICK new tasks are inserted, more overflow.
+    page = tasks.list_tasks(
+        store, dataclasses.replace(query, created_from=since, limit=NEW_ROWS_PER_TICK + 1)
+    )
     fresh = [task for task in page.tasks if newest is None or RowKey.of(task) > newest]
-    return NewTasks(fresh, overflow=len(fresh) == len(page.tasks) and page.next_token is not None)
+    fresh.sort(key=RowKey.of, reverse=True)
+    overflow = len(fresh) > NEW_ROWS_PER_TICK or (
+        len(fresh) == len(page.tasks) and page.next_token is not None
+    )
+    return NewTasks(fresh[:NEW_ROWS_PER_TICK], overflow=overflow)
 
 
 @dataclass(frozen=True)

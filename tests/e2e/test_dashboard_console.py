@@ -27,24 +27,6 @@ pytestmark = pytest.mark.e2e
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
-@pytest.fixture
-def make_context(browser, browser_context_args: dict[str, Any]):
-    """Browser contexts with any size or zone (pytest-playwright's new_context fixes the viewport).
-
-    Closed after the ``pages`` fixture has saved what a failing test left on screen.
-    """
-    made = []
-
-    def make(**overrides: Any):
-        context = browser.new_context(**{**browser_context_args, **overrides})
-        made.append(context)
-        return context
-
-    yield make
-    for context in made:
-        context.close()
-
-
 def at(make_context, pages: list[Page], viewport: str, **options: Any):
     phone = viewport == "phone"
     context = make_context(viewport=VIEWPORTS[viewport], is_mobile=phone, has_touch=phone, **options)

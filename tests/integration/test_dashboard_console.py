@@ -174,9 +174,10 @@ def test_tasks_created_anywhere_are_inserted_on_top_with_the_counts(client, csrf
     (top,) = new_tasks(provisioned, 1)
     created_elsewhere = new_tasks(provisioned, 2)
     response = live(client, newest=str(RowKey.of(top)))
-    inserted = re.search(r'<tbody hx-swap-oob="afterbegin:#task-rows">(.*?)</tbody>', response.text, re.S)
-    # afterbegin puts each row above the one before it: sent oldest first, the newest ends on top.
-    assert row_ids(inserted.group(1)) == [task.id for task in created_elsewhere]
+    inserted = re.search(r'<tbody hx-swap-oob="afterbegin:#held-rows">(.*?)</tbody>', response.text, re.S)
+    # Held until static/app.js puts them in place; sent newest first, as the list shows them.
+    newest_first = sorted(created_elsewhere, key=RowKey.of, reverse=True)
+    assert row_ids(inserted.group(1)) == [task.id for task in newest_first]
     assert '<nav id="counts"' in response.text and "2 new tasks at the top" in response.text
     assert 'hx-trigger="every 1s"' in response.text  # the new rows are in flight
 
@@ -192,7 +193,7 @@ def test_more_new_tasks_than_a_tick_inserts_offers_the_newest_instead(client, cs
     (top,) = new_tasks(provisioned, 1)
     new_tasks(provisioned, NEW_ROWS_PER_TICK + 1)
     response = live(client, newest=str(RowKey.of(top)))
-    assert "afterbegin:#task-rows" not in response.text
+    assert "afterbegin:#held-rows" not in response.text
     assert (
         f"More than {NEW_ROWS_PER_TICK} tasks were created" in response.text
         and "Show the newest" in response.text

@@ -129,7 +129,7 @@ def _list_context(
         # New tasks go on top of a list that starts at the newest task; a later page has no top.
         "watch_new": not next_token,
         "create_form": create_form or CreateForm(),
-        "create_open": True,
+        "create_open": bool(create_form and create_form.errors),
         "find": find or {"value": "", "error": "", "matches": []},
         "in_flight": any(not task.status.is_terminal for task in page.tasks),
     }
@@ -313,6 +313,28 @@ async def task_detail(task_id: str, request: Request, _: SignedIn, store: StoreD
     if htmx_target(request) == "task-detail":
         return render(request, "partials/task_detail.html", context)
     return render(request, "pages/task.html", context)
+
+
+@router.post("/tasks/{task_id}/webhook/resend", name="dashboard_resend_webhook", dependencies=[CsrfChecked])
+def resend_webhook(
+    task_id: str, request: Request, _: SignedIn, store: StoreDep, settings: SettingsDep
+) -> Response:
+    """Send a finished task's webhook again: the API's POST /tasks/{id}/webhook/resend, from its page."""
+    from app.adapters.webhook_deliveries import WebhookDeliveries
+    from app.adapters.webhook_queue import WebhookQueue
+    from app.dashboard.errors import error_page
+    from app.domain.errors import NoCallback
+    from app.services import webhooks
+
+    deliveries = WebhookDeliveries(settings.table_name, getattr(store, "dynamodb", None))
+    try:
+        send = webhooks.resend(store, deliveries, WebhookQueue(settings.webhook_queue_url), task_id)
+    except NoCallback as exc:
+        return error_page(request, 409, "Not possible", str(exc))
+    if is_htmx(request):
+        context = {"message": f"The webhook of task {task_id[:8]} is queued again (send {send})."}
+        return render(request, "partials/notice.html", context)
+    return RedirectResponse(Urls(request)("dashboard_task", task_id=task_id, query={"resent": send}), 303)
 
 
 @router.get("/tasks/{task_id}/clone", name="dashboard_clone")

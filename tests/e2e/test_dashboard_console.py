@@ -487,14 +487,25 @@ def test_dead_letters_show_every_queue_and_redrive_asks_first(console: Page):
 # --- item 9: edges ----------------------------------------------------------------------------------------
 
 
-def test_keyboard_users_skip_to_the_content_and_errors_take_the_focus(console: Page):
+def test_keyboard_users_skip_to_the_results_or_the_content_and_errors_take_the_focus(console: Page):
+    # The list's first stop skips to its rows; the next one to the content.
     console.keyboard.press("Tab")
-    skip = console.get_by_role("link", name="Skip to content")
+    skip = console.get_by_role("link", name="Skip to results")
     expect(skip).to_be_focused()
     expect(skip).to_be_in_viewport()
     console.keyboard.press("Enter")
+    expect(console.locator("#task-table")).to_be_focused()
+    console.goto("/dashboard")
+    console.keyboard.press("Tab")
+    console.keyboard.press("Tab")
+    skip = console.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    console.keyboard.press("Enter")
     expect(console.locator("main")).to_be_focused()
 
+    # The first screen is the list: New task is a button that opens the form.
+    expect(console.locator("#create-form")).to_be_hidden()
+    console.locator("#new-task").get_by_text("New task", exact=True).click()
     console.locator("#create-data").fill("{not json")
     console.get_by_role("button", name="Create task").click()
     expect(console.locator("#create-data-error")).to_have_attribute("role", "alert")

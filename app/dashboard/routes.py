@@ -19,8 +19,9 @@ from app.dashboard.forms import CreateForm, ListFilters, parse_create, ticked_id
 from app.dashboard.fragments import live_key
 from app.dashboard.session import Session
 from app.dashboard.views import Urls, htmx_target, is_htmx, render
-from app.domain.errors import DataTooLarge, InvalidTaskInput, TaskNotFound, Throttled
+from app.domain.errors import AlreadyRetried, DataTooLarge, InvalidTaskInput, TaskNotFound, Throttled
 from app.domain.sign_in import ThrottlePolicy
+from app.domain.task import TaskStatus
 from app.services import dashboard, sign_in, tasks
 from app.services.dashboard import RowKey
 
@@ -260,25 +261,31 @@ def create(
 ) -> Response:
     typed, new = parse_create(form)
     task = None
+    source = tasks.get_task(store, typed.cloned_from) if typed.cloned_from else None
+    # "Retry with edited data" of a FAILED task is a retry: linked to its original both ways.
+    linked = source is not None and source.status is TaskStatus.FAILED and form.get("as_retry") == "1"
     if new is not None:
+        limits = {
+            "max_data_bytes": settings.max_data_bytes,
+            "default_ttl_seconds": settings.default_ttl_seconds,
+        }
         try:
-            task = tasks.create_task(
-                store,
-                new.task_type,
-                new.data,
-                new.ttl,
-                max_data_bytes=settings.max_data_bytes,
-                default_ttl_seconds=settings.default_ttl_seconds,
-            )
+            if linked:
+                task = dashboard.retry_with_data(store, source.id, new.task_type, new.data, new.ttl, **limits)
+            else:
+                task = tasks.create_task(store, new.task_type, new.data, new.ttl, **limits)
         except DataTooLarge as exc:
             typed.errors["data"] = str(exc)
         except InvalidTaskInput as exc:
             typed.errors["ttl"] = str(exc)
+        except AlreadyRetried as exc:
+            typed.errors["data"] = (
+                f"Task {source.id[:8]} was retried already, as {exc.retry_id[:8]}: open that one."
+            )
     if task is None:
         if is_htmx(request):
             return render(request, "partials/create_form.html", {"create_form": typed}, status_code=422)
-        if typed.cloned_from:
-            source = tasks.get_task(store, typed.cloned_from)
+        if source is not None:
             context = {"source": source, "create_form": typed}
             return render(request, "pages/new_task.html", context, status_code=422)
         filters = ListFilters()
@@ -385,11 +392,20 @@ def retry_selected(
 
 @router.get("/retry-matching", name="dashboard_confirm_retry_matching")
 def confirm_retry_matching(request: Request, _: SignedIn, store: StoreDep) -> Response:
-    """Retry every failed task a filter matches: this page names how many, then posts their ids."""
+    """Retry every failed task a filter matches: this page names how many, then posts their ids.
+
+    Its address pins the moment it was first asked for (``as_of``, ms): shown
+    again (Back, reload), it lists the same tasks or fewer, never the retries
+    made from it since.
+    """
+    as_of = request.query_params.get("as_of", "")
+    if not (as_of.isascii() and as_of.isdigit() and len(as_of) <= 13):
+        pinned = {**request.query_params, "as_of": str(int(time.time() * 1000))}
+        return RedirectResponse(Urls(request)("dashboard_confirm_retry_matching", pinned), status_code=303)
     filters = ListFilters.from_params(request.query_params)
     context = {
         "action": "retry",
-        "matching": dashboard.failed_matching(store, filters.query()),
+        "matching": dashboard.failed_matching(store, filters.query(), as_of_ms=int(as_of)),
         "description": filters.describe(),
         "back": Urls(request)("dashboard_tasks", filters.params()),
     }

@@ -120,3 +120,39 @@ def test_resend_webhook_on_a_task_that_has_a_callback(console: Page, live_stack,
     )
     check_page(console, "a webhook resent")
     assert api_task(live_stack, task_id)["callback_url"]
+
+
+# --- item 3: retries lineage-safe -------------------------------------------------------------------------
+
+
+def test_a_retried_task_offers_its_retry_and_the_retry_names_its_generation(console: Page, live_stack):
+    failed = create_through_api(live_stack, "TASK1", {"fail": True, "marker": uuid.uuid4().hex})
+    assert finished(live_stack, failed)["status"] == "FAILED"
+    console.goto(f"/dashboard/tasks/{failed}")
+    console.once("dialog", lambda dialog: dialog.accept())
+    console.locator("#task-detail").get_by_role("link", name=f"Retry task {failed[:8]}").click()
+    expect(console).not_to_have_url(re.compile(rf"/dashboard/tasks/{failed}$"))
+    first_retry = console.url.rsplit("/", 1)[1]
+    expect(console.locator("#retry-of")).to_contain_text(f"(retry 1 of {failed[:8]})")
+    assert finished(live_stack, first_retry)["status"] == "FAILED"  # the same bad data fails again
+
+    # Retry with edited data, from the retry: a retry too, generation 2, linked both ways.
+    console.goto(f"/dashboard/tasks/{first_retry}")
+    console.get_by_role("link", name="Retry with edited data").click()
+    console.get_by_label("Data (a JSON object)").fill('{"duration_seconds": 0}')
+    console.get_by_role("button", name="Create task").click()
+    expect(console.locator("#retry-of")).to_contain_text(f"(retry 2 of {failed[:8]})")
+    second_retry = console.url.rsplit("/", 1)[1]
+    check_page(console, "a retry's page naming its generation")
+    assert api_task(live_stack, first_retry)["retried_as"] == second_retry
+
+    # Its original offers the retry, not Retry, on its page and on its row.
+    console.goto(f"/dashboard/tasks/{first_retry}")
+    expect(console.locator("#open-retry")).to_have_attribute("href", f"/dashboard/tasks/{second_retry}")
+    expect(console.get_by_role("link", name=f"Retry task {first_retry[:8]}")).to_have_count(0)
+    expect(console.get_by_role("link", name="Clone")).to_be_visible()
+    console.goto("/dashboard?status=FAILED&task_type=TASK1&range=15m")
+    original_row = console.locator(f"#task-{failed}")
+    expect(original_row.get_by_role("link", name=f"Open the retry of task {failed[:8]}")).to_be_visible()
+    expect(original_row.get_by_role("link", name=f"Retry task {failed[:8]}")).to_have_count(0)
+    check_page(console, "the list with a retried task")

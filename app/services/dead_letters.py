@@ -61,10 +61,39 @@ class QueueLook:
     last_move: Move | None = None
 
 
+@dataclass(frozen=True)
+class Held:
+    """One message received (hidden from other readers for a while) to be looked at or acted on."""
+
+    message_id: str
+    body: str
+    sent_ms: int
+    receive_count: int
+    # SQS message attributes as received (DataType/StringValue), sent again on a retry.
+    attributes: dict[str, dict[str, str]]
+    receipt: str
+
+
 class Queues(Protocol):
     def look(self, url: str, moves: bool) -> QueueLook: ...
 
     def redrive(self, source_arn: str) -> None: ...
+
+    def take(self, url: str, message_id: str) -> Held | None:
+        """The message named, received and hidden for a while (the others looked through are released)."""
+        ...
+
+    def release(self, url: str, receipt: str) -> None: ...
+
+    def delete(self, url: str, receipt: str) -> None: ...
+
+    def send(self, url: str, body: str, attributes: dict[str, dict[str, str]]) -> None: ...
+
+    def purge(self, url: str) -> None: ...
+
+
+class MessageGone(Exception):
+    """The message is no longer in the queue (moved, deleted, or beyond the ones looked through)."""
 
 
 @dataclass(frozen=True)
@@ -185,6 +214,74 @@ class Redriven:
     started: bool
     # Why it did not start, when it didn't.
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class MessageView:
+    letter: DeadLetter
+    body: str
+    receive_count: int
+    attributes: dict[str, dict[str, str]]
+
+
+def pretty_body(body: str) -> str:
+    """The body as indented JSON when it is JSON, as it is otherwise."""
+    try:
+        return json.dumps(json.loads(body), indent=2, ensure_ascii=False, sort_keys=True)
+    except ValueError:
+        return body
+
+
+def view_message(queues: Queues, store: TaskRepository, url: str, message_id: str) -> MessageView:
+    """One message in full (released again at once) and the task it names. MessageGone if it is not there."""
+    held = queues.take(url, message_id)
+    if held is None:
+        raise MessageGone(message_id)
+    queues.release(url, held.receipt)
+    letter = read_message(Peeked(held.message_id, held.body, held.sent_ms))
+    if letter.task_id:
+        letter = _with_task(letter, store.get_many([letter.task_id]))
+    return MessageView(letter, pretty_body(held.body), held.receive_count, held.attributes)
+
+
+def source_queue(url: str) -> str:
+    """The queue a DLQ takes dead letters from: its name without "-dlq" (serverless.yml's naming)."""
+    if not url.endswith("-dlq"):
+        raise RedriveRefused(f"{queue_name(url)} is not named <queue>-dlq: its source queue is unknown")
+    return url.removesuffix("-dlq")
+
+
+def retry_one(queues: Queues, url: str, message_id: str) -> str:
+    """Move one dead letter back to its task queue (sent there, then deleted here); that queue's URL.
+
+    Sent before it is deleted: a failure between the two leaves it in both
+    queues, which the workers' idempotency makes harmless, never in neither.
+    """
+    destination = source_queue(url)
+    held = queues.take(url, message_id)
+    if held is None:
+        raise MessageGone(message_id)
+    try:
+        queues.send(destination, held.body, held.attributes)
+    except Exception:
+        queues.release(url, held.receipt)
+        raise
+    queues.delete(url, held.receipt)
+    return destination
+
+
+def delete_one(queues: Queues, url: str, message_id: str) -> None:
+    held = queues.take(url, message_id)
+    if held is None:
+        raise MessageGone(message_id)
+    queues.delete(url, held.receipt)
+
+
+def delete_all(queues: Queues, url: str) -> int:
+    """Purge the queue; how many messages it held just before (waiting and in flight)."""
+    look = queues.look(url, moves=False)
+    queues.purge(url)
+    return look.visible + look.in_flight
 
 
 def redrive(queues: Queues, url: str) -> Redriven:

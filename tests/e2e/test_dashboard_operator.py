@@ -156,3 +156,25 @@ def test_a_retried_task_offers_its_retry_and_the_retry_names_its_generation(cons
     expect(original_row.get_by_role("link", name=f"Open the retry of task {failed[:8]}")).to_be_visible()
     expect(original_row.get_by_role("link", name=f"Retry task {failed[:8]}")).to_have_count(0)
     check_page(console, "the list with a retried task")
+
+
+# --- item 4: dead letters (tests/integration/test_dashboard_stats_and_dead_letters.py acts on messages:
+# here the local deadLetters function drains a DLQ within seconds) ---------------------------------------
+
+
+def test_the_dead_letter_pages_pass_axe_at_both_widths(console: Page):
+    console.goto("/dashboard/dead-letters/TASK1/purge")
+    expect(console.locator("#confirm-purge h1")).to_have_text(
+        re.compile(r"^(Nothing to delete|Delete \d+ messages?\?)$")
+    )
+    check_page(console, "confirming a delete of every dead letter")
+    console.goto(f"/dashboard/dead-letters/TASK1/messages/{uuid.uuid4()}")
+    expect(console.locator("#dead-letter h1")).to_contain_text("is not in the queue")
+    check_page(console, "a dead letter that is gone")
+    console.goto("/dashboard/dead-letters")
+    for key in ("TASK1", "TASK2", "publisher-failures"):
+        panel = console.locator(f"#queue-{key}")
+        expect(panel.locator(".depth")).to_be_visible()
+        depth = int(panel.locator(".depth").inner_text().split()[0].replace(",", ""))
+        if depth:
+            expect(panel.locator(".empty")).to_have_count(0)

@@ -159,3 +159,82 @@ def test_dead_letter_addresses_that_name_no_redrivable_queue_are_html_404s(clien
         refused = client.post(f"/dashboard/dead-letters/{key}/redrive", data={"csrf_token": csrf})
         assert refused.status_code == 404
     assert client.get("/dashboard/dead-letters/TASK1").status_code == 404
+
+
+def drain(sqs, url: str) -> None:
+    """Empty a queue message by message (PurgeQueue is once a minute per queue, in the emulator too)."""
+    while received := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in received:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def message_ids(page: str, key: str) -> list[str]:
+    return re.findall(rf'href="/dashboard/dead-letters/{key}/messages/([^"]+)"', page)
+
+
+def test_each_dead_letter_can_be_viewed_retried_alone_or_deleted(client, csrf, provisioned):
+    sqs = provisioned.clients["sqs"]
+    dlq = provisioned.queue_url("Task2DeadLetterQueue")
+    drain(sqs, dlq)
+    failed = [lived(provisioned, "TASK2", TaskStatus.FAILED, wait=0, run=0) for _ in range(3)]
+    for task in failed:
+        sqs.send_message(
+            QueueUrl=dlq,
+            MessageBody=TaskMessage(task.id, "TASK2").to_json(),
+            MessageAttributes={"task_type": {"DataType": "String", "StringValue": "TASK2"}},
+        )
+    page = client.get("/dashboard/dead-letters").text
+    ids = message_ids(page, "TASK2")
+    assert len(ids) == 3
+
+    shown = client.get(f"/dashboard/dead-letters/TASK2/messages/{ids[0]}")
+    assert shown.status_code == 200
+    assert f'"task_id": "{failed[0].id}"' in unescape(shown.text) and "task_type" in shown.text
+    assert "Retry this one</button>" in shown.text and "Delete</button>" in shown.text
+    # Looking consumes nothing: the message is back in the queue at once.
+    assert len(message_ids(client.get("/dashboard/dead-letters").text, "TASK2")) == 3
+
+    assert client.post(f"/dashboard/dead-letters/TASK2/messages/{ids[0]}/retry").status_code == 403
+    retried = client.post(f"/dashboard/dead-letters/TASK2/messages/{ids[0]}/retry", data={"csrf_token": csrf})
+    assert retried.status_code == 200 and "moved back to the TASK2 queue" in retried.text
+    moved = sqs.receive_message(
+        QueueUrl=provisioned.queue_url("Task2Queue"), MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    )["Messages"]
+    assert [TaskMessage.from_json(m["Body"]).task_id for m in moved] == [failed[0].id]
+    assert moved[0]["MessageAttributes"]["task_type"]["StringValue"] == "TASK2"
+    sqs.delete_message(QueueUrl=provisioned.queue_url("Task2Queue"), ReceiptHandle=moved[0]["ReceiptHandle"])
+
+    deleted = client.post(
+        f"/dashboard/dead-letters/TASK2/messages/{ids[1]}/delete", data={"csrf_token": csrf}
+    )
+    assert deleted.status_code == 200 and f"Message {ids[1][:8]} was deleted." in deleted.text
+    assert message_ids(deleted.text, "TASK2") == [ids[2]]
+    # Safe to repeat: the same request again finds nothing to act on.
+    again = client.post(f"/dashboard/dead-letters/TASK2/messages/{ids[1]}/delete", data={"csrf_token": csrf})
+    assert again.status_code == 409 and "no longer in the queue" in again.text
+    assert client.get(f"/dashboard/dead-letters/TASK2/messages/{ids[1]}").status_code == 404
+
+
+def test_delete_all_names_the_count_and_the_depth_never_says_empty(client, csrf, provisioned):
+    sqs = provisioned.clients["sqs"]
+    dlq = provisioned.queue_url("Task2DeadLetterQueue")
+    drain(sqs, dlq)
+    for _ in range(2):
+        sqs.send_message(QueueUrl=dlq, MessageBody=TaskMessage(a_task("TASK2").id, "TASK2").to_json())
+    # Both being read (as the deadLetters function does): in flight, not visible.
+    held = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, VisibilityTimeout=60)["Messages"]
+    assert len(held) == 2
+    page = client.get("/dashboard/dead-letters").text
+    task2 = re.search(r'id="queue-TASK2".*?</section>', page, re.S).group(0)
+    assert re.search(r'<dd class="depth">2 ', task2)
+    assert "Empty." not in task2 and "2 messages are being read right now" in task2
+    assert "Delete all 2…" in task2
+
+    confirm = client.get("/dashboard/dead-letters/TASK2/purge")
+    assert "<h1>Delete 2 messages?</h1>" in confirm.text and 'name="count" value="2"' in confirm.text
+    done = client.post("/dashboard/dead-letters/TASK2/purge", data={"csrf_token": csrf, "count": "2"})
+    assert done.status_code == 200 and "(2 when you confirmed, 2 just before)" in done.text
+    attributes = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "0"
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+    assert client.get("/dashboard/dead-letters/nope/purge").status_code == 404

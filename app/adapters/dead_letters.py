@@ -19,7 +19,16 @@ from typing import Any
 
 from app.adapters import aws
 from app.domain.task_types import TASK_TYPES
-from app.services.dead_letters import Held, Move, Peeked, QueueLook, QueueUnavailable, RedriveRefused
+from app.services.dead_letters import (
+    Capacity,
+    Held,
+    Move,
+    Peeked,
+    QueueCounts,
+    QueueLook,
+    QueueUnavailable,
+    RedriveRefused,
+)
 
 PEEK_MESSAGES = 10
 # Finding one message: at most this many receives of 10 (the oldest 50 or so), each message
@@ -39,6 +48,24 @@ def queues_from_environment() -> tuple[dict[str, str], str]:
         task_type: os.environ.get(f"{task_type}_DEAD_LETTER_QUEUE_URL", "") for task_type in TASK_TYPES
     }
     return dead_letters, os.environ.get("PUBLISHER_FAILURES_QUEUE_URL", "")
+
+
+def capacities_from_environment() -> dict[str, Capacity]:
+    """Each task type's workers' capacity, from ``<TYPE>_WORKER_CONCURRENCY``, ``<TYPE>_BATCH_SIZE`` and
+    ``<TYPE>_MAX_RUN_SECONDS`` (what serverless.yml sets on the worker; a type missing one is left out).
+    """
+    found = {}
+    for task_type in TASK_TYPES:
+        values = [os.environ.get(f"{task_type}_{name}", "") for name in ("WORKER_CONCURRENCY", "BATCH_SIZE")]
+        longest = os.environ.get(f"{task_type}_MAX_RUN_SECONDS", "")
+        try:
+            concurrency, batch = (int(value) for value in values)
+            capacity = Capacity(concurrency, batch, float(longest))
+        except ValueError:
+            continue
+        if capacity.concurrency > 0 and capacity.batch_size > 0 and capacity.max_run_seconds > 0:
+            found[task_type] = capacity
+    return found
 
 
 def source_of(dlq_arn: str) -> str:
@@ -129,6 +156,22 @@ class DeadLetterQueues:
             error = exc.response.get("Error", {})
             reason = error.get("Message") or error.get("Code")
             raise RedriveRefused(f"SQS refused the redrive: {reason}") from exc
+
+    def counts(self, url: str) -> QueueCounts:
+        attributes = self._call(
+            "get_queue_attributes",
+            QueueUrl=url,
+            AttributeNames=[
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+                "ApproximateNumberOfMessagesDelayed",
+            ],
+        )["Attributes"]
+        return QueueCounts(
+            visible=int(attributes.get("ApproximateNumberOfMessages", 0)),
+            in_flight=int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
+            delayed=int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
+        )
 
     def take(self, url: str, message_id: str) -> Held | None:
         """Receive until the message named comes up (hidden HOLD_SECONDS); every other one is released."""

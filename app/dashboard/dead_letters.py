@@ -56,6 +56,18 @@ async def _page(
     return render(request, "pages/dead_letters.html", context, status_code=status_code)
 
 
+@router.get("/queues", name="dashboard_queues")
+async def queues_page(request: Request, _: SignedIn, store: StoreDep, setup: DeadLettersDep) -> Response:
+    """Per task type: queue depth, in flight, oldest waiting task, DLQ depth, workers' capacity."""
+    from app.adapters.dead_letters import capacities_from_environment
+
+    capacities = capacities_from_environment()
+    views = await off_loop(
+        request, dead_letters.queues_view, setup.queues, store, setup.configured, capacities
+    )
+    return render(request, "pages/queues.html", {"views": views})
+
+
 @router.get("/dead-letters", name="dashboard_dead_letters")
 async def dead_letters_page(
     request: Request, _: SignedIn, store: StoreDep, setup: DeadLettersDep

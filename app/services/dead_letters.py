@@ -62,6 +62,17 @@ class QueueLook:
 
 
 @dataclass(frozen=True)
+class QueueCounts:
+    visible: int
+    in_flight: int
+    delayed: int = 0
+
+    @property
+    def depth(self) -> int:
+        return self.visible + self.in_flight
+
+
+@dataclass(frozen=True)
 class Held:
     """One message received (hidden from other readers for a while) to be looked at or acted on."""
 
@@ -90,6 +101,10 @@ class Queues(Protocol):
     def send(self, url: str, body: str, attributes: dict[str, dict[str, str]]) -> None: ...
 
     def purge(self, url: str) -> None: ...
+
+    def counts(self, url: str) -> QueueCounts:
+        """One GetQueueAttributes: messages waiting, in flight and delayed."""
+        ...
 
 
 class MessageGone(Exception):
@@ -298,3 +313,73 @@ def redrive(queues: Queues, url: str) -> Redriven:
         return Redriven(0, False, "no message is waiting in it")
     queues.redrive(look.arn)
     return Redriven(look.visible, True)
+
+
+# --- the queues view (/dashboard/queues) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """What a task type's workers may do at once, as serverless.yml sets it (given to the api)."""
+
+    concurrency: int
+    batch_size: int
+    max_run_seconds: float
+
+    @property
+    def tasks_per_second(self) -> float:
+        """The throughput it buys at the worst: every run as long as the longest allowed."""
+        return self.concurrency * self.batch_size / self.max_run_seconds
+
+
+@dataclass(frozen=True)
+class TypeQueues:
+    task_type: str
+    queue_name: str
+    queue: QueueCounts | None
+    dead_letters: QueueCounts | None
+    # The oldest task of the type still waiting for a worker (CREATED), if the one page read reached it.
+    oldest_waiting_created: int | None
+    # More tasks wait than the one page read: the oldest is older than ``oldest_waiting_created``.
+    oldest_beyond: bool
+    capacity: Capacity | None
+    error: str = ""
+
+
+# Tasks read per type to find the oldest one waiting: one Query page.
+WAITING_PAGE = 100
+
+
+def queues_view(
+    queues: Queues,
+    store: TaskRepository,
+    configured: dict[str, tuple[str, bool]],
+    capacities: dict[str, Capacity],
+) -> list[TypeQueues]:
+    """Per task type: its queue and DLQ (one GetQueueAttributes each), its oldest waiting task, its capacity.
+
+    SQS has no age of the oldest message on the queue (CloudWatch's
+    ApproximateAgeOfOldestMessage is a metric), and peeking at a task queue
+    would count as a receive towards its redrive: the oldest CREATED task of
+    the type, from one listing Query, stands for it.
+    """
+    from app.domain.listing import TaskQuery
+    from app.domain.task import TaskStatus
+
+    views = []
+    for task_type, (dlq_url, redrivable) in configured.items():
+        if not redrivable:
+            continue
+        url = dlq_url.removesuffix("-dlq")
+        try:
+            counts, dead = queues.counts(url), queues.counts(dlq_url)
+        except QueueUnavailable as exc:
+            counts, dead, error = None, None, str(exc)
+        else:
+            error = ""
+        waiting = store.list(TaskQuery(status=TaskStatus.CREATED, task_type=task_type, limit=WAITING_PAGE))
+        oldest = waiting.tasks[-1].created_time if waiting.tasks else None
+        beyond = waiting.next_token is not None
+        capacity = capacities.get(task_type)
+        views.append(TypeQueues(task_type, queue_name(url), counts, dead, oldest, beyond, capacity, error))
+    return views

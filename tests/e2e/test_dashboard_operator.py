@@ -178,3 +178,16 @@ def test_the_dead_letter_pages_pass_axe_at_both_widths(console: Page):
         depth = int(panel.locator(".depth").inner_text().split()[0].replace(",", ""))
         if depth:
             expect(panel.locator(".empty")).to_have_count(0)
+
+
+# --- item 5: the queues view ------------------------------------------------------------------------------
+
+
+def test_the_queues_view_per_type(console: Page):
+    console.get_by_role("navigation", name="Dashboard").get_by_role("link", name="Queues").click()
+    expect(console.get_by_role("heading", name="Queues", level=1)).to_be_visible()
+    for task_type in ("TASK1", "TASK2"):
+        queue_row = console.locator(f"#queue-row-{task_type}")
+        expect(queue_row.locator(".waiting")).to_have_text(re.compile(r"^\d+"))
+        expect(queue_row.locator(".dlq-depth")).to_have_text(re.compile(r"^\d+$"))
+    check_page(console, "the queues view")

@@ -238,3 +238,44 @@ def test_delete_all_names_the_count_and_the_depth_never_says_empty(client, csrf,
     assert attributes["ApproximateNumberOfMessages"] == "0"
     assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
     assert client.get("/dashboard/dead-letters/nope/purge").status_code == 404
+
+
+# --- the queues view --------------------------------------------------------------------------
+
+
+def test_the_queues_view_shows_each_types_depth_oldest_waiting_dead_letters_and_capacity(
+    client, csrf, provisioned, monkeypatch
+):
+    sqs = provisioned.clients["sqs"]
+    queue = provisioned.queue_url("Task2Queue")
+    drain(sqs, queue)
+    for _ in range(2):
+        sqs.send_message(QueueUrl=queue, MessageBody=TaskMessage(a_task("TASK2").id, "TASK2").to_json())
+    sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=1, VisibilityTimeout=60)  # one being run
+    waiting = a_task("TASK2", now=time.time() - 125)
+    provisioned.store.add(waiting)
+    monkeypatch.setenv("TASK2_WORKER_CONCURRENCY", "10")
+    monkeypatch.setenv("TASK2_BATCH_SIZE", "5")
+    monkeypatch.setenv("TASK2_MAX_RUN_SECONDS", "30")
+    monkeypatch.delenv("TASK1_WORKER_CONCURRENCY", raising=False)
+
+    calls: list[str] = []
+
+    def record(model, **_):
+        calls.append(model.name)
+
+    sqs.meta.events.register("after-call.sqs", record)
+    try:
+        page = client.get("/dashboard/queues")
+    finally:
+        sqs.meta.events.unregister("after-call.sqs", record)
+    assert page.status_code == 200
+    # One GetQueueAttributes per queue (task queue and DLQ of each type), nothing else.
+    assert calls == ["GetQueueAttributes"] * 4
+    task2 = re.search(r'<tr id="queue-row-TASK2">.*?</tr>', page.text, re.S).group(0)
+    assert re.search(r'class="waiting">1<', task2) and re.search(r'class="in-flight">1<', task2)
+    assert re.search(r'class="oldest">(over )?2 min \d+ s<', task2)
+    assert "10 \u00d7 batches of 5" in task2 and "1.7 tasks/s" in task2
+    task1 = re.search(r'<tr id="queue-row-TASK1">.*?</tr>', page.text, re.S).group(0)
+    assert "not given to the api" in task1
+    assert 'aria-current="page">Queues</a>' in page.text

@@ -319,6 +319,7 @@ def test_select_all_and_bulk_retry_name_how_many_and_are_safe_to_repeat(console:
     check_page(console, "confirming a retry of everything matching")
     console.go_back()
     console.get_by_role("link", name="Retry all failed tasks matching this filter…").click()
+    expect(console.get_by_role("heading", name="Retry 2 failed tasks?")).to_be_visible()
     confirmation = console.locator("#confirm-matching form")
     form = {
         "ids": confirmation.locator("input[name='ids']").evaluate_all("inputs => inputs.map(i => i.value)"),

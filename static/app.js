@@ -395,9 +395,17 @@
     var bar = document.getElementById("held-bar");
     if (!bar) return;
     var count = heldRows().length;
+    var wasShown = !bar.hidden && bar.getAttribute("data-count") === String(count);
     bar.hidden = count === 0;
+    bar.setAttribute("data-count", String(count));
     var button = bar.querySelector("button");
     if (button) button.textContent = count + " new task" + (count === 1 ? "" : "s") + ": show " + (count === 1 ? "it" : "them");
+    // Said once per change, politely: the rows are not on the list yet.
+    var announce = document.getElementById("live-announce");
+    if (announce && count && !wasShown) {
+      announce.textContent = count + " new task" + (count === 1 ? " waits" : "s wait") +
+        " above the list while you use it: the bar at the top shows " + (count === 1 ? "it." : "them.");
+    }
   }
   function releaseHeld(focusFirst) {
     var body = document.getElementById("task-rows");

@@ -566,6 +566,11 @@
   document.addEventListener("htmx:oobAfterSwap", queueSort);
 
   document.addEventListener("DOMContentLoaded", function () {
+    // On a phone the first screen is the list: the filters fold away, unless one is in error.
+    var panel = document.getElementById("filter-panel");
+    if (panel && window.matchMedia("(max-width: 720px)").matches && !panel.querySelector("[aria-invalid='true']")) {
+      panel.removeAttribute("open");
+    }
     showTimes(document);
     showPause();
     selection();

@@ -69,6 +69,14 @@ def check_page(page: Page, state: str) -> None:
     no_axe_violations(page, state)
 
 
+def show_filters(page: Page) -> None:
+    """On a phone the filters are folded away on arrival (the first screen is the list): unfold them."""
+    panel = page.locator("#filter-panel")
+    if panel.get_attribute("open") is None:
+        panel.locator("summary").click()
+    expect(page.locator("#filters")).to_be_visible()
+
+
 def live_requests(page: Page) -> list[str]:
     seen: list[str] = []
     page.on("request", lambda request: seen.append(request.url) if "/dashboard/live" in request.url else None)
@@ -205,6 +213,7 @@ def test_presets_order_and_the_time_zone(console: Page, live_stack):
     for task_id in (slow, quick):
         finished(live_stack, task_id)
     console.goto(f"/dashboard?task_type=TASK1&created_from={since(start)}")
+    show_filters(console)
     console.get_by_role("link", name="Created in the last 1 h").click()
     expect(console).to_have_url(re.compile(r"task_type=TASK1&range=1h$"))
     expect(console.get_by_role("link", name="Created in the last 1 h")).to_have_attribute(
@@ -235,6 +244,7 @@ def test_presets_order_and_the_time_zone(console: Page, live_stack):
     expect(created).to_have_text(re.compile(r" UTC[+-]\d\d:\d\d$"))
     check_page(console, "a task's page in local time")
     console.goto("/dashboard")
+    show_filters(console)
     console.locator("#filter-from").fill("2030-01-02T03:04:05")
     console.get_by_role("button", name="Apply").click()
     expect(console).to_have_url(re.compile(r"created_from=2030-01-01T21%3A34%3A05"))  # 03:04:05 at +05:30

@@ -20,7 +20,7 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import wait_until
 from tests.e2e.test_dashboard import api_task, create_through_api, row
-from tests.e2e.test_dashboard_console import at, check_page, since
+from tests.e2e.test_dashboard_console import at, check_page, show_filters, since
 
 pytestmark = pytest.mark.e2e
 
@@ -166,6 +166,7 @@ def test_two_fast_filter_changes_both_apply(console: Page):
 
     page.evaluate("document.addEventListener('htmx:abort', () => { window.filterAborts = 1 })")
     page.route(re.compile(r"/dashboard\?status="), hold_the_first)
+    show_filters(page)
     page.locator("#filter-status").select_option("COMPLETED")
     deadline = time.monotonic() + 10
     while not held and time.monotonic() < deadline:

@@ -284,7 +284,9 @@ def create(
             )
     if task is None:
         if is_htmx(request):
-            return render(request, "partials/create_form.html", {"create_form": typed}, status_code=422)
+            # With its source, so a retry's form stays a retry (as_retry) when drawn again.
+            context = {"create_form": typed, **({"source": source} if source is not None else {})}
+            return render(request, "partials/create_form.html", context, status_code=422)
         if source is not None:
             context = {"source": source, "create_form": typed}
             return render(request, "pages/new_task.html", context, status_code=422)

@@ -433,6 +433,10 @@ def test_retry_with_edited_data_opens_the_create_form_prefilled_and_makes_its_li
     }
     invalid = client.post("/dashboard/tasks", data={**form, "data": "{", "csrf_token": csrf})
     assert invalid.status_code == 422 and "<h1>Retry with edited data</h1>" in invalid.text
+    redrawn = client.post(
+        "/dashboard/tasks", data={**form, "data": "{"}, headers={**HTMX, "X-CSRF-Token": csrf}
+    )
+    assert redrawn.status_code == 422 and 'name="as_retry" value="1"' in redrawn.text
 
     created = client.post("/dashboard/tasks", data={**form, "csrf_token": csrf})
     assert created.status_code == 303

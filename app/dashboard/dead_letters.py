@@ -52,7 +52,7 @@ async def _page(
     request: Request, store: StoreDep, setup: DeadLetterSetup, status_code: int = 200, **outcome: object
 ) -> Response:
     views = await off_loop(request, dead_letters.overview, setup.queues, store, setup.configured)
-    context = {"views": views, "redriven": None, "done": None, "done_ok": True, **outcome}
+    context = {"views": views, "redriven": None, "done": None, "done_ok": True, "confirmed": None, **outcome}
     return render(request, "pages/dead_letters.html", context, status_code=status_code)
 
 
@@ -163,7 +163,7 @@ async def confirm_redrive(request: Request, key: str, _: SignedIn, setup: DeadLe
 
 @router.post("/dead-letters/{key}/redrive", name="dashboard_redrive", dependencies=[CsrfChecked])
 async def redrive(
-    request: Request, key: str, _: SignedIn, store: StoreDep, setup: DeadLettersDep
+    request: Request, key: str, _: SignedIn, form: FormDep, store: StoreDep, setup: DeadLettersDep
 ) -> Response:
     url = _queue(setup, key)
     try:
@@ -171,4 +171,7 @@ async def redrive(
     except dead_letters.RedriveRefused as exc:
         redriven = dead_letters.Redriven(0, False, str(exc))
     status = 200 if redriven.started else 409
-    return await _page(request, store, setup, status, redriven=redriven, redriven_key=key)
+    confirmed = str(form.get("count", ""))
+    # The count the confirmation named, beside the count SQS moves: the two can differ (messages come and go).
+    shown = int(confirmed) if confirmed.isdigit() and int(confirmed) != redriven.count else None
+    return await _page(request, store, setup, status, redriven=redriven, redriven_key=key, confirmed=shown)

@@ -138,8 +138,9 @@ def test_dead_letters_show_depth_age_and_each_messages_task_and_redrive_names_th
         "<h1>Redrive 3 dead letters?</h1>" in confirm.text and "Redrive 3 messages</button>" in confirm.text
     )
     assert client.post("/dashboard/dead-letters/TASK1/redrive").status_code == 403  # no CSRF token
-    done = client.post("/dashboard/dead-letters/TASK1/redrive", data={"csrf_token": csrf})
-    assert done.status_code == 200 and "3 messages move back to its queue" in done.text
+    assert 'name="count" value="3"' in confirm.text
+    done = client.post("/dashboard/dead-letters/TASK1/redrive", data={"csrf_token": csrf, "count": "4"})
+    assert done.status_code == 200 and "3 messages move back to its queue (4 when you confirmed" in done.text
     moved = sqs.receive_message(QueueUrl=provisioned.queue_url("Task1Queue"), MaxNumberOfMessages=10)[
         "Messages"
     ]

@@ -200,3 +200,24 @@ def test_twenty_tasks_arriving_in_one_tick_go_in_newest_first(console: Page, liv
     assert keys == sorted(keys, reverse=True), "not newest first"
     assert sorted(row_ids(page)) == sorted(created)
     expect(page.locator("#live-announce")).to_contain_text("20 new tasks")
+
+
+def test_new_rows_wait_while_the_list_is_scrolled_into(console: Page, live_stack):
+    page = console
+    start = own_second()
+    for n in range(30):
+        create_through_api(live_stack, "TASK2", {"text": f"row {n}"})
+    page.goto(f"/dashboard?task_type=TASK2&created_from={since(start)}&limit=50")
+    expect(page.locator("#task-rows tr.task-row")).to_have_count(30)
+    page.evaluate(
+        "window.scrollBy(0, document.querySelector('#task-table').getBoundingClientRect().top + 100)"
+    )
+    page.mouse.move(1, 1)  # the pointer off the list: only the scroll holds them
+    assert page.evaluate("document.querySelector('#task-table').getBoundingClientRect().top") < 0
+    arrived = create_through_api(live_stack, "TASK2", {"text": "while scrolled"})
+    expect(page.locator("#held-bar button")).to_have_text("1 new task: show it")
+    expect(page.locator(f"#task-rows #task-{arrived}")).to_have_count(0)
+    check_page(page, "the list scrolled, a new task held")
+    page.evaluate("window.scrollTo(0, 0)")
+    expect(page.locator("#task-rows tr.task-row").first).to_have_id(f"task-{arrived}")
+    expect(page.locator("#held-bar")).to_be_hidden()

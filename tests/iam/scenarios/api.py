@@ -179,7 +179,9 @@ def dashboard_pages(stage: Stage) -> None:
     expect(api.get("/dashboard/find", params={"id": "ffffffff-ffff"}), 404)
     # Tasks created since the top row (a Query on a listing index); failed tasks a filter matches.
     expect(api.get("/dashboard/live", params={"live": live, "watch": "1", "newest": ""}), 200)
-    expect(api.get("/dashboard/retry-matching", params={"task_type": "TASK1"}), 200)
+    # The confirmation is pinned to when it was first asked for (a redirect adding as_of).
+    pinned = expect(api.get("/dashboard/retry-matching", params={"task_type": "TASK1"}), 303)
+    expect(api.get(pinned.headers["location"].removeprefix(f"/{stage.name}")), 200)
     expect(api.get(f"/dashboard/tasks/{failed[0]}"), 200)
     expect(api.get(f"/dashboard/tasks/{failed[0]}", headers={**HTMX, "HX-Target": "task-detail"}), 200)
     expect(api.get(f"/dashboard/tasks/{failed[0]}/retry"), 200)

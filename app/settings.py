@@ -81,6 +81,9 @@ class Settings:
     webhook_retry_delays: str = "5,300,1800,7200,18000,36000,36000"
     # Seconds a receiver has to answer.
     webhook_timeout_seconds: float = 10
+    # Concurrent runs of a task type that declares no concurrency of its own (serverless.yml's
+    # workerReservedConcurrency, given to the api for the queues view).
+    worker_reserved_concurrency: int = 10
     # A crashed attempt's task runs again after these many seconds (comma-separated: after the
     # first crash, the second, ...; the last repeats), each within SQS's 12-hour visibility limit.
     retry_delays: str = "5,30,120"

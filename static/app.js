@@ -23,6 +23,85 @@
     try { window.localStorage.setItem(key, value); } catch (e) { /* private mode: not kept */ }
   }
 
+  // --- morphing: live content updated in place --------------------------------------
+  // A swap with hx-swap="morph" (or hx-swap-oob="morph") changes the nodes already
+  // on the page to match the new ones instead of replacing them: the element under the
+  // pointer, the focused one, a ticked box and an open <details> stay what they were;
+  // a table that grew gets its new rows appended. Children are matched by id, else by
+  // position and kind; nothing is moved unless the order changed.
+  function sameKind(a, b) {
+    return a.nodeType === b.nodeType && a.nodeName === b.nodeName;
+  }
+  function morphAttributes(from, to) {
+    // An open <details> is the operator's: the server never opens or closes it again.
+    var keepOpen = from.nodeName === "DETAILS";
+    Array.prototype.slice.call(from.attributes).forEach(function (attribute) {
+      if (!to.hasAttribute(attribute.name) && !(keepOpen && attribute.name === "open")) {
+        from.removeAttribute(attribute.name);
+      }
+    });
+    Array.prototype.slice.call(to.attributes).forEach(function (attribute) {
+      if (keepOpen && attribute.name === "open") return;
+      if (from.getAttribute(attribute.name) !== attribute.value) from.setAttribute(attribute.name, attribute.value);
+    });
+  }
+  function morphNode(from, to) {
+    if (from.nodeType !== Node.ELEMENT_NODE) {
+      if (from.nodeValue !== to.nodeValue) from.nodeValue = to.nodeValue;
+      return;
+    }
+    morphAttributes(from, to);
+    if (from.nodeName === "TEXTAREA" || from.nodeName === "TEMPLATE") return;
+    morphChildren(from, to);
+  }
+  function morphChildren(from, to) {
+    var old = Array.prototype.slice.call(from.childNodes);
+    var byId = {};
+    old.forEach(function (node) { if (node.nodeType === Node.ELEMENT_NODE && node.id) byId[node.id] = node; });
+    var used = [];
+    var cursor = 0;
+    var wanted = Array.prototype.slice.call(to.childNodes).map(function (next) {
+      var match = null;
+      if (next.nodeType === Node.ELEMENT_NODE && next.id) {
+        match = byId[next.id] && used.indexOf(byId[next.id]) < 0 && sameKind(byId[next.id], next) ? byId[next.id] : null;
+      } else {
+        // The next unused node of the same kind, a few places ahead at most.
+        for (var i = cursor; i < old.length && i < cursor + 4; i++) {
+          var candidate = old[i];
+          if (used.indexOf(candidate) < 0 && !(candidate.id) && sameKind(candidate, next)) {
+            match = candidate;
+            cursor = i + 1;
+            break;
+          }
+        }
+      }
+      if (!match) return next;
+      used.push(match);
+      morphNode(match, next);
+      return match;
+    });
+    wanted.forEach(function (node, index) {
+      var here = from.childNodes[index] || null;
+      if (here !== node) from.insertBefore(node, here);
+    });
+    while (from.childNodes.length > wanted.length) from.removeChild(from.lastChild);
+  }
+  function morph(target, replacement) {
+    if (!replacement || target.nodeName !== replacement.nodeName) {
+      target.replaceWith(replacement);
+      return replacement;
+    }
+    morphNode(target, replacement);
+    return target;
+  }
+  window.htmx && htmx.defineExtension("morph", {
+    isInlineSwap: function (style) { return style === "morph"; },
+    handleSwap: function (style, target, fragment) {
+      if (style !== "morph") return false;
+      return [morph(target, fragment.firstElementChild)];
+    },
+  });
+
   // --- copy a task id ---------------------------------------------------------
   function copied(button) {
     button.classList.add("copied");
@@ -189,6 +268,7 @@
     return Math.max(0, (end ? Number(end) : now) - Number(row.getAttribute("data-created")));
   }
   var ORDERS = {
+    created: newestFirst,
     oldest: function (a, b) { return -newestFirst(a, b); },
     duration: function (a, b, now) { return (durationOf(b, now) - durationOf(a, now)) || newestFirst(a, b); },
     status: function (a, b) {
@@ -204,8 +284,12 @@
     var rows = all("tr.task-row", body);
     var sorted = rows.slice().sort(function (a, b) { return order(a, b, now); });
     if (sorted.every(function (row, index) { return row === rows[index]; })) return;
-    var tail = all("tr.load-more, tr.end-row", body);
-    sorted.concat(tail).forEach(function (row) { body.appendChild(row); });
+    // Only rows out of place move: a moved node loses the focus, so the others stay put.
+    sorted.forEach(function (row, index) {
+      var here = all("tr.task-row", body)[index] || null;
+      if (here !== row) body.insertBefore(row, here);
+    });
+    all("tr.load-more, tr.end-row", body).forEach(function (row) { body.appendChild(row); });
   }
 
   // --- bulk selection -----------------------------------------------------------------
@@ -277,6 +361,7 @@
       button.setAttribute("aria-pressed", paused ? "true" : "false");
       button.textContent = paused ? "Resume live updates" : "Pause live updates";
     });
+    all("#live-paused").forEach(function (banner) { banner.hidden = !paused; });
   }
   document.addEventListener("click", function (event) {
     if (!event.target.closest("#live-toggle")) return;
@@ -285,9 +370,73 @@
     showPause();
   });
 
+  // --- new rows: held while the operator is using the list ------------------------------
+  // A tick's new rows arrive in #held-rows (hidden). They go on top at once unless the
+  // pointer is over the list, the focus is inside it or it is scrolled into: then a bar
+  // says how many wait, and they go in when it is clicked or the list is left alone.
+  var pointerInList = false;
+  document.addEventListener("pointerover", function (event) {
+    if (event.pointerType === "touch") return;
+    pointerInList = !!(event.target.closest && event.target.closest("table.tasks"));
+  });
+  document.documentElement.addEventListener("pointerleave", function () { pointerInList = false; });
+
+  function usingTheList() {
+    var table = document.querySelector("table.tasks");
+    if (!table) return false;
+    var active = document.activeElement;
+    var focused = !!active && active !== document.body && table.contains(active);
+    return pointerInList || focused || table.getBoundingClientRect().top < 0;
+  }
+  function heldRows() {
+    return all("#held-rows tr.task-row");
+  }
+  function showHeld() {
+    var bar = document.getElementById("held-bar");
+    if (!bar) return;
+    var count = heldRows().length;
+    var wasShown = !bar.hidden && bar.getAttribute("data-count") === String(count);
+    bar.hidden = count === 0;
+    bar.setAttribute("data-count", String(count));
+    var button = bar.querySelector("button");
+    if (button) button.textContent = count + " new task" + (count === 1 ? "" : "s") + ": show " + (count === 1 ? "it" : "them");
+    // Said once per change, politely: the rows are not on the list yet.
+    var announce = document.getElementById("live-announce");
+    if (announce && count && !wasShown) {
+      announce.textContent = count + " new task" + (count === 1 ? " waits" : "s wait") +
+        " above the list while you use it: the bar at the top shows " + (count === 1 ? "it." : "them.");
+    }
+  }
+  function releaseHeld(focusFirst) {
+    var body = document.getElementById("task-rows");
+    var held = heldRows();
+    if (!body || !held.length) return;
+    held.forEach(function (row) { body.insertBefore(row, body.querySelector("tr.task-row")); });
+    sortRows();
+    showHeld();
+    if (focusFirst) {
+      var top = body.querySelector("tr.task-row .copy-id");
+      if (top) top.focus();
+    }
+  }
+  function holdOrRelease() {
+    if (usingTheList()) showHeld();
+    else releaseHeld(false);
+  }
+  document.addEventListener("click", function (event) {
+    // From the keyboard, the focus goes on to the newest row (the bar is gone); a click leaves it.
+    if (event.target.closest("#held-bar button")) releaseHeld(event.detail === 0);
+  });
+  // After a tick's rows are in (a tick's own events go to its poller, replaced by then), and
+  // whenever the operator leaves the list alone.
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "held-rows") setTimeout(holdOrRelease, 0);
+  });
+  setInterval(function () { if (heldRows().length) holdOrRelease(); }, 500);
+
   function newestRow() {
     var newest = "";
-    all("#task-rows tr.task-row[data-key]").forEach(function (row) {
+    all("#task-rows tr.task-row[data-key], #held-rows tr.task-row[data-key]").forEach(function (row) {
       var key = row.getAttribute("data-key");
       if (key > newest) newest = key;
     });
@@ -331,7 +480,7 @@
     var region = document.getElementById(where) || document.getElementById("alerts");
     if (!region) return;
     var message = document.createElement("p");
-    message.className = "alert";
+    message.className = "alert server-error";
     message.textContent = text;
     region.replaceChildren(message);
   }
@@ -349,6 +498,7 @@
     }
   }
   window.addEventListener("offline", function () {
+    all(".server-error").forEach(function (shown) { shown.remove(); });
     offline("You are offline. Live updates resume when the connection is back.");
   });
   window.addEventListener("online", online);
@@ -368,15 +518,21 @@
     if (event.detail.target && event.detail.target.id === "results") countsBusy(true);
   });
   document.addEventListener("htmx:afterRequest", function (event) {
-    if (event.detail.successful) online();
+    if (event.detail.successful) {
+      online();
+      if (fromPoller(event)) all(".server-error").forEach(function (shown) { shown.remove(); });
+    }
     countsBusy(false);
   });
+  // One notice at a time: an error the server answered, or the connection lost, never both.
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    online();
     say(fromPoller(event) ? "live-status" : "alerts",
       "The server answered " + status + "; nothing was changed. Reload the page to try again.");
   });
   document.addEventListener("htmx:sendError", function () {
+    all(".server-error").forEach(function (shown) { shown.remove(); });
     offline("The dashboard can't reach the server. Check the connection; live updates resume when it is back.");
   });
 
@@ -410,6 +566,11 @@
   document.addEventListener("htmx:oobAfterSwap", queueSort);
 
   document.addEventListener("DOMContentLoaded", function () {
+    // On a phone the first screen is the list: the filters fold away, unless one is in error.
+    var panel = document.getElementById("filter-panel");
+    if (panel && window.matchMedia("(max-width: 720px)").matches && !panel.querySelector("[aria-invalid='true']")) {
+      panel.removeAttribute("open");
+    }
     showTimes(document);
     showPause();
     selection();

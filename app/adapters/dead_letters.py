@@ -18,10 +18,24 @@ import os
 from typing import Any
 
 from app.adapters import aws
-from app.services.dead_letters import Move, Peeked, QueueLook, QueueUnavailable, RedriveRefused
+from app.services.dead_letters import (
+    Capacity,
+    Held,
+    Move,
+    Peeked,
+    QueueCounts,
+    QueueLook,
+    QueueUnavailable,
+    RedriveRefused,
+)
+from app.settings import get_settings
 from app.task_registry import task_types
 
 PEEK_MESSAGES = 10
+# Finding one message: at most this many receives of 10 (the oldest 50 or so), each message
+# hidden this long meanwhile and released at once after.
+FIND_ROUNDS = 5
+HOLD_SECONDS = 30
 DLQ_SUFFIX = "-dlq"
 
 
@@ -38,6 +52,17 @@ def queues_from_environment() -> tuple[dict[str, str], str]:
         for name, task_type in task_types().items()
     }
     return dead_letters, os.environ.get("PUBLISHER_FAILURES_QUEUE_URL", "")
+
+
+def capacities() -> dict[str, Capacity]:
+    """Each task type's workers' capacity, from its declaration (workers/tasks/): its batch size and
+    longest run, and its concurrency, or WORKER_RESERVED_CONCURRENCY (serverless.yml's
+    workerReservedConcurrency, given to the api) for a type that declares none."""
+    default = get_settings().worker_reserved_concurrency
+    return {
+        name: Capacity(task_type.concurrency or default, task_type.batch_size, task_type.longest_run_seconds)
+        for name, task_type in task_types().items()
+    }
 
 
 def source_of(dlq_arn: str) -> str:
@@ -128,3 +153,86 @@ class DeadLetterQueues:
             error = exc.response.get("Error", {})
             reason = error.get("Message") or error.get("Code")
             raise RedriveRefused(f"SQS refused the redrive: {reason}") from exc
+
+    def counts(self, url: str) -> QueueCounts:
+        attributes = self._call(
+            "get_queue_attributes",
+            QueueUrl=url,
+            AttributeNames=[
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+                "ApproximateNumberOfMessagesDelayed",
+            ],
+        )["Attributes"]
+        return QueueCounts(
+            visible=int(attributes.get("ApproximateNumberOfMessages", 0)),
+            in_flight=int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
+            delayed=int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
+        )
+
+    def take(self, url: str, message_id: str) -> Held | None:
+        """Receive until the message named comes up (hidden HOLD_SECONDS); every other one is released."""
+        others: list[str] = []
+        found = None
+        try:
+            for _ in range(FIND_ROUNDS):
+                received = self._call(
+                    "receive_message",
+                    QueueUrl=url,
+                    MaxNumberOfMessages=PEEK_MESSAGES,
+                    VisibilityTimeout=HOLD_SECONDS,
+                    WaitTimeSeconds=0,
+                    MessageSystemAttributeNames=["SentTimestamp", "ApproximateReceiveCount"],
+                    MessageAttributeNames=["All"],
+                ).get("Messages", [])
+                for message in received:
+                    if found is None and message["MessageId"] == message_id:
+                        found = message
+                    else:
+                        others.append(message["ReceiptHandle"])
+                if found is not None or not received:
+                    break
+        finally:
+            self._release_all(url, others)
+        if found is None:
+            return None
+        attributes = {
+            name: {key: value for key, value in attribute.items() if key in ("DataType", "StringValue")}
+            for name, attribute in found.get("MessageAttributes", {}).items()
+        }
+        return Held(
+            message_id=found["MessageId"],
+            body=found["Body"],
+            sent_ms=int(found["Attributes"]["SentTimestamp"]),
+            receive_count=int(found["Attributes"].get("ApproximateReceiveCount", 0)),
+            attributes=attributes,
+            receipt=found["ReceiptHandle"],
+        )
+
+    def _release_all(self, url: str, receipts: list[str]) -> None:
+        for start in range(0, len(receipts), 10):
+            entries = [
+                {"Id": str(number), "ReceiptHandle": receipt, "VisibilityTimeout": 0}
+                for number, receipt in enumerate(receipts[start : start + 10])
+            ]
+            self._call("change_message_visibility_batch", QueueUrl=url, Entries=entries)
+
+    def release(self, url: str, receipt: str) -> None:
+        self._release_all(url, [receipt])
+
+    def delete(self, url: str, receipt: str) -> None:
+        self._call("delete_message", QueueUrl=url, ReceiptHandle=receipt)
+
+    def send(self, url: str, body: str, attributes: dict[str, dict[str, str]]) -> None:
+        self._call("send_message", QueueUrl=url, MessageBody=body, MessageAttributes=attributes)
+
+    def purge(self, url: str) -> None:
+        """Delete every message (PurgeQueue; SQS takes one a minute per queue)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.sqs.purge_queue(QueueUrl=url)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            reason = error.get("Message") or error.get("Code")
+            raise RedriveRefused(f"SQS refused the purge: {reason}") from exc

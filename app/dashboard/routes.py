@@ -19,8 +19,9 @@ from app.dashboard.forms import CreateForm, ListFilters, parse_create, ticked_id
 from app.dashboard.fragments import live_key
 from app.dashboard.session import Session
 from app.dashboard.views import Urls, htmx_target, is_htmx, render
-from app.domain.errors import DataTooLarge, InvalidTaskInput, TaskNotFound, Throttled
+from app.domain.errors import AlreadyRetried, DataTooLarge, InvalidTaskInput, TaskNotFound, Throttled
 from app.domain.sign_in import ThrottlePolicy
+from app.domain.task import TaskStatus
 from app.services import dashboard, sign_in, tasks
 from app.services.dashboard import RowKey
 
@@ -133,7 +134,7 @@ def _list_context(
         # New tasks go on top of a list that starts at the newest task; a later page has no top.
         "watch_new": not next_token,
         "create_form": create_form or CreateForm(),
-        "create_open": True,
+        "create_open": bool(create_form and create_form.errors),
         "find": find or {"value": "", "error": "", "matches": []},
         "in_flight": any(not task.status.is_terminal for task in page.tasks),
     }
@@ -264,25 +265,33 @@ def create(
 ) -> Response:
     typed, new = parse_create(form)
     task = None
+    source = tasks.get_task(store, typed.cloned_from) if typed.cloned_from else None
+    # "Retry with edited data" of a FAILED task is a retry: linked to its original both ways.
+    linked = source is not None and source.status is TaskStatus.FAILED and form.get("as_retry") == "1"
     if new is not None:
+        limits = {
+            "max_data_bytes": settings.max_data_bytes,
+            "default_ttl_seconds": settings.default_ttl_seconds,
+        }
         try:
-            task = tasks.create_task(
-                store,
-                new.task_type,
-                new.data,
-                new.ttl,
-                max_data_bytes=settings.max_data_bytes,
-                default_ttl_seconds=settings.default_ttl_seconds,
-            )
+            if linked:
+                task = dashboard.retry_with_data(store, source.id, new.task_type, new.data, new.ttl, **limits)
+            else:
+                task = tasks.create_task(store, new.task_type, new.data, new.ttl, **limits)
         except DataTooLarge as exc:
             typed.errors["data"] = str(exc)
         except InvalidTaskInput as exc:
             typed.errors["ttl"] = str(exc)
+        except AlreadyRetried as exc:
+            typed.errors["data"] = (
+                f"Task {source.id[:8]} was retried already, as {exc.retry_id[:8]}: open that one."
+            )
     if task is None:
         if is_htmx(request):
-            return render(request, "partials/create_form.html", {"create_form": typed}, status_code=422)
-        if typed.cloned_from:
-            source = tasks.get_task(store, typed.cloned_from)
+            # With its source, so a retry's form stays a retry (as_retry) when drawn again.
+            context = {"create_form": typed, **({"source": source} if source is not None else {})}
+            return render(request, "partials/create_form.html", context, status_code=422)
+        if source is not None:
             context = {"source": source, "create_form": typed}
             return render(request, "pages/new_task.html", context, status_code=422)
         filters = ListFilters()
@@ -317,6 +326,28 @@ async def task_detail(task_id: str, request: Request, _: SignedIn, store: StoreD
     if htmx_target(request) == "task-detail":
         return render(request, "partials/task_detail.html", context)
     return render(request, "pages/task.html", context)
+
+
+@router.post("/tasks/{task_id}/webhook/resend", name="dashboard_resend_webhook", dependencies=[CsrfChecked])
+def resend_webhook(
+    task_id: str, request: Request, _: SignedIn, store: StoreDep, settings: SettingsDep
+) -> Response:
+    """Send a finished task's webhook again: the API's POST /tasks/{id}/webhook/resend, from its page."""
+    from app.adapters.webhook_deliveries import WebhookDeliveries
+    from app.adapters.webhook_queue import WebhookQueue
+    from app.dashboard.errors import error_page
+    from app.domain.errors import NoCallback
+    from app.services import webhooks
+
+    deliveries = WebhookDeliveries(settings.table_name, getattr(store, "dynamodb", None))
+    try:
+        send = webhooks.resend(store, deliveries, WebhookQueue(settings.webhook_queue_url), task_id)
+    except NoCallback as exc:
+        return error_page(request, 409, "Not possible", str(exc))
+    if is_htmx(request):
+        context = {"message": f"The webhook of task {task_id[:8]} is queued again (send {send})."}
+        return render(request, "partials/notice.html", context)
+    return RedirectResponse(Urls(request)("dashboard_task", task_id=task_id, query={"resent": send}), 303)
 
 
 @router.get("/tasks/{task_id}/clone", name="dashboard_clone")
@@ -367,11 +398,20 @@ def retry_selected(
 
 @router.get("/retry-matching", name="dashboard_confirm_retry_matching")
 def confirm_retry_matching(request: Request, _: SignedIn, store: StoreDep) -> Response:
-    """Retry every failed task a filter matches: this page names how many, then posts their ids."""
+    """Retry every failed task a filter matches: this page names how many, then posts their ids.
+
+    Its address pins the moment it was first asked for (``as_of``, ms): shown
+    again (Back, reload), it lists the same tasks or fewer, never the retries
+    made from it since.
+    """
+    as_of = request.query_params.get("as_of", "")
+    if not (as_of.isascii() and as_of.isdigit() and len(as_of) <= 13):
+        pinned = {**request.query_params, "as_of": str(int(time.time() * 1000))}
+        return RedirectResponse(Urls(request)("dashboard_confirm_retry_matching", pinned), status_code=303)
     filters = ListFilters.from_params(request.query_params)
     context = {
         "action": "retry",
-        "matching": dashboard.failed_matching(store, filters.query()),
+        "matching": dashboard.failed_matching(store, filters.query(), as_of_ms=int(as_of)),
         "description": filters.describe(),
         "back": Urls(request)("dashboard_tasks", filters.params()),
     }

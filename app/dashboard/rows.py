@@ -89,11 +89,12 @@ class Rows:
             f' data-created="{int(task.created_time)}"',
             f' data-finished="{int(task.updated_time)}"' if terminal and task.updated_time else "",
             f' data-rank="{timing.STATUS_RANK[task.status]}"',
-            ' hx-swap-oob="true">' if oob else ">",
+            ' hx-swap-oob="morph">' if oob else ">",
             '\n  <td class="select">',
         ]
         cancellable = not terminal and not task.cancel_requested
-        if status == "FAILED":
+        retried_as_id = retried_as.id if retried_as else task.retried_as
+        if status == "FAILED" and not retried_as_id:
             parts.append(
                 f'<input type="checkbox" name="ids" value="{task_id}" form="bulk-retry"'
                 f' aria-label="Select task {short} to retry">'
@@ -122,7 +123,7 @@ class Rows:
         )
         for note, other in (
             ("retry of", task.retry_of),
-            ("retried as", retried_as.id if retried_as else None),
+            ("retried as", retried_as_id),
         ):
             if other:
                 link = f'<a href="{self.task_url(other)}">{str(escape(other))[:8]}</a>'
@@ -149,7 +150,13 @@ class Rows:
             f'\n  <td class="actions"><a class="button small" href="{self.task_url(task.id)}"'
             f' aria-label="Open task {short}">Open</a>',
         ]
-        if status == "FAILED":
+        if retried_as_id:
+            # Retried already: its retry is where to go, never a second Retry.
+            parts.append(
+                f' <a class="button small open-retry" href="{self.task_url(retried_as_id)}"'
+                f' aria-label="Open the retry of task {short}">Open the retry</a>'
+            )
+        elif status == "FAILED":
             parts.append(" " + self.retry_link(task, row=True))
         elif cancellable:
             parts.append(" " + self.cancel_link(task, row=True))

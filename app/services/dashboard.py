@@ -6,14 +6,15 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
+from app import observability
 from app.domain import rules
-from app.domain.errors import InvalidTransition, TaskNotFound
+from app.domain.errors import AlreadyRetried, InvalidTransition, TaskNotFound
 from app.domain.listing import TaskPage, TaskQuery
-from app.domain.task import Task, TaskStatus
-from app.domain.timeline import TaskEvent, TimelineStep, steps
-from app.services import tasks
+from app.domain.task import Task, TaskStatus, check_retryable, new_task
+from app.domain.timeline import Hop, TaskEvent, TimelineStep, event_of, steps
+from app.services import tasks, timeline
 from app.services.ports import Clock, TaskRepository
 
 # The shape of a task id (a UUID): "x" a hex digit, "-" itself.
@@ -163,9 +164,16 @@ def new_since(store: TaskRepository, query: TaskQuery, newest: RowKey | None) ->
         since = max(since or 0, newest.created_ms // 1000)
     if query.created_to is not None and since is not None and since > query.created_to:
         return NewTasks([])
-    page = tasks.list_tasks(store, dataclasses.replace(query, created_from=since, limit=NEW_ROWS_PER_TICK))
+    # One more than a tick inserts: exactly NEW_ROWS_PER_TICK new tasks are inserted, more overflow.
+    page = tasks.list_tasks(
+        store, dataclasses.replace(query, created_from=since, limit=NEW_ROWS_PER_TICK + 1)
+    )
     fresh = [task for task in page.tasks if newest is None or RowKey.of(task) > newest]
-    return NewTasks(fresh, overflow=len(fresh) == len(page.tasks) and page.next_token is not None)
+    fresh.sort(key=RowKey.of, reverse=True)
+    overflow = len(fresh) > NEW_ROWS_PER_TICK or (
+        len(fresh) == len(page.tasks) and page.next_token is not None
+    )
+    return NewTasks(fresh[:NEW_ROWS_PER_TICK], overflow=overflow)
 
 
 @dataclass(frozen=True)
@@ -251,13 +259,15 @@ class TaskDetail:
     timeline: list[TimelineStep]
     # Whether the task's page should ask again: something may still change.
     following: bool
+    lineage: Lineage | None = None
 
 
 def task_detail(store: TaskRepository, task_id: str, clock: Clock = time.time) -> TaskDetail:
     """A task with its timeline, and whether its page should keep following it."""
     task = tasks.get_task(store, task_id)
     events = store.events(task_id)
-    return TaskDetail(task, steps(events), following=still_changing(task, events, clock()))
+    following = still_changing(task, events, clock())
+    return TaskDetail(task, steps(events), following, lineage(store, task) if task.retry_of else None)
 
 
 def still_changing(task: Task, events: list[TaskEvent], now: float) -> bool:
@@ -308,6 +318,73 @@ def retry_many(store: TaskRepository, task_ids: Iterable[str], *, default_ttl_se
     return outcome
 
 
+def retry_with_data(
+    store: TaskRepository,
+    original_id: str,
+    task_type: str,
+    data: dict[str, Any],
+    ttl: Any,
+    *,
+    max_data_bytes: int,
+    default_ttl_seconds: int,
+    clock: Clock = time.time,
+) -> Task:
+    """ "Retry with edited data": a new task with the data typed, linked to the FAILED original both ways.
+
+    The same transaction as a plain retry (app/services/tasks.py retry_task),
+    so the original gets one retry, edited or not: AlreadyRetried names it
+    when it has one.
+    """
+    original = tasks.get_task(store, original_id)
+    if original.retried_as:
+        raise AlreadyRetried(original.id, original.retried_as)
+    check_retryable(original)
+    now = clock()
+    rules.check_data(data, max_data_bytes)
+    if ttl is None:
+        expires = int(now) + default_ttl_seconds
+    else:
+        expires = rules.parse_epoch_seconds(ttl)
+        rules.check_ttl(expires, now)
+    retry = new_task(task_type, data, expires, now, retry_of=original.id, callback_url=original.callback_url)
+    store.add_retry(original, retry, None, now)
+    observability.emit_metrics(retry.task_type, TasksCreated=("Count", 1))
+    message = f"retried as {retry.id}, with edited data"
+    timeline.record(
+        store,
+        event_of(original, Hop.RETRIED, now, "dashboard", status=original.status.value, message=message),
+    )
+    return retry
+
+
+# Most retries a task's page walks back through to find the original.
+MAX_LINEAGE = 20
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """Where a task sits among retries: the first task of its line, and which retry this one is."""
+
+    original_id: str
+    # 0 for an original, 1 for its retry, 2 for the retry of that retry...
+    generation: int
+    # The line goes back further than was walked.
+    more: bool = False
+
+
+def lineage(store: TaskRepository, task: Task) -> Lineage:
+    """Walk ``retry_of`` back to the original: one read per generation, at most MAX_LINEAGE."""
+    current, generation = task, 0
+    while current.retry_of and generation < MAX_LINEAGE:
+        generation += 1
+        try:
+            current = store.get(current.retry_of)
+        except TaskNotFound:
+            # The one before expired: it is as far back as can be seen.
+            return Lineage(current.retry_of or current.id, generation)
+    return Lineage(current.id, generation, more=bool(current.retry_of))
+
+
 @dataclass(frozen=True)
 class Matching:
     """The tasks a filter matches that a bulk action would act on (FAILED without a retry, or in flight)."""
@@ -348,11 +425,21 @@ def _matching(
     return Matching(found[:limit], more=more or len(found) > limit)
 
 
-def failed_matching(store: TaskRepository, query: TaskQuery, limit: int = MAX_IDS_PER_REQUEST) -> Matching:
-    """The newest ``limit`` FAILED tasks matching ``query`` that have no retry yet."""
-    return _matching(
-        store, query, [TaskStatus.FAILED], lambda task: not task.retried_as and not task.unreadable, limit
-    )
+def failed_matching(
+    store: TaskRepository, query: TaskQuery, limit: int = MAX_IDS_PER_REQUEST, as_of_ms: int | None = None
+) -> Matching:
+    """The newest ``limit`` FAILED tasks matching ``query`` that have no retry yet, created by ``as_of_ms``.
+
+    ``as_of_ms`` pins the answer to the moment the operator first asked: the
+    retries made since (which may have failed too) are never in it, so Back
+    then confirm retries nothing more.
+    """
+
+    def keep(task: Task) -> bool:
+        made_since = as_of_ms is not None and task.created_ms > as_of_ms
+        return not task.retried_as and not task.unreadable and not made_since
+
+    return _matching(store, query, [TaskStatus.FAILED], keep, limit)
 
 
 def in_flight_matching(store: TaskRepository, query: TaskQuery, limit: int = MAX_IDS_PER_REQUEST) -> Matching:

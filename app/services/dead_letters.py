@@ -61,10 +61,54 @@ class QueueLook:
     last_move: Move | None = None
 
 
+@dataclass(frozen=True)
+class QueueCounts:
+    visible: int
+    in_flight: int
+    delayed: int = 0
+
+    @property
+    def depth(self) -> int:
+        return self.visible + self.in_flight
+
+
+@dataclass(frozen=True)
+class Held:
+    """One message received (hidden from other readers for a while) to be looked at or acted on."""
+
+    message_id: str
+    body: str
+    sent_ms: int
+    receive_count: int
+    # SQS message attributes as received (DataType/StringValue), sent again on a retry.
+    attributes: dict[str, dict[str, str]]
+    receipt: str
+
+
 class Queues(Protocol):
     def look(self, url: str, moves: bool) -> QueueLook: ...
 
     def redrive(self, source_arn: str) -> None: ...
+
+    def take(self, url: str, message_id: str) -> Held | None:
+        """The message named, received and hidden for a while (the others looked through are released)."""
+        ...
+
+    def release(self, url: str, receipt: str) -> None: ...
+
+    def delete(self, url: str, receipt: str) -> None: ...
+
+    def send(self, url: str, body: str, attributes: dict[str, dict[str, str]]) -> None: ...
+
+    def purge(self, url: str) -> None: ...
+
+    def counts(self, url: str) -> QueueCounts:
+        """One GetQueueAttributes: messages waiting, in flight and delayed."""
+        ...
+
+
+class MessageGone(Exception):
+    """The message is no longer in the queue (moved, deleted, or beyond the ones looked through)."""
 
 
 @dataclass(frozen=True)
@@ -187,6 +231,74 @@ class Redriven:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class MessageView:
+    letter: DeadLetter
+    body: str
+    receive_count: int
+    attributes: dict[str, dict[str, str]]
+
+
+def pretty_body(body: str) -> str:
+    """The body as indented JSON when it is JSON, as it is otherwise."""
+    try:
+        return json.dumps(json.loads(body), indent=2, ensure_ascii=False, sort_keys=True)
+    except ValueError:
+        return body
+
+
+def view_message(queues: Queues, store: TaskRepository, url: str, message_id: str) -> MessageView:
+    """One message in full (released again at once) and the task it names. MessageGone if it is not there."""
+    held = queues.take(url, message_id)
+    if held is None:
+        raise MessageGone(message_id)
+    queues.release(url, held.receipt)
+    letter = read_message(Peeked(held.message_id, held.body, held.sent_ms))
+    if letter.task_id:
+        letter = _with_task(letter, store.get_many([letter.task_id]))
+    return MessageView(letter, pretty_body(held.body), held.receive_count, held.attributes)
+
+
+def source_queue(url: str) -> str:
+    """The queue a DLQ takes dead letters from: its name without "-dlq" (serverless.yml's naming)."""
+    if not url.endswith("-dlq"):
+        raise RedriveRefused(f"{queue_name(url)} is not named <queue>-dlq: its source queue is unknown")
+    return url.removesuffix("-dlq")
+
+
+def retry_one(queues: Queues, url: str, message_id: str) -> str:
+    """Move one dead letter back to its task queue (sent there, then deleted here); that queue's URL.
+
+    Sent before it is deleted: a failure between the two leaves it in both
+    queues, which the workers' idempotency makes harmless, never in neither.
+    """
+    destination = source_queue(url)
+    held = queues.take(url, message_id)
+    if held is None:
+        raise MessageGone(message_id)
+    try:
+        queues.send(destination, held.body, held.attributes)
+    except Exception:
+        queues.release(url, held.receipt)
+        raise
+    queues.delete(url, held.receipt)
+    return destination
+
+
+def delete_one(queues: Queues, url: str, message_id: str) -> None:
+    held = queues.take(url, message_id)
+    if held is None:
+        raise MessageGone(message_id)
+    queues.delete(url, held.receipt)
+
+
+def delete_all(queues: Queues, url: str) -> int:
+    """Purge the queue; how many messages it held just before (waiting and in flight)."""
+    look = queues.look(url, moves=False)
+    queues.purge(url)
+    return look.visible + look.in_flight
+
+
 def redrive(queues: Queues, url: str) -> Redriven:
     """Move a DLQ's messages back to their queue.
 
@@ -201,3 +313,73 @@ def redrive(queues: Queues, url: str) -> Redriven:
         return Redriven(0, False, "no message is waiting in it")
     queues.redrive(look.arn)
     return Redriven(look.visible, True)
+
+
+# --- the queues view (/dashboard/queues) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """What a task type's workers may do at once, as serverless.yml sets it (given to the api)."""
+
+    concurrency: int
+    batch_size: int
+    max_run_seconds: float
+
+    @property
+    def tasks_per_second(self) -> float:
+        """The throughput it buys at the worst: every run as long as the longest allowed."""
+        return self.concurrency * self.batch_size / self.max_run_seconds
+
+
+@dataclass(frozen=True)
+class TypeQueues:
+    task_type: str
+    queue_name: str
+    queue: QueueCounts | None
+    dead_letters: QueueCounts | None
+    # The oldest task of the type still waiting for a worker (CREATED), if the one page read reached it.
+    oldest_waiting_created: int | None
+    # More tasks wait than the one page read: the oldest is older than ``oldest_waiting_created``.
+    oldest_beyond: bool
+    capacity: Capacity | None
+    error: str = ""
+
+
+# Tasks read per type to find the oldest one waiting: one Query page.
+WAITING_PAGE = 100
+
+
+def queues_view(
+    queues: Queues,
+    store: TaskRepository,
+    configured: dict[str, tuple[str, bool]],
+    capacities: dict[str, Capacity],
+) -> list[TypeQueues]:
+    """Per task type: its queue and DLQ (one GetQueueAttributes each), its oldest waiting task, its capacity.
+
+    SQS has no age of the oldest message on the queue (CloudWatch's
+    ApproximateAgeOfOldestMessage is a metric), and peeking at a task queue
+    would count as a receive towards its redrive: the oldest CREATED task of
+    the type, from one listing Query, stands for it.
+    """
+    from app.domain.listing import TaskQuery
+    from app.domain.task import TaskStatus
+
+    views = []
+    for task_type, (dlq_url, redrivable) in configured.items():
+        if not redrivable:
+            continue
+        url = dlq_url.removesuffix("-dlq")
+        try:
+            counts, dead = queues.counts(url), queues.counts(dlq_url)
+        except QueueUnavailable as exc:
+            counts, dead, error = None, None, str(exc)
+        else:
+            error = ""
+        waiting = store.list(TaskQuery(status=TaskStatus.CREATED, task_type=task_type, limit=WAITING_PAGE))
+        oldest = waiting.tasks[-1].created_time if waiting.tasks else None
+        beyond = waiting.next_token is not None
+        capacity = capacities.get(task_type)
+        views.append(TypeQueues(task_type, queue_name(url), counts, dead, oldest, beyond, capacity, error))
+    return views

@@ -120,6 +120,24 @@ def dashboard(new_context, signed_in_state: dict[str, Any], pages: list[Page]) -
     return page
 
 
+@pytest.fixture
+def make_context(browser, browser_context_args: dict[str, Any]):
+    """Browser contexts with any size or zone (pytest-playwright's new_context fixes the viewport).
+
+    Closed after the ``pages`` fixture has saved what a failing test left on screen.
+    """
+    made = []
+
+    def make(**overrides: Any):
+        context = browser.new_context(**{**browser_context_args, **overrides})
+        made.append(context)
+        return context
+
+    yield make
+    for context in made:
+        context.close()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests run last in a session.
 

@@ -28,24 +28,6 @@ pytestmark = pytest.mark.e2e
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
-@pytest.fixture
-def make_context(browser, browser_context_args: dict[str, Any]):
-    """Browser contexts with any size or zone (pytest-playwright's new_context fixes the viewport).
-
-    Closed after the ``pages`` fixture has saved what a failing test left on screen.
-    """
-    made = []
-
-    def make(**overrides: Any):
-        context = browser.new_context(**{**browser_context_args, **overrides})
-        made.append(context)
-        return context
-
-    yield make
-    for context in made:
-        context.close()
-
-
 def at(make_context, pages: list[Page], viewport: str, **options: Any):
     phone = viewport == "phone"
     context = make_context(viewport=VIEWPORTS[viewport], is_mobile=phone, has_touch=phone, **options)
@@ -86,6 +68,14 @@ def check_page(page: Page, state: str) -> None:
     if page.viewport_size["width"] <= 400:
         no_sideways_scroll(page, state)
     no_axe_violations(page, state)
+
+
+def show_filters(page: Page) -> None:
+    """On a phone the filters are folded away on arrival (the first screen is the list): unfold them."""
+    panel = page.locator("#filter-panel")
+    if panel.get_attribute("open") is None:
+        panel.locator("summary").click()
+    expect(page.locator("#filters")).to_be_visible()
 
 
 def live_requests(page: Page) -> list[str]:
@@ -224,6 +214,7 @@ def test_presets_order_and_the_time_zone(console: Page, live_stack):
     for task_id in (slow, quick):
         finished(live_stack, task_id)
     console.goto(f"/dashboard?task_type=TASK1&created_from={since(start)}")
+    show_filters(console)
     console.get_by_role("link", name="Created in the last 1 h").click()
     expect(console).to_have_url(re.compile(r"task_type=TASK1&range=1h$"))
     expect(console.get_by_role("link", name="Created in the last 1 h")).to_have_attribute(
@@ -254,6 +245,7 @@ def test_presets_order_and_the_time_zone(console: Page, live_stack):
     expect(created).to_have_text(re.compile(r" UTC[+-]\d\d:\d\d$"))
     check_page(console, "a task's page in local time")
     console.goto("/dashboard")
+    show_filters(console)
     console.locator("#filter-from").fill("2030-01-02T03:04:05")
     console.get_by_role("button", name="Apply").click()
     expect(console).to_have_url(re.compile(r"created_from=2030-01-01T21%3A34%3A05"))  # 03:04:05 at +05:30
@@ -338,6 +330,7 @@ def test_select_all_and_bulk_retry_name_how_many_and_are_safe_to_repeat(console:
     check_page(console, "confirming a retry of everything matching")
     console.go_back()
     console.get_by_role("link", name="Retry all failed tasks matching this filter…").click()
+    expect(console.get_by_role("heading", name="Retry 2 failed tasks?")).to_be_visible()
     confirmation = console.locator("#confirm-matching form")
     form = {
         "ids": confirmation.locator("input[name='ids']").evaluate_all("inputs => inputs.map(i => i.value)"),
@@ -515,14 +508,25 @@ def test_dead_letters_show_every_queue_and_redrive_asks_first(console: Page):
 # --- item 9: edges ----------------------------------------------------------------------------------------
 
 
-def test_keyboard_users_skip_to_the_content_and_errors_take_the_focus(console: Page):
+def test_keyboard_users_skip_to_the_results_or_the_content_and_errors_take_the_focus(console: Page):
+    # The list's first stop skips to its rows; the next one to the content.
     console.keyboard.press("Tab")
-    skip = console.get_by_role("link", name="Skip to content")
+    skip = console.get_by_role("link", name="Skip to results")
     expect(skip).to_be_focused()
     expect(skip).to_be_in_viewport()
     console.keyboard.press("Enter")
+    expect(console.locator("#task-table")).to_be_focused()
+    console.goto("/dashboard")
+    console.keyboard.press("Tab")
+    console.keyboard.press("Tab")
+    skip = console.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    console.keyboard.press("Enter")
     expect(console.locator("main")).to_be_focused()
 
+    # The first screen is the list: New task is a button that opens the form.
+    expect(console.locator("#create-form")).to_be_hidden()
+    console.locator("#new-task").get_by_text("New task", exact=True).click()
     console.locator("#create-data").fill("{not json")
     console.get_by_role("button", name="Create task").click()
     expect(console.locator("#create-data-error")).to_have_attribute("role", "alert")

@@ -233,7 +233,7 @@ def test_live_returns_only_changed_rows_and_goes_idle(client, csrf, provisioned)
     tasks.change_status(provisioned.store, task.id, TaskStatus.COMPLETED, "all good")
     changed = client.get("/dashboard/live", params={"live": key}, headers=HTMX)
     assert row_ids(changed.text) == [task.id]
-    assert 'hx-swap-oob="true"' in changed.text and "all good" in changed.text
+    assert 'hx-swap-oob="morph"' in changed.text and "all good" in changed.text
     assert 'data-state="quiet"' in changed.text and 'name="live"' not in changed.text
     assert '<nav id="counts"' in changed.text  # a status moved: counts are refreshed
 

@@ -174,9 +174,10 @@ def test_tasks_created_anywhere_are_inserted_on_top_with_the_counts(client, csrf
     (top,) = new_tasks(provisioned, 1)
     created_elsewhere = new_tasks(provisioned, 2)
     response = live(client, newest=str(RowKey.of(top)))
-    inserted = re.search(r'<tbody hx-swap-oob="afterbegin:#task-rows">(.*?)</tbody>', response.text, re.S)
-    # afterbegin puts each row above the one before it: sent oldest first, the newest ends on top.
-    assert row_ids(inserted.group(1)) == [task.id for task in created_elsewhere]
+    inserted = re.search(r'<tbody hx-swap-oob="afterbegin:#held-rows">(.*?)</tbody>', response.text, re.S)
+    # Held until static/app.js puts them in place; sent newest first, as the list shows them.
+    newest_first = sorted(created_elsewhere, key=RowKey.of, reverse=True)
+    assert row_ids(inserted.group(1)) == [task.id for task in newest_first]
     assert '<nav id="counts"' in response.text and "2 new tasks at the top" in response.text
     assert 'hx-trigger="every 1s"' in response.text  # the new rows are in flight
 
@@ -192,7 +193,7 @@ def test_more_new_tasks_than_a_tick_inserts_offers_the_newest_instead(client, cs
     (top,) = new_tasks(provisioned, 1)
     new_tasks(provisioned, NEW_ROWS_PER_TICK + 1)
     response = live(client, newest=str(RowKey.of(top)))
-    assert "afterbegin:#task-rows" not in response.text
+    assert "afterbegin:#held-rows" not in response.text
     assert (
         f"More than {NEW_ROWS_PER_TICK} tasks were created" in response.text
         and "Show the newest" in response.text
@@ -312,7 +313,7 @@ def test_missing_or_bad_parameters_get_a_4xx_page(client, csrf):
     ],
 )
 def test_hostile_addresses_are_never_a_500(client, csrf, path):
-    response = client.get(path)
+    response = client.get(path, follow_redirects=True)
     assert 400 <= response.status_code < 500 or response.status_code == 200, response.status_code
     assert response.headers["content-type"].startswith("text/html")
 
@@ -351,7 +352,7 @@ def test_retry_all_matching_names_the_count_then_retries_exactly_those(stage):
     stored(provisioned, TaskStatus.FAILED, task_type="TASK1")
     stored(provisioned, TaskStatus.COMPLETED, task_type="TASK2")
 
-    confirm = client.get("/dashboard/retry-matching?task_type=TASK2&range=1h")
+    confirm = client.get("/dashboard/retry-matching?task_type=TASK2&range=1h", follow_redirects=True)
     assert "<h1>Retry 3 failed tasks?</h1>" in confirm.text
     assert "type TASK2, created in the last 1 h" in confirm.text
     ids = re.findall(r'<input type="hidden" name="ids" value="([^"]+)">', confirm.text)
@@ -362,7 +363,42 @@ def test_retry_all_matching_names_the_count_then_retries_exactly_those(stage):
     done = client.post("/dashboard/retry", data={"ids": ids, "csrf_token": csrf, "back": back})
     assert "Retried 3 of 3 selected tasks." in done.text
     assert all(provisioned.store.get(task.id).retried_as for task in failed)
-    assert "Nothing to retry" in client.get("/dashboard/retry-matching?task_type=TASK2").text
+    assert (
+        "Nothing to retry"
+        in client.get("/dashboard/retry-matching?task_type=TASK2", follow_redirects=True).text
+    )
+
+
+def test_back_then_confirm_on_retry_all_retries_nothing_more(stage):
+    """The confirmation is pinned to when it was first shown: never the retries made from it."""
+    provisioned, client, csrf = stage
+    failed = [stored(provisioned, TaskStatus.FAILED, task_type="TASK2") for _ in range(2)]
+    first = client.get("/dashboard/retry-matching?task_type=TASK2", follow_redirects=True)
+    pinned = str(first.url)
+    assert "as_of=" in pinned
+    ids = re.findall(r'<input type="hidden" name="ids" value="([^"]+)">', first.text)
+    assert sorted(ids) == sorted(task.id for task in failed)
+    client.post("/dashboard/retry", data={"ids": ids, "csrf_token": csrf, "back": "/dashboard"})
+    retries = [provisioned.store.get(task.id).retried_as for task in failed]
+    for retry_id in retries:  # they fail too, as retries of bad data do
+        tasks.change_status(provisioned.store, retry_id, TaskStatus.IN_PROGRESS, "")
+        tasks.change_status(provisioned.store, retry_id, TaskStatus.FAILED, "it broke again")
+
+    back = client.get(pinned)  # Back: the same address, asked again
+    assert "Nothing to retry" in back.text
+    assert not re.findall(r'name="ids" value="([^"]+)"', back.text)
+    # Only a new look, asked for afresh, offers the failed retries (as generation 2).
+    fresh = client.get("/dashboard/retry-matching?task_type=TASK2", follow_redirects=True)
+    assert sorted(re.findall(r'name="ids" value="([^"]+)"', fresh.text)) == sorted(retries)
+
+
+def test_a_row_that_was_retried_offers_its_retry_not_retry(client, csrf, provisioned):
+    failed = stored(provisioned, TaskStatus.FAILED, task_type="TASK2")
+    retry = tasks.retry_task(provisioned.store, failed.id, default_ttl_seconds=3600)
+    page = client.get("/dashboard?status=FAILED&task_type=TASK2&range=1h").text
+    row = re.search(rf'<tr id="task-{failed.id}".*?</tr>', page, re.S).group(0)
+    assert f'href="/dashboard/tasks/{retry.id}" aria-label="Open the retry of task {failed.id[:8]}"' in row
+    assert "retried as" in row and 'name="ids"' not in row and ">Retry</a>" not in row
 
 
 def test_the_matching_link_is_offered_only_where_failed_tasks_can_match(client, csrf):
@@ -373,7 +409,7 @@ def test_the_matching_link_is_offered_only_where_failed_tasks_can_match(client, 
 # --- the task page: clone, attempts ---------------------------------------------------------------------
 
 
-def test_retry_with_edited_data_opens_the_create_form_prefilled_and_makes_a_new_task(
+def test_retry_with_edited_data_opens_the_create_form_prefilled_and_makes_its_linked_retry(
     client, csrf, provisioned
 ):
     failed = stored(provisioned, TaskStatus.FAILED, data={"text": "fix me", "n": [1, 2]})
@@ -386,20 +422,43 @@ def test_retry_with_edited_data_opens_the_create_form_prefilled_and_makes_a_new_
         "n": [1, 2],
     }
     assert f'name="cloned_from" value="{failed.id}"' in page.text
+    assert 'name="as_retry" value="1"' in page.text
 
-    form = {"task_type": "TASK2", "data": '{"text": "fixed"}', "ttl": "", "cloned_from": failed.id}
+    form = {
+        "task_type": "TASK2",
+        "data": '{"text": "fixed"}',
+        "ttl": "",
+        "cloned_from": failed.id,
+        "as_retry": "1",
+    }
+    invalid = client.post("/dashboard/tasks", data={**form, "data": "{", "csrf_token": csrf})
+    assert invalid.status_code == 422 and "<h1>Retry with edited data</h1>" in invalid.text
+    redrawn = client.post(
+        "/dashboard/tasks", data={**form, "data": "{"}, headers={**HTMX, "X-CSRF-Token": csrf}
+    )
+    assert redrawn.status_code == 422 and 'name="as_retry" value="1"' in redrawn.text
+
     created = client.post("/dashboard/tasks", data={**form, "csrf_token": csrf})
     assert created.status_code == 303
     new_id = created.headers["location"].rsplit("/", 1)[1]
+    # Linked both ways, as a plain retry is: the original is never retried again.
+    retry = provisioned.store.get(new_id)
+    assert retry.data == {"text": "fixed"} and retry.retry_of == failed.id
+    assert provisioned.store.get(failed.id).retried_as == new_id
+    original_page = client.get(f"/dashboard/tasks/{failed.id}").text
+    assert f'id="open-retry" href="/dashboard/tasks/{new_id}">Open the retry</a>' in original_page
+    assert ">Retry</a>" not in original_page and "Retry with edited data" not in original_page
+    retry_page = client.get(f"/dashboard/tasks/{new_id}").text
     assert (
-        provisioned.store.get(new_id).data == {"text": "fixed"}
-        and provisioned.store.get(new_id).retry_of is None
+        f'(retry 1 of <a class="mono" href="/dashboard/tasks/{failed.id}">{failed.id[:8]}</a>)' in retry_page
     )
-    with_htmx = client.post("/dashboard/tasks", data=form, headers={**HTMX, "X-CSRF-Token": csrf})
-    assert with_htmx.status_code == 204 and with_htmx.headers["HX-Redirect"].startswith("/dashboard/tasks/")
 
-    invalid = client.post("/dashboard/tasks", data={**form, "data": "{", "csrf_token": csrf})
-    assert invalid.status_code == 422 and "<h1>Retry with edited data</h1>" in invalid.text
+    # Sent again (a second tab, a double click): refused, naming the retry; no second task.
+    again = client.post("/dashboard/tasks", data=form, headers={**HTMX, "X-CSRF-Token": csrf})
+    assert again.status_code == 422 and f"was retried already, as {new_id[:8]}" in again.text
+    # A plain clone (no as_retry) stays a new task of its own.
+    clone = client.post("/dashboard/tasks", data={**form, "as_retry": "", "csrf_token": csrf})
+    assert provisioned.store.get(clone.headers["location"].rsplit("/", 1)[1]).retry_of is None
     done = stored(provisioned, TaskStatus.COMPLETED)
     assert ">Clone</a>" in client.get(f"/dashboard/tasks/{done.id}").text
 

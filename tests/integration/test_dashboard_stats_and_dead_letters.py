@@ -153,8 +153,9 @@ def test_dead_letters_show_depth_age_and_each_messages_task_and_redrive_names_th
         "<h1>Redrive 3 dead letters?</h1>" in confirm.text and "Redrive 3 messages</button>" in confirm.text
     )
     assert client.post("/dashboard/dead-letters/TASK1/redrive").status_code == 403  # no CSRF token
-    done = client.post("/dashboard/dead-letters/TASK1/redrive", data={"csrf_token": csrf})
-    assert done.status_code == 200 and "3 messages move back to its queue" in done.text
+    assert 'name="count" value="3"' in confirm.text
+    done = client.post("/dashboard/dead-letters/TASK1/redrive", data={"csrf_token": csrf, "count": "4"})
+    assert done.status_code == 200 and "3 messages move back to its queue (4 when you confirmed" in done.text
     moved = sqs.receive_message(QueueUrl=provisioned.queue_url("Task1Queue"), MaxNumberOfMessages=10)[
         "Messages"
     ]
@@ -174,3 +175,123 @@ def test_dead_letter_addresses_that_name_no_redrivable_queue_are_html_404s(clien
         refused = client.post(f"/dashboard/dead-letters/{key}/redrive", data={"csrf_token": csrf})
         assert refused.status_code == 404
     assert client.get("/dashboard/dead-letters/TASK1").status_code == 404
+
+
+def drain(sqs, url: str) -> None:
+    """Empty a queue message by message (PurgeQueue is once a minute per queue, in the emulator too)."""
+    while received := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in received:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def message_ids(page: str, key: str) -> list[str]:
+    return re.findall(rf'href="/dashboard/dead-letters/{key}/messages/([^"]+)"', page)
+
+
+def test_each_dead_letter_can_be_viewed_retried_alone_or_deleted(client, csrf, provisioned):
+    sqs = provisioned.clients["sqs"]
+    dlq = provisioned.queue_url("Task2DeadLetterQueue")
+    drain(sqs, dlq)
+    failed = [lived(provisioned, "TASK2", TaskStatus.FAILED, wait=0, run=0) for _ in range(3)]
+    for task in failed:
+        sqs.send_message(
+            QueueUrl=dlq,
+            MessageBody=TaskMessage(task.id, "TASK2").to_json(),
+            MessageAttributes={"task_type": {"DataType": "String", "StringValue": "TASK2"}},
+        )
+    page = client.get("/dashboard/dead-letters").text
+    ids = message_ids(page, "TASK2")
+    assert len(ids) == 3
+
+    shown = client.get(f"/dashboard/dead-letters/TASK2/messages/{ids[0]}")
+    assert shown.status_code == 200
+    assert f'"task_id": "{failed[0].id}"' in unescape(shown.text) and "task_type" in shown.text
+    assert "Retry this one</button>" in shown.text and "Delete</button>" in shown.text
+    # Looking consumes nothing: the message is back in the queue at once.
+    assert len(message_ids(client.get("/dashboard/dead-letters").text, "TASK2")) == 3
+
+    assert client.post(f"/dashboard/dead-letters/TASK2/messages/{ids[0]}/retry").status_code == 403
+    retried = client.post(f"/dashboard/dead-letters/TASK2/messages/{ids[0]}/retry", data={"csrf_token": csrf})
+    assert retried.status_code == 200 and "moved back to the TASK2 queue" in retried.text
+    moved = sqs.receive_message(
+        QueueUrl=provisioned.queue_url("Task2Queue"), MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    )["Messages"]
+    assert [TaskMessage.from_json(m["Body"]).task_id for m in moved] == [failed[0].id]
+    assert moved[0]["MessageAttributes"]["task_type"]["StringValue"] == "TASK2"
+    sqs.delete_message(QueueUrl=provisioned.queue_url("Task2Queue"), ReceiptHandle=moved[0]["ReceiptHandle"])
+
+    deleted = client.post(
+        f"/dashboard/dead-letters/TASK2/messages/{ids[1]}/delete", data={"csrf_token": csrf}
+    )
+    assert deleted.status_code == 200 and f"Message {ids[1][:8]} was deleted." in deleted.text
+    assert message_ids(deleted.text, "TASK2") == [ids[2]]
+    # Safe to repeat: the same request again finds nothing to act on.
+    again = client.post(f"/dashboard/dead-letters/TASK2/messages/{ids[1]}/delete", data={"csrf_token": csrf})
+    assert again.status_code == 409 and "no longer in the queue" in again.text
+    assert client.get(f"/dashboard/dead-letters/TASK2/messages/{ids[1]}").status_code == 404
+
+
+def test_delete_all_names_the_count_and_the_depth_never_says_empty(client, csrf, provisioned):
+    sqs = provisioned.clients["sqs"]
+    dlq = provisioned.queue_url("Task2DeadLetterQueue")
+    drain(sqs, dlq)
+    for _ in range(2):
+        sqs.send_message(QueueUrl=dlq, MessageBody=TaskMessage(a_task("TASK2").id, "TASK2").to_json())
+    # Both being read (as the deadLetters function does): in flight, not visible.
+    held = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, VisibilityTimeout=60)["Messages"]
+    assert len(held) == 2
+    page = client.get("/dashboard/dead-letters").text
+    task2 = re.search(r'id="queue-TASK2".*?</section>', page, re.S).group(0)
+    assert re.search(r'<dd class="depth">2 ', task2)
+    assert "Empty." not in task2 and "2 messages are being read right now" in task2
+    assert "Delete all 2…" in task2
+
+    confirm = client.get("/dashboard/dead-letters/TASK2/purge")
+    assert "<h1>Delete 2 messages?</h1>" in confirm.text and 'name="count" value="2"' in confirm.text
+    done = client.post("/dashboard/dead-letters/TASK2/purge", data={"csrf_token": csrf, "count": "2"})
+    assert done.status_code == 200 and "(2 when you confirmed, 2 just before)" in done.text
+    attributes = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "0"
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+    assert client.get("/dashboard/dead-letters/nope/purge").status_code == 404
+
+
+# --- the queues view --------------------------------------------------------------------------
+
+
+def test_the_queues_view_shows_each_types_depth_oldest_waiting_dead_letters_and_capacity(
+    client, csrf, provisioned, monkeypatch
+):
+    sqs = provisioned.clients["sqs"]
+    queue = provisioned.queue_url("Task2Queue")
+    drain(sqs, queue)
+    for _ in range(2):
+        sqs.send_message(QueueUrl=queue, MessageBody=TaskMessage(a_task("TASK2").id, "TASK2").to_json())
+    sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=1, VisibilityTimeout=60)  # one being run
+    waiting = a_task("TASK2", now=time.time() - 125)
+    provisioned.store.add(waiting)
+    monkeypatch.setenv("TASK2_WORKER_CONCURRENCY", "10")
+    monkeypatch.setenv("TASK2_BATCH_SIZE", "5")
+    monkeypatch.setenv("TASK2_MAX_RUN_SECONDS", "30")
+    monkeypatch.delenv("TASK1_WORKER_CONCURRENCY", raising=False)
+
+    calls: list[str] = []
+
+    def record(model, **_):
+        calls.append(model.name)
+
+    sqs.meta.events.register("after-call.sqs", record)
+    try:
+        page = client.get("/dashboard/queues")
+    finally:
+        sqs.meta.events.unregister("after-call.sqs", record)
+    assert page.status_code == 200
+    # One GetQueueAttributes per queue (task queue and DLQ of each type), nothing else.
+    assert calls == ["GetQueueAttributes"] * 4
+    task2 = re.search(r'<tr id="queue-row-TASK2">.*?</tr>', page.text, re.S).group(0)
+    assert re.search(r'class="waiting">1<', task2) and re.search(r'class="in-flight">1<', task2)
+    assert re.search(r'class="oldest">(over )?2 min \d+ s<', task2)
+    assert "10 \u00d7 batches of 5" in task2 and "1.7 tasks/s" in task2
+    task1 = re.search(r'<tr id="queue-row-TASK1">.*?</tr>', page.text, re.S).group(0)
+    assert "not given to the api" in task1
+    assert 'aria-current="page">Queues</a>' in page.text

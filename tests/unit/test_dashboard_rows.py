@@ -64,7 +64,7 @@ def test_a_failed_row_can_be_selected_and_retried_under_the_stage_prefix():
 def test_a_row_in_flight_is_followed_counts_up_and_can_be_cancelled():
     task = a_task(now=NOW - 75)
     row = str(Rows(url, NOW)(task, fresh=True, oob=True))
-    assert 'class="task-row status-created fresh"' in row and 'hx-swap-oob="true"' in row
+    assert 'class="task-row status-created fresh"' in row and 'hx-swap-oob="morph"' in row
     assert f'<input type="hidden" name="live" value="{task.id}|CREATED::">' in row
     assert f'data-since="{task.created_time}" title="so far">1 min 15 s</span>' in row
     assert "data-finished" not in row

@@ -181,7 +181,9 @@ def dashboard_pages(stage: Stage) -> None:
     expect(api.get("/dashboard/find", params={"id": "ffffffff-ffff"}), 404)
     # Tasks created since the top row (a Query on a listing index); failed tasks a filter matches.
     expect(api.get("/dashboard/live", params={"live": live, "watch": "1", "newest": ""}), 200)
-    expect(api.get("/dashboard/retry-matching", params={"task_type": "TASK1"}), 200)
+    # The confirmation is pinned to when it was first asked for (a redirect adding as_of).
+    pinned = expect(api.get("/dashboard/retry-matching", params={"task_type": "TASK1"}), 303)
+    expect(api.get(pinned.headers["location"].removeprefix(f"/{stage.name}")), 200)
     expect(api.get(f"/dashboard/tasks/{failed[0]}"), 200)
     expect(api.get(f"/dashboard/tasks/{failed[0]}", headers={**HTMX, "HX-Target": "task-detail"}), 200)
     expect(api.get(f"/dashboard/tasks/{failed[0]}/retry"), 200)
@@ -215,3 +217,35 @@ def dashboard_stats_and_dead_letters(stage: Stage) -> None:
     for task_type in task_types():
         expect(api.get(f"/dashboard/dead-letters/{task_type}/redrive"), 200)
         expect(api.post(f"/dashboard/dead-letters/{task_type}/redrive", data={"csrf_token": csrf}), 200)
+
+
+@scenario("api")
+def dashboard_dead_letter_messages_and_queues(stage: Stage) -> None:
+    """Each dead letter looked at, sent back and deleted; a queue emptied; the queues view."""
+    import re
+
+    from app.domain.messages import TaskMessage
+
+    configure_secrets(stage)
+    api = stage.api(source_ip="198.51.100.34")
+    expect(sign_in(api, BOB, BOB_PASSWORD), 303)
+    csrf = {"csrf_token": csrf_of(expect(api.get("/dashboard"), 200).text)}
+    sqs = stage.provisioned.clients["sqs"]
+    queues = {name: dead_letter_queue_id(task_type) for name, task_type in task_types().items()}
+    queues["publisher-failures"] = "PublisherFailureQueue"
+    for key, queue in queues.items():
+        for _ in range(3):
+            task = a_task(next(iter(task_types())))
+            stage.store.add(task)
+            body = TaskMessage(task.id, task.task_type).to_json()
+            sqs.send_message(QueueUrl=stage.provisioned.queue_url(queue), MessageBody=body)
+        page = expect(api.get("/dashboard/dead-letters"), 200).text
+        ids = re.findall(rf'href="[^"]*/dead-letters/{key}/messages/([^"]+)"', page)
+        assert len(ids) >= 2, (key, ids)
+        expect(api.get(f"/dashboard/dead-letters/{key}/messages/{ids[0]}"), 200)
+        expect(api.post(f"/dashboard/dead-letters/{key}/messages/{ids[0]}/delete", data=csrf), 200)
+        if key != "publisher-failures":  # its records are not task messages to send back
+            expect(api.post(f"/dashboard/dead-letters/{key}/messages/{ids[1]}/retry", data=csrf), 200)
+        expect(api.get(f"/dashboard/dead-letters/{key}/purge"), 200)
+        expect(api.post(f"/dashboard/dead-letters/{key}/purge", data=csrf), 200)
+    expect(api.get("/dashboard/queues"), 200)

@@ -13,6 +13,7 @@ from html import unescape
 
 import pytest
 
+from app import task_registry
 from app.adapters.aggregates import TaskAggregates
 from app.adapters.dead_letters import DeadLetterQueues
 from app.dashboard.deps import DeadLetterSetup
@@ -270,10 +271,6 @@ def test_the_queues_view_shows_each_types_depth_oldest_waiting_dead_letters_and_
     sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=1, VisibilityTimeout=60)  # one being run
     waiting = a_task("TASK2", now=time.time() - 125)
     provisioned.store.add(waiting)
-    monkeypatch.setenv("TASK2_WORKER_CONCURRENCY", "10")
-    monkeypatch.setenv("TASK2_BATCH_SIZE", "5")
-    monkeypatch.setenv("TASK2_MAX_RUN_SECONDS", "30")
-    monkeypatch.delenv("TASK1_WORKER_CONCURRENCY", raising=False)
 
     calls: list[str] = []
 
@@ -287,11 +284,14 @@ def test_the_queues_view_shows_each_types_depth_oldest_waiting_dead_letters_and_
         sqs.meta.events.unregister("after-call.sqs", record)
     assert page.status_code == 200
     # One GetQueueAttributes per queue (task queue and DLQ of each type), nothing else.
-    assert calls == ["GetQueueAttributes"] * 4
+    assert calls == ["GetQueueAttributes"] * (2 * page.text.count('<tr id="queue-row-'))
     task2 = re.search(r'<tr id="queue-row-TASK2">.*?</tr>', page.text, re.S).group(0)
     assert re.search(r'class="waiting">1<', task2) and re.search(r'class="in-flight">1<', task2)
     assert re.search(r'class="oldest">(over )?2 min \d+ s<', task2)
-    assert "10 \u00d7 batches of 5" in task2 and "1.7 tasks/s" in task2
-    task1 = re.search(r'<tr id="queue-row-TASK1">.*?</tr>', page.text, re.S).group(0)
-    assert "not given to the api" in task1
+    # Capacity from the declarations: TASK2 runs batches of 5 of up to 2 s, at the workers' default 10.
+    declared = task_registry.get("TASK2")
+    assert f"10 \u00d7 batches of {declared.batch_size}" in task2
+    assert f"{10 * declared.batch_size / declared.longest_run_seconds:.1f} tasks/s" in task2
+    for name in task_registry.read_folder():  # every deployed type has its row
+        assert f'<tr id="queue-row-{name}">' in page.text
     assert 'aria-current="page">Queues</a>' in page.text

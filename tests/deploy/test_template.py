@@ -192,11 +192,18 @@ def test_api_can_read_and_write_tasks_and_read_its_parameters_only(resources):
     # DLQ's messages back to its task queue, which SQS authorizes as the caller's SendMessage.
     queues = {stack.queue_id(t) for t in DEPLOYED.values()}
     assert granted.pop("sqs:SendMessage") == {"WebhookQueue", *queues}
-    # The dashboard's dead-letters page: it looks at the DLQs and publisher-failures, redrives DLQs.
+    # The dashboard's dead-letters page: it looks at the DLQs and publisher-failures (and the
+    # queues view at the task queues' depth), finds, deletes or purges their messages, redrives DLQs.
     dlqs = {stack.dead_letter_queue_id(t) for t in DEPLOYED.values()}
-    for action in ("sqs:GetQueueAttributes", "sqs:ReceiveMessage"):
+    assert granted.pop("sqs:GetQueueAttributes") == {*dlqs, "PublisherFailureQueue", *queues}
+    for action in (
+        "sqs:ReceiveMessage",
+        "sqs:ChangeMessageVisibility",
+        "sqs:DeleteMessage",
+        "sqs:PurgeQueue",
+    ):
         assert granted.pop(action) == {*dlqs, "PublisherFailureQueue"}, action
-    for action in ("sqs:StartMessageMoveTask", "sqs:ListMessageMoveTasks", "sqs:DeleteMessage"):
+    for action in ("sqs:StartMessageMoveTask", "sqs:ListMessageMoveTasks"):
         assert granted.pop(action) == dlqs, action
     assert not [action for action in granted if action.startswith(("sqs:", "sns:"))]
     assert {key: env[key] for key in env if key.endswith("QUEUE_URL")} == {

@@ -98,4 +98,7 @@ def is_stale(task: Task, now: float, stale_after_seconds: float) -> bool:
     if task.status is TaskStatus.IN_PROGRESS and task.lease_expires > now:
         return False
     wait = min(MAX_WAIT_SECONDS, stale_after_seconds * 2**task.redispatches)
-    return (task.updated_time or task.created_time) <= now - wait
+    # A crashed attempt's message is hidden until its backoff ends (retry_at): it is not lost
+    # before then, so the clock starts there; one message per task at a time.
+    since = task.retry_at if task.is_between_attempts else (task.updated_time or task.created_time)
+    return since <= now - wait

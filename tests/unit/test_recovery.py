@@ -68,6 +68,15 @@ def test_an_in_progress_task_is_stale_only_without_a_lease_and_without_recent_wr
     assert not is_stale(dataclasses.replace(base, lease_expires=0, updated_time=NOW - 30), NOW, 60)
 
 
+def test_a_task_between_attempts_is_not_lost_before_its_backoff_ends():
+    """Its message is hidden until retry_at: sending another would make two messages for one task."""
+    crashed = task_in(TaskStatus.IN_PROGRESS, attempt=2, updated_time=NOW - 200, retry_at=NOW + 60)
+    assert crashed.is_between_attempts
+    assert not is_stale(crashed, NOW, 60)  # written 200 s ago, but due only in a minute
+    assert not is_stale(crashed, NOW + 60 + 59, 60)
+    assert is_stale(crashed, NOW + 60 + 60, 60)  # due a whole threshold ago, and not started
+
+
 def test_each_send_doubles_the_wait_before_the_next_up_to_a_day():
     sent_twice = task_in(TaskStatus.CREATED, redispatches=2, updated_time=NOW - 239)
     assert not is_stale(sent_twice, NOW, 60)  # 60 s x 2^2

@@ -48,7 +48,7 @@ STAGE ?= dev
 preflight:
 	npx --no-install osls preflight --stage $(STAGE) $(if $(REGION),--region $(REGION)) $(if $(GENERATE),--generate)
 
-# The write model's table; cold start of the artefacts a deploy ships (packages them with
+# The write model's table (scripts/write_model.py); cold start of the artefacts a deploy ships (packages them with
 # osls package, then times them); the api's warm GET /tasks/{id} against a bare FastAPI app;
 # the dashboard's list page; then the local stack under load (about 15 minutes).
 bench: $(VENV)/.dev-deps

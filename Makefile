@@ -62,6 +62,12 @@ bench: $(VENV)/.dev-deps
 bench-load: $(VENV)/.dev-deps
 	$(BIN)/python scripts/bench_load.py
 
+# Before moving moto's pin: the newest moto[server] (or MOTO=x.y.z) in a scratch venv, the patches'
+# tests run on it, and a table of each patch: still needed, obsolete or broken (docs/local.md).
+.PHONY: check-moto-latest
+check-moto-latest: $(VENV)/.dev-deps
+	$(BIN)/python scripts/check_moto_latest.py $(if $(MOTO),--moto $(MOTO))
+
 # The Lambda functions' lock files (requirements-*.txt) from pyproject.toml.
 lock: $(VENV)/.dev-deps
 	$(BIN)/python scripts/lambda_locks.py

@@ -30,6 +30,7 @@ import tempfile
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -77,34 +78,68 @@ def make_venv(folder: Path, moto_version: str | None) -> Path:
             tools.append(tool)
     moto = f"moto[server]=={moto_version}" if moto_version else "moto[server]"
     print(f"installing {moto} {' '.join(tools)} into {folder} ...", flush=True)
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--upgrade", moto, *tools], check=True)
+    command = [str(python), "-m", "pip", "install", "--quiet", "--upgrade", moto, *tools]
+    installed = subprocess.run(command, capture_output=True, text=True)  # this machine's pip warns a lot
+    if installed.returncode != 0:
+        raise SystemExit(
+            f"pip could not install {moto}:\n{installed.stdout[-2000:]}{installed.stderr[-3000:]}"
+        )
     return python
 
 
-def test_outcomes(python: Path, report: Path, **environ: str) -> tuple[int, dict[str, list[tuple[str, str]]]]:
-    """Run the patch tests; per patch, [(test, passed|failed|xfailed|xpassed|skipped)]."""
+Outcomes = dict[str, list[tuple[str, str]]]
+
+
+def read_outcomes(report: Path) -> Outcomes:
+    """A pytest JUnit report, per patch (test_<patch>.py): [(test, passed|failed|xfailed|xpassed|skipped)]."""
+    outcomes: Outcomes = {}
+    for case in ElementTree.parse(report).getroot().iter("testcase"):
+        patch = case.get("classname", "").rsplit(".", 1)[-1].removeprefix("test_")
+        outcome = "passed"
+        for child in case:
+            if child.tag in ("failure", "error"):
+                # A strict xfail that passed is a failure whose message says so.
+                outcome = "xpassed" if "XPASS(strict)" in child.get("message", "") else "failed"
+            elif child.tag == "skipped":
+                outcome = "xfailed" if child.get("type") == "pytest.xfail" else "skipped"
+        outcomes.setdefault(patch, []).append((case.get("name", "?"), outcome))
+    return outcomes
+
+
+def test_outcomes(python: Path, report: Path, **environ: str) -> Outcomes | str:
+    """Run the patch tests: their outcomes, or why they did not run (a conftest or collection error)."""
     done = run(
         [str(python), "-m", "pytest", str(PATCH_TESTS), "-q", "-p", "no:cacheprovider",
          "--confcutdir", str(PATCH_TESTS), f"--junitxml={report}"],
         **environ,
     )  # fmt: skip
-    outcomes: dict[str, list[tuple[str, str]]] = {}
-    if not report.exists():
-        return done.returncode, outcomes
-    for case in ElementTree.parse(report).getroot().iter("testcase"):
-        module = case.get("classname", "").rsplit(".", 1)[-1]
-        patch = module.removeprefix("test_")
-        outcome = "passed"
-        for child in case:
-            message = child.get("message", "")
-            if child.tag in ("failure", "error"):
-                outcome = "xpassed" if "XPASS(strict)" in message else "failed"
-            elif child.tag == "skipped":
-                outcome = "xfailed" if child.get("type") == "pytest.xfail" else "skipped"
-        outcomes.setdefault(patch, []).append((case.get("name", "?"), outcome))
-    if done.returncode not in (0, 1):  # the tests did not run (a conftest or a collection error)
-        outcomes.setdefault("*", []).append((done.stdout[-1500:] + done.stderr[-1500:], "failed"))
-    return done.returncode, outcomes
+    if done.returncode not in (0, 1) or not report.exists():
+        return (done.stdout[-1500:] + done.stderr[-1500:]) or f"pytest exited with {done.returncode}"
+    return read_outcomes(report)
+
+
+def classify(name: str, apply_error: str | None, with_patch: list[tuple[str, str]], without: Any) -> Verdict:
+    """The verdict on one patch: its apply error, its tests' outcomes with it, its need tests' without it."""
+    if apply_error:
+        return Verdict(name, "broken", f"does not apply: {apply_error}"[:160])
+    failing = [test for test, outcome in with_patch if outcome == "failed"]
+    if failing:
+        return Verdict(name, "broken", f"fails with the patch: {', '.join(failing)}"[:160])
+    if isinstance(without, str):
+        return Verdict(name, "broken", "its tests do not run without it")
+    results = without.get(name, [])
+    still_fail = [test for test, outcome in results if outcome == "xfailed"]
+    now_pass = [test for test, outcome in results if outcome == "xpassed"]
+    if not results or len(still_fail) + len(now_pass) != len(results):
+        return Verdict(name, "broken", f"no clear answer without it: {results}"[:160])
+    if not still_fail:
+        return Verdict(name, "obsolete", f"all {len(now_pass)} need test(s) pass without it")
+    if now_pass:
+        detail = (
+            f"{len(still_fail)} of {len(results)} need tests fail without it; pass: {', '.join(now_pass)}"
+        )
+        return Verdict(name, "still needed", detail[:160])
+    return Verdict(name, "still needed", f"{len(still_fail)} need test(s) fail without it")
 
 
 def check(python: Path, scratch: Path) -> tuple[str, list[Verdict]]:
@@ -113,40 +148,16 @@ def check(python: Path, scratch: Path) -> tuple[str, list[Verdict]]:
         raise SystemExit(f"could not import moto in {python}:\n{applied.stderr[-3000:]}")
     answer = json.loads(applied.stdout.strip().splitlines()[-1])
     version, failed_to_apply = answer["moto"], answer["failed"]
-    verdicts = {
-        name: Verdict(name, "broken", f"does not apply: {error}"[:160])
-        for name, error in failed_to_apply.items()
-    }
-    _, with_patches = test_outcomes(python, scratch / "with.xml", MOTO_PATCHES_SKIP=",".join(failed_to_apply))
-    if "*" in with_patches:
-        raise SystemExit(f"the patch tests did not run with moto {version}:\n{with_patches['*'][0][0]}")
+    with_patches = test_outcomes(python, scratch / "with.xml", MOTO_PATCHES_SKIP=",".join(failed_to_apply))
+    if isinstance(with_patches, str):
+        raise SystemExit(f"the patch tests did not run with moto {version}:\n{with_patches}")
+    verdicts = []
     for name in moto_patches.PATCHES:
-        if name in verdicts:
-            continue
-        failing = [test for test, outcome in with_patches.get(name, []) if outcome == "failed"]
-        if failing:
-            verdicts[name] = Verdict(name, "broken", f"fails with the patch: {', '.join(failing)}"[:160])
-            continue
-        _, without = test_outcomes(python, scratch / f"without-{name}.xml", MOTO_PATCHES_WITHOUT=name)
-        if "*" in without:
-            verdicts[name] = Verdict(name, "broken", "its tests do not run without it")
-            continue
-        results = without.get(name, [])
-        still_fail = [test for test, outcome in results if outcome == "xfailed"]
-        now_pass = [test for test, outcome in results if outcome == "xpassed"]
-        other = [test for test, outcome in results if outcome not in ("xfailed", "xpassed")]
-        if not results or other:
-            verdicts[name] = Verdict(name, "broken", f"no clear answer without it: {results}"[:160])
-        elif not still_fail:
-            verdicts[name] = Verdict(name, "obsolete", f"all {len(now_pass)} need tests pass without it")
-        elif now_pass:
-            detail = (
-                f"{len(still_fail)} of {len(results)} need tests fail without it; pass: {', '.join(now_pass)}"
-            )
-            verdicts[name] = Verdict(name, "still needed", detail[:160])
-        else:
-            verdicts[name] = Verdict(name, "still needed", f"{len(still_fail)} need test(s) fail without it")
-    return version, [verdicts[name] for name in moto_patches.PATCHES]
+        without: Outcomes | str = {}
+        if name not in failed_to_apply and all(o != "failed" for _, o in with_patches.get(name, [])):
+            without = test_outcomes(python, scratch / f"without-{name}.xml", MOTO_PATCHES_WITHOUT=name)
+        verdicts.append(classify(name, failed_to_apply.get(name), with_patches.get(name, []), without))
+    return version, verdicts
 
 
 def purpose_of(patch: str) -> str:

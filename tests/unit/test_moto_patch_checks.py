@@ -8,6 +8,7 @@ needs_patch tests must all fail without it.
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import os
 import re
 import subprocess
@@ -85,7 +86,6 @@ def test_every_patch_module_is_applied_and_has_its_test_file():
 
 
 def test_docs_local_md_says_what_each_patch_is_for():
-    import importlib
 
     rows = {}
     for line in (ROOT / "docs" / "local.md").read_text().splitlines():
@@ -123,3 +123,55 @@ def test_each_patch_has_tests_that_fail_without_it(patch):
     # Each needs_patch test is a strict xfail without the patch: one that passes fails the run.
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert re.search(r"\b\d+ xfailed\b", run.stdout), run.stdout[-2000:]
+
+
+# --- make check-moto-latest's verdicts ---------------------------------------------------
+
+_spec = importlib.util.spec_from_file_location("check_moto_latest", ROOT / "scripts" / "check_moto_latest.py")
+assert _spec and _spec.loader
+check_moto_latest = importlib.util.module_from_spec(_spec)
+sys.modules["check_moto_latest"] = check_moto_latest  # dataclasses look their module up while it runs
+_spec.loader.exec_module(check_moto_latest)
+
+
+@pytest.mark.parametrize(
+    ("apply_error", "with_patch", "without", "verdict"),
+    [
+        (None, [("t", "passed")], {"p": [("t", "xfailed")]}, "still needed"),
+        (
+            None,
+            [("t", "passed"), ("u", "passed")],
+            {"p": [("t", "xfailed"), ("u", "xpassed")]},
+            "still needed",
+        ),
+        (None, [("t", "passed")], {"p": [("t", "xpassed")]}, "obsolete"),
+        ("AttributeError: no update_item", [], {}, "broken"),
+        (None, [("t", "failed")], {}, "broken"),
+        (None, [("t", "passed")], "ImportError in conftest", "broken"),
+        (None, [("t", "passed")], {"p": []}, "broken"),
+        (None, [("t", "passed")], {"p": [("t", "failed")]}, "broken"),
+    ],
+)
+def test_a_patch_is_still_needed_obsolete_or_broken(apply_error, with_patch, without, verdict):
+    assert check_moto_latest.classify("p", apply_error, with_patch, without).verdict == verdict
+
+
+def test_the_report_tells_a_failure_without_the_patch_from_a_pass(tmp_path):
+    (tmp_path / "test_p.py").write_text(
+        "import pytest\n"
+        "xfail = pytest.mark.xfail(strict=True)\n"
+        "@xfail\ndef test_fails():\n    assert False\n"
+        "@xfail\ndef test_passes():\n    pass\n"
+        "def test_plain():\n    pass\n"
+    )
+    report = tmp_path / "report.xml"
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}",
+         "--rootdir", str(tmp_path), "-c", "/dev/null", str(tmp_path)],
+        capture_output=True, timeout=120,
+    )  # fmt: skip
+    assert sorted(check_moto_latest.read_outcomes(report)["p"]) == [
+        ("test_fails", "xfailed"),
+        ("test_passes", "xpassed"),
+        ("test_plain", "passed"),
+    ]

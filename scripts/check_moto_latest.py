@@ -148,14 +148,17 @@ def check(python: Path, scratch: Path) -> tuple[str, list[Verdict]]:
         raise SystemExit(f"could not import moto in {python}:\n{applied.stderr[-3000:]}")
     answer = json.loads(applied.stdout.strip().splitlines()[-1])
     version, failed_to_apply = answer["moto"], answer["failed"]
-    with_patches = test_outcomes(python, scratch / "with.xml", MOTO_PATCHES_SKIP=",".join(failed_to_apply))
+    # Patches that do not apply stay out of every run: they are broken, the others still get an answer.
+    skip = ",".join(failed_to_apply)
+    with_patches = test_outcomes(python, scratch / "with.xml", MOTO_PATCHES_SKIP=skip)
     if isinstance(with_patches, str):
         raise SystemExit(f"the patch tests did not run with moto {version}:\n{with_patches}")
     verdicts = []
     for name in moto_patches.PATCHES:
         without: Outcomes | str = {}
         if name not in failed_to_apply and all(o != "failed" for _, o in with_patches.get(name, [])):
-            without = test_outcomes(python, scratch / f"without-{name}.xml", MOTO_PATCHES_WITHOUT=name)
+            report = scratch / f"without-{name}.xml"
+            without = test_outcomes(python, report, MOTO_PATCHES_WITHOUT=name, MOTO_PATCHES_SKIP=skip)
         verdicts.append(classify(name, failed_to_apply.get(name), with_patches.get(name, []), without))
     return version, verdicts
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -11,8 +11,8 @@ from botocore.exceptions import ClientError
 
 from tests.unit.moto_patches.backends import create_table
 
-# Long enough that, without the lock, the second writer checks the condition before the first writes.
-CHECK_SECONDS = 0.3
+# How long a writer that has checked its condition waits for the other to check its own.
+MEET_SECONDS = 2.0
 
 
 @pytest.mark.needs_patch("write_lock")
@@ -22,20 +22,25 @@ def test_of_two_writers_racing_on_one_condition_exactly_one_wins(aws, monkeypatc
     dynamodb = aws("dynamodb")
     table = create_table(dynamodb)
     original = moto_table.get_filter_expression
+    # Each writer, its condition checked, waits for the other to check its own before it writes.
+    # Without the lock both meet and both pass; with it the second can't check until the first
+    # has written (the first gives up waiting), and fails.
+    both_checked = threading.Barrier(2, timeout=MEET_SECONDS)
 
-    def slow_condition(*args: Any, **kwargs: Any) -> Any:
+    def meeting_condition(*args: Any, **kwargs: Any) -> Any:
         condition = original(*args, **kwargs)
         evaluate = condition.expr
 
         def expr(item: Any) -> bool:
             holds = evaluate(item)
-            time.sleep(CHECK_SECONDS)  # a thread switch between the check and the write
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_checked.wait()
             return holds
 
         condition.expr = expr
         return condition
 
-    monkeypatch.setattr(moto_table, "get_filter_expression", slow_condition)
+    monkeypatch.setattr(moto_table, "get_filter_expression", meeting_condition)
     outcomes: list[str] = []
 
     def create(writer: str) -> None:

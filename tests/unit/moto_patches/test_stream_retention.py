@@ -47,7 +47,7 @@ def test_the_server_forgets_shard_iterators_past_their_lifetime(aws, monkeypatch
     table = create_table(dynamodb, stream=True)
     stream_arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
     shard_id = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    now = [0.0]
+    now = [stream_retention.time.monotonic()]  # iterators of earlier tests are older still
     monkeypatch.setattr(stream_retention.time, "monotonic", lambda: now[0])
     handed_out = []
     for _ in range(5):

@@ -22,8 +22,8 @@ from app.local import moto_patches
 
 ROOT = Path(__file__).resolve().parents[2]
 PATCH_TESTS = ROOT / "tests" / "unit" / "moto_patches"
-# A path a docstring or comment names: a folder, a slash, a file with an extension.
-NAMED_FILE = re.compile(r"\b(?:[\w.-]+/)+[\w-]+\.(?:py|md|yml|yaml|toml|js|json|sh|txt|html|css)\b")
+# A file a docstring or comment names: with its folders (from the root), or bare (beside it or at the root).
+NAMED_FILE = re.compile(r"(?<![\w./-])(?:[\w.-]+/)*[\w-]+\.(?:py|md|yml|yaml|toml|js|json|sh|txt|html|css)\b")
 
 
 def test_the_pinned_release_passes_the_check():

@@ -48,7 +48,7 @@ STAGE ?= dev
 preflight:
 	npx --no-install osls preflight --stage $(STAGE) $(if $(REGION),--region $(REGION)) $(if $(GENERATE),--generate)
 
-# The write model's table; cold start of the artefacts a deploy ships (packages them with
+# The write model's table (scripts/write_model.py); cold start of the artefacts a deploy ships (packages them with
 # osls package, then times them); the api's warm GET /tasks/{id} against a bare FastAPI app;
 # the dashboard's list page; then the local stack under load (about 15 minutes).
 bench: $(VENV)/.dev-deps
@@ -61,6 +61,12 @@ bench: $(VENV)/.dev-deps
 
 bench-load: $(VENV)/.dev-deps
 	$(BIN)/python scripts/bench_load.py
+
+# Before moving moto's pin: the newest moto[server] (or MOTO=x.y.z) in a scratch venv, the patches'
+# tests run on it, and a table of each patch: still needed, obsolete or broken (docs/local.md).
+.PHONY: check-moto-latest
+check-moto-latest: $(VENV)/.dev-deps
+	$(BIN)/python scripts/check_moto_latest.py $(if $(MOTO),--moto $(MOTO))
 
 # The Lambda functions' lock files (requirements-*.txt) from pyproject.toml.
 lock: $(VENV)/.dev-deps

@@ -14,6 +14,9 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+# What the patch is for (docs/local.md): correctness, missing feature, memory or speed.
+PURPOSE = "missing feature"
+
 # (table, hash key, range key or None, the item now or None if deleted)
 ChangeListener = Callable[[Any, Any, Any, Any], None]
 # (table) when a table is dropped

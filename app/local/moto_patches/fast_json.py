@@ -18,6 +18,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+# What the patch is for (docs/local.md): correctness, missing feature, memory or speed.
+PURPOSE = "speed"
+
 JSON_CONTENT_TYPE = "application/x-amz-json-1.0"
 DYNAMODB_OPERATIONS = frozenset(
     {

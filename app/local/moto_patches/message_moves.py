@@ -26,6 +26,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+# What the patch is for (docs/local.md): correctness, missing feature, memory or speed.
+PURPOSE = "missing feature"
+
 # ListMessageMoveTasks returns at most this many, newest first (AWS's limit).
 MAX_LISTED = 10
 

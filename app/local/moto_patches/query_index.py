@@ -27,6 +27,9 @@ from typing import Any
 
 from app.local.moto_patches import change_hooks
 
+# What the patch is for (docs/local.md): correctness, missing feature, memory or speed.
+PURPOSE = "speed"
+
 RESULT_SIZE_LIMIT = 1_000_000  # moto's (and DynamoDB's) 1 MB per page
 
 # An entry: (index range value, table hash value, table range value, hash key, range key).

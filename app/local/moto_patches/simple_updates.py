@@ -13,7 +13,7 @@ item, the stream record, the size limit). Anything else, and anything that
 moto would refuse (a reserved word, a key attribute, an undefined name or
 value, overlapping paths, a type that doesn't fit, an empty index key), goes
 to moto's own update_item, which answers as it always did.
-tests/unit/test_moto_patches.py compares the two on drawn expressions.
+tests/unit/moto_patches/test_simple_updates.py compares the two on drawn expressions.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+
+# What the patch is for (docs/local.md): correctness, missing feature, memory or speed.
+PURPOSE = "speed"
 
 _NAME = r"(?:#[A-Za-z0-9_]+|[A-Za-z][A-Za-z0-9_]*)"
 _VALUE = r":[A-Za-z0-9_]+"

@@ -28,6 +28,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+# What the patch is for (docs/local.md): correctness, missing feature, memory or speed.
+PURPOSE = "speed"
+
 
 class LazyQueueAttributes(Mapping):
     def __init__(self, queue: Any, compute_all: Any):

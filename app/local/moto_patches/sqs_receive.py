@@ -19,6 +19,9 @@ import threading
 import time
 from typing import Any
 
+# What the patch is for (docs/local.md): correctness, missing feature, memory or speed.
+PURPOSE = "correctness"
+
 RECEIVE_LOCK = threading.RLock()
 IN_FLIGHT_EDITS = (
     "delete_message",

@@ -23,6 +23,9 @@ import time
 import uuid
 from typing import Any
 
+# What the patch is for (docs/local.md): correctness, missing feature, memory or speed.
+PURPOSE = "memory"
+
 STREAM_RECORDS_KEPT = int(os.environ.get("LOCAL_STREAM_RECORDS_KEPT", "20000"))
 ITERATOR_LIFETIME_SECONDS = 15 * 60
 # Trim in chunks, so the list is not shifted on every write.

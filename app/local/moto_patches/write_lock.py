@@ -12,6 +12,9 @@ import functools
 import threading
 from typing import Any
 
+# What the patch is for (docs/local.md): correctness, missing feature, memory or speed.
+PURPOSE = "correctness"
+
 WRITE_LOCK = threading.RLock()
 
 WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")

@@ -35,7 +35,17 @@ def exact(epoch: int) -> Markup:
 
 
 def badge(task: Task) -> Markup:
-    """The status in words, with the progress of a task in flight."""
+    """The status in words, with the progress of a task in flight; a task between attempts (one
+    crashed, the next waits for its backoff) says which attempt comes when, and shows no spinner."""
+    if task.is_between_attempts and task.retry_at is not None:
+        from app.task_registry import task_types
+
+        declared = task_types().get(task.task_type)
+        of = f" of {declared.max_attempts}" if declared else ""
+        return Markup(
+            f'<span class="badge badge-retrying">RETRYING</span> <span class="retry-note">attempt'
+            f" {task.attempt + 1}{of}, next at {exact(task.retry_at)}</span>"
+        )
     status = task.status.value
     progress = f" {int(task.progress)}%" if task.progress is not None and not task.status.is_terminal else ""
     return Markup(f'<span class="badge badge-{status.lower()}">{status}{progress}</span>')
@@ -58,7 +68,8 @@ def elapsed(seconds: int, since: int | None = None) -> Markup:
 def live_key(task: Task) -> str:
     """What an in-flight row last showed; the live poller re-sends only rows whose key changed."""
     progress = "" if task.progress is None else task.progress
-    return f"{task.status.value}:{progress}:{task.updated_time or ''}"
+    retry = f":{task.retry_at}" if task.retry_at else ""
+    return f"{task.status.value}:{progress}:{task.updated_time or ''}{retry}"
 
 
 def short_id(task_id: str) -> str:

@@ -111,7 +111,7 @@ class Rows:
             f'\n  <td class="type" data-label="Type">{escape(task.task_type)}</td>',
             f'\n  <td class="status" data-label="Status">{badge(task)}',
         ]
-        if status == "IN_PROGRESS" and task.progress is not None:
+        if status == "IN_PROGRESS" and task.progress is not None and not task.is_between_attempts:
             # The badge says the percentage in words; the bar only repeats it for the eye.
             value = int(task.progress)
             parts.append(

@@ -100,3 +100,20 @@ def test_many_rows_in_one_call():
     tasks = [a_task(now=NOW - n) for n in range(3)]
     html = str(Rows(url, NOW).many(tasks))
     assert re.findall(r'<tr id="task-([0-9a-f-]{36})"', html) == [task.id for task in tasks]
+
+
+def test_a_task_between_attempts_says_which_attempt_comes_when_and_shows_no_spinner():
+    crashed = dataclasses.replace(
+        a_task("TASK1"),
+        status=TaskStatus.IN_PROGRESS,
+        attempt=2,
+        progress=40,
+        status_msg="attempt 2 crashed: RuntimeError: boom",
+        retry_at=int(NOW) + 30,
+    )
+    row = str(Rows(url, NOW)(crashed))
+    assert '<span class="badge badge-retrying">RETRYING</span>' in row
+    assert "badge-in_progress" not in row and "<progress" not in row
+    assert re.search(rf'attempt 3 of 5, next at <time datetime="[^"]+" data-exact="{int(NOW) + 30}">', row)
+    running = dataclasses.replace(crashed, retry_at=None, lease_expires=int(NOW) + 60)
+    assert "badge-in_progress" in str(Rows(url, NOW)(running))

@@ -80,3 +80,32 @@ def mappings_of(resources: dict[str, dict[str, Any]], function: str) -> list[dic
         for r in of_type(resources, "AWS::Lambda::EventSourceMapping").values()
         if referenced(r["Properties"]["FunctionName"]) == target
     ]
+
+
+OSLS = ROOT / "node_modules" / ".bin" / "osls"
+
+
+def osls_binary() -> Path:
+    """node_modules' osls; the test is skipped where scripts/deploy_check.sh has not installed it."""
+    import shutil
+
+    if not OSLS.exists() or shutil.which("node") is None:
+        pytest.skip("node_modules/.bin/osls is missing; run bash scripts/deploy_check.sh")
+    return OSLS
+
+
+def offline_environment(**extra: str) -> dict[str, str]:
+    """The environment osls runs in offline: dummy credentials, no config files, no AWS or New Relic
+    variables of the developer's shell, no telemetry; ``extra`` on top."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "NEW_RELIC_"))}
+    env.update(
+        AWS_ACCESS_KEY_ID="deploy-check-dummy",
+        AWS_SECRET_ACCESS_KEY="deploy-check-dummy",
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        AWS_EC2_METADATA_DISABLED="true",
+        SLS_TELEMETRY_DISABLED="1",
+        SLS_NOTIFICATIONS_MODE="off",
+    )
+    env.update(extra)
+    return env

@@ -10,8 +10,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
-import shutil
 import subprocess
 from typing import Any
 
@@ -25,6 +23,8 @@ from tests.deploy.packaged import (
     TEMPLATE,
     mappings_of,
     of_type,
+    offline_environment,
+    osls_binary,
     packaged,
     referenced,
 )
@@ -157,18 +157,8 @@ def test_a_throwaway_stage_can_let_the_table_go(declared):
 
 
 def _osls(*args: str) -> subprocess.CompletedProcess[str]:
-    binary = ROOT / "node_modules" / ".bin" / "osls"
-    if not binary.exists() or shutil.which("node") is None:
-        pytest.skip("node_modules/.bin/osls is missing; run bash scripts/deploy_check.sh")
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "NEW_RELIC_"))}
-    env.update(
-        AWS_ACCESS_KEY_ID="deploy-check-dummy",
-        AWS_SECRET_ACCESS_KEY="deploy-check-dummy",
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-        AWS_EC2_METADATA_DISABLED="true",
-        SLS_TELEMETRY_DISABLED="1",
-    )
+    binary = osls_binary()
+    env = offline_environment()
     command = [str(binary), *args]
     return subprocess.run(
         command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False

@@ -6,7 +6,6 @@ As `osls package --stage ci` leaves them in .serverless/.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -16,7 +15,7 @@ import zipfile
 import pytest
 
 from app.task_registry import read_folder
-from tests.deploy.packaged import ROOT, STAGE, TEMPLATE, packaged
+from tests.deploy.packaged import ROOT, STAGE, TEMPLATE, offline_environment, packaged
 
 pytestmark = pytest.mark.deploy
 
@@ -248,13 +247,7 @@ def test_new_relic_turns_on_with_an_account_id(osls):
     license key. Attaching the layer itself needs New Relic's API (license key,
     layer lookup) and AWS, so it cannot be shown offline; see docs/deploy.md.
     """
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "NEW_RELIC_"))}
-    env.update(
-        AWS_ACCESS_KEY_ID="deploy-check-dummy",
-        AWS_SECRET_ACCESS_KEY="deploy-check-dummy",
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-        AWS_EC2_METADATA_DISABLED="true",
+    env = offline_environment(
         NEW_RELIC_ACCOUNT_ID="1234567",
         NEW_RELIC_LAYER_ARN="arn:aws:lambda:eu-west-1:451483290750:layer:NewRelicPython313ARM64:1",
     )

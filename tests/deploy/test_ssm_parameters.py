@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import os
 import re
-import shutil
 import subprocess
 import urllib.request
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.deploy.packaged import ROOT, STAGE, TEMPLATE, of_type, packaged
+from tests.deploy.packaged import ROOT, STAGE, TEMPLATE, of_type, offline_environment, osls_binary, packaged
 
 pytestmark = pytest.mark.deploy
 
@@ -73,19 +72,8 @@ def ssm_endpoint():
 
 def _preflight(endpoint: str, *args: str) -> subprocess.CompletedProcess[str]:
     packaged(TEMPLATE)
-    binary = ROOT / "node_modules" / ".bin" / "osls"
-    if not binary.exists() or shutil.which("node") is None:
-        pytest.skip("node_modules/.bin/osls is missing; run bash scripts/deploy_check.sh")
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "NEW_RELIC_"))}
-    env.update(
-        AWS_ACCESS_KEY_ID="deploy-check-dummy",
-        AWS_SECRET_ACCESS_KEY="deploy-check-dummy",
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-        AWS_EC2_METADATA_DISABLED="true",
-        AWS_ENDPOINT_URL=endpoint,
-        SLS_TELEMETRY_DISABLED="1",
-    )
+    binary = osls_binary()
+    env = offline_environment(AWS_ENDPOINT_URL=endpoint)
     command = [str(binary), "preflight", "--stage", STAGE, "--region", REGION, *args]
     return subprocess.run(
         command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False

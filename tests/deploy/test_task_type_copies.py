@@ -7,7 +7,6 @@ package or deploy would (`osls print`: the same variable resolution, no artefact
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,27 +14,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.deploy.packaged import ROOT, STAGE
+from tests.deploy.packaged import ROOT, STAGE, offline_environment, osls_binary
 
 pytestmark = pytest.mark.deploy
 
-OSLS = ROOT / "node_modules" / ".bin" / "osls"
-
 
 def osls_print(folder: Path) -> subprocess.CompletedProcess[str]:
-    if not OSLS.exists():
-        pytest.skip("node_modules is missing: run bash scripts/deploy_check.sh (it runs npm ci)")
-    environment = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "deploy-check-dummy",
-        "AWS_SECRET_ACCESS_KEY": "deploy-check-dummy",
-        "SLS_TELEMETRY_DISABLED": "1",
-        "SLS_NOTIFICATIONS_MODE": "off",
-    }
     return subprocess.run(
-        [str(OSLS), "print", "--stage", STAGE],
+        [str(osls_binary()), "print", "--stage", STAGE],
         cwd=folder,
-        env=environment,
+        env=offline_environment(),
         capture_output=True,
         text=True,
         timeout=120,

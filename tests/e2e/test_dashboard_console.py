@@ -35,6 +35,14 @@ def at(make_context, pages: list[Page], viewport: str, **options: Any):
     return context
 
 
+def signed_in_page(make_context, pages: list[Page], viewport: str, signed_in_state: dict[str, Any]) -> Page:
+    """A page of a signed-in context at ``viewport``, on the list."""
+    page = at(make_context, pages, viewport, storage_state=signed_in_state).new_page()
+    page.goto("/dashboard")
+    expect(page.get_by_text("Signed in as")).to_be_visible()
+    return page
+
+
 @pytest.fixture(params=list(VIEWPORTS))
 def console(request, make_context, signed_in_state: dict[str, Any], pages: list[Page]) -> Page:
     """A signed-in page, at desktop width and at phone width (touch, mobile viewport)."""

@@ -20,25 +20,19 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import wait_until
 from tests.e2e.test_dashboard import api_task, create_through_api, row
-from tests.e2e.test_dashboard_console import at, check_page, show_filters, since
+from tests.e2e.test_dashboard_console import check_page, show_filters, signed_in_page, since
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(params=["desktop", "phone"])
 def console(request, make_context, signed_in_state: dict[str, Any], pages: list[Page]) -> Page:
-    page = at(make_context, pages, request.param, storage_state=signed_in_state).new_page()
-    page.goto("/dashboard")
-    expect(page.get_by_text("Signed in as")).to_be_visible()
-    return page
+    return signed_in_page(make_context, pages, request.param, signed_in_state)
 
 
 @pytest.fixture
 def desktop(make_context, signed_in_state: dict[str, Any], pages: list[Page]) -> Page:
-    page = at(make_context, pages, "desktop", storage_state=signed_in_state).new_page()
-    page.goto("/dashboard")
-    expect(page.get_by_text("Signed in as")).to_be_visible()
-    return page
+    return signed_in_page(make_context, pages, "desktop", signed_in_state)
 
 
 def own_second() -> int:

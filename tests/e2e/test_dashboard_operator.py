@@ -14,17 +14,14 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.test_dashboard import api_task, create_through_api, finished
-from tests.e2e.test_dashboard_console import at, check_page
+from tests.e2e.test_dashboard_console import at, check_page, signed_in_page
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(params=["desktop", "phone"])
 def console(request, make_context, signed_in_state: dict[str, Any], pages: list[Page]) -> Page:
-    page = at(make_context, pages, request.param, storage_state=signed_in_state).new_page()
-    page.goto("/dashboard")
-    expect(page.get_by_text("Signed in as")).to_be_visible()
-    return page
+    return signed_in_page(make_context, pages, request.param, signed_in_state)
 
 
 def with_callback(stack) -> str:

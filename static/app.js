@@ -263,9 +263,11 @@
     var left = a.getAttribute("data-key"), right = b.getAttribute("data-key");
     return left < right ? 1 : left > right ? -1 : 0;
   }
+  // Run time: first started to finished (or now), queue wait aside; 0 for a task not started.
   function durationOf(row, now) {
-    var end = row.getAttribute("data-finished");
-    return Math.max(0, (end ? Number(end) : now) - Number(row.getAttribute("data-created")));
+    var started = row.getAttribute("data-started"), end = row.getAttribute("data-finished");
+    if (!started) return 0;
+    return Math.max(0, (end ? Number(end) : now) - Number(started));
   }
   var ORDERS = {
     created: newestFirst,

@@ -87,7 +87,8 @@ class Rows:
             f'<tr id="task-{task_id}" class="task-row status-{status.lower()}{" fresh" if fresh else ""}"'
             f' data-status="{status}" data-key="{int(task.created_ms):013d}-{task_id}"'
             f' data-created="{int(task.created_time)}"',
-            f' data-finished="{int(task.updated_time)}"' if terminal and task.updated_time else "",
+            f' data-started="{task.started_ms // 1000}"' if task.started_ms is not None else "",
+            f' data-finished="{task.finished_ms // 1000}"' if task.finished_ms is not None else "",
             f' data-rank="{timing.STATUS_RANK[task.status]}"',
             ' hx-swap-oob="morph">' if oob else ">",
             '\n  <td class="select">',
@@ -140,13 +141,17 @@ class Rows:
             wait = _NEVER_STARTED
         else:
             wait = _QUEUE_WAIT_UNKNOWN
-        duration = elapsed(timing.duration_seconds(task, self.now), None if terminal else task.created_time)
+        ran = timing.run_seconds(task, self.now)
+        if ran is None:
+            run_time = _NEVER_STARTED
+        else:
+            run_time = elapsed(ran, None if terminal or task.started_ms is None else task.started_ms // 1000)
         parts += [
             "</td>",
             f'\n  <td class="time" data-label="Created">{when(task.created_time)}</td>',
             f'\n  <td class="time" data-label="Updated">{when(task.updated_time)}</td>',
             f'\n  <td class="span wait" data-label="Queue wait">{wait}</td>',
-            f'\n  <td class="span duration" data-label="Duration">{duration}</td>',
+            f'\n  <td class="span duration" data-label="Run time">{run_time}</td>',
             f'\n  <td class="actions"><a class="button small" href="{self.task_url(task.id)}"'
             f' aria-label="Open task {short}">Open</a>',
         ]

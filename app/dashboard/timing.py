@@ -23,6 +23,15 @@ def duration_seconds(task: Task, now: float) -> int:
     return max(0, int(end) - task.created_time)
 
 
+def run_seconds(task: Task, now: float) -> int | None:
+    """First started to finished (or to now while in flight): its run, its queue wait aside.
+    None for a task no worker has started."""
+    if task.started_ms is None:
+        return None
+    end_ms = task.finished_ms if task.finished_ms is not None else int(now * 1000)
+    return max(0, (end_ms - task.started_ms) // 1000)
+
+
 def waiting_seconds(task: Task, now: float) -> int | None:
     """Created to first started; so far for a task no worker has started (None: no start recorded)."""
     if task.started_ms is not None:
@@ -50,7 +59,7 @@ def span(seconds: int) -> str:
 SORTS: dict[str, str] = {
     "created": "Newest first",
     "oldest": "Oldest first (loaded rows)",
-    "duration": "Longest duration (loaded rows)",
+    "duration": "Longest run time (loaded rows)",
     "status": "Status (loaded rows)",
 }
 DEFAULT_SORT = "created"
@@ -63,7 +72,7 @@ def sorted_rows(rows: list[Task], sort: str, now: float) -> list[Task]:
     if sort == "oldest":
         return newest_first[::-1]
     if sort == "duration":
-        return sorted(newest_first, key=lambda task: -duration_seconds(task, now))
+        return sorted(newest_first, key=lambda task: -(run_seconds(task, now) or 0))
     if sort == "status":
         return sorted(newest_first, key=lambda task: STATUS_RANK[task.status])
     return newest_first

@@ -56,6 +56,7 @@ def environment() -> jinja2.Environment:
         thousands=f.thousands,
         span=timing.span,
         duration_seconds=timing.duration_seconds,
+        run_seconds=timing.run_seconds,
         waiting_seconds=timing.waiting_seconds,
     )
     from app.dashboard.charts import FAILURES, THROUGHPUT, rate_chart

@@ -225,14 +225,16 @@ def test_the_list_orders_its_rows_by_duration_or_status_and_says_within_what(sta
     provisioned.store.add(quick)
     slow = a_task(now=now - 50)
     provisioned.store.add(slow)
-    tasks.change_status(provisioned.store, slow.id, TaskStatus.IN_PROGRESS, "")
+    provisioned.store.replace_if(slow.moved_to(TaskStatus.IN_PROGRESS, "", now - 40), expected=slow)
     created = a_task(now=now - 10)
     provisioned.store.add(created)
-    provisioned.store.replace_if(quick.moved_to(TaskStatus.COMPLETED, "ok", now - 99), expected=quick)
+    started = quick.moved_to(TaskStatus.IN_PROGRESS, "", now - 100)
+    provisioned.store.replace_if(started, expected=quick)
+    provisioned.store.replace_if(started.moved_to(TaskStatus.COMPLETED, "ok", now - 99), expected=started)
 
     by_duration = client.get("/dashboard?sort=duration")
-    # Running since 50 s, waiting since 10 s, finished after 1 s.
-    assert row_ids(by_duration.text) == [slow.id, created.id, quick.id]
+    # By run time, queue wait aside: running for 40 s, ran 1 s, not started (waiting 10 s).
+    assert row_ids(by_duration.text) == [slow.id, quick.id, created.id]
     assert "Ordered within the 3 tasks loaded" in by_duration.text
     assert 'data-sort="duration"' in by_duration.text
     by_status = client.get("/dashboard?sort=status")
@@ -252,7 +254,12 @@ def test_rows_show_queue_wait_and_duration_from_the_task_item(client, csrf, prov
     )
     finished = stored(provisioned, TaskStatus.COMPLETED)
     row = re.search(rf'<tr id="task-{finished.id}".*?</tr>', client.get("/dashboard?limit=100").text, re.S)
-    assert 'data-label="Duration"><1 s</td>' in unescape(row.group(0)).replace("&lt;", "<")
+    # Its run time, first started to finished: its queue wait aside.
+    assert 'data-label="Run time"><1 s</td>' in unescape(row.group(0)).replace("&lt;", "<")
+    running = re.search(rf'<tr id="task-{waiting.id}".*?</tr>', client.get("/dashboard?limit=100").text, re.S)
+    assert re.search(
+        r'data-label="Run time"><span class="muted" title="No worker started it">', running.group(0)
+    )
     # Started and finished: its wait is fixed, from when it started (started_ms on the task item).
     assert 'data-label="Queue wait"><1 s</td>' in unescape(row.group(0)).replace("&lt;", "<")
 

@@ -40,24 +40,30 @@ def test_span_words(seconds, words):
 def test_duration_and_waiting_come_from_the_task_item():
     waiting = a_task(now=NOW - 90)
     assert timing.waiting_seconds(waiting, NOW) == 90 and timing.duration_seconds(waiting, NOW) == 90
+    assert timing.run_seconds(waiting, NOW) is None  # not started: no run time, whatever it waited
     running = waiting.moved_to(TaskStatus.IN_PROGRESS, "", NOW - 80)
     # The item keeps when it was first started: the wait stays what it was.
     assert timing.waiting_seconds(running, NOW) == 10 and timing.duration_seconds(running, NOW) == 90
     assert timing.waiting_seconds(running, NOW + 999) == 10
+    assert timing.run_seconds(running, NOW) == 80  # its run so far, the wait aside
     done = running.moved_to(TaskStatus.COMPLETED, "", NOW - 30)
     assert timing.duration_seconds(done, NOW) == 60 and timing.duration_seconds(done, NOW + 999) == 60
+    assert timing.run_seconds(done, NOW) == timing.run_seconds(done, NOW + 999) == 50
 
 
 def test_orders_of_the_loaded_rows_keep_newest_first_among_ties():
-    a = a_task(now=NOW - 30).moved_to(TaskStatus.COMPLETED, "", NOW - 29)  # 1 s
-    b = a_task(now=NOW - 20)  # waiting 20 s
-    c = a_task(now=NOW - 10)  # waiting 10 s
-    d = a_task(now=NOW - 40).moved_to(TaskStatus.FAILED, "", NOW - 30)  # 10 s, like c but older
+    a = a_task(now=NOW - 30).moved_to(TaskStatus.IN_PROGRESS, "", NOW - 29)
+    a = a.moved_to(TaskStatus.COMPLETED, "", NOW - 28)  # ran 1 s
+    b = a_task(now=NOW - 100).moved_to(TaskStatus.IN_PROGRESS, "", NOW - 20)  # waited 80 s, running 20 s
+    c = a_task(now=NOW - 10)  # waiting: no run time
+    d = a_task(now=NOW - 40).moved_to(TaskStatus.IN_PROGRESS, "", NOW - 39)
+    d = d.moved_to(TaskStatus.FAILED, "", NOW - 29)  # ran 10 s
     rows = [a, b, c, d]
-    assert timing.sorted_rows(rows, "created", NOW) == [c, b, a, d]
-    assert timing.sorted_rows(rows, "oldest", NOW) == [d, a, b, c]
-    assert timing.sorted_rows(rows, "duration", NOW) == [b, c, d, a]
-    assert timing.sorted_rows(rows, "status", NOW) == [c, b, a, d]  # CREATED, CREATED, COMPLETED, FAILED
+    assert timing.sorted_rows(rows, "created", NOW) == [c, a, d, b]
+    assert timing.sorted_rows(rows, "oldest", NOW) == [b, d, a, c]
+    # By run time, queue wait aside: b waited longest in all, and ran longest too.
+    assert timing.sorted_rows(rows, "duration", NOW) == [b, d, a, c]
+    assert timing.sorted_rows(rows, "status", NOW) == [c, b, a, d]  # CREATED, IN_PROGRESS, COMPLETED, FAILED
     assert set(timing.SORTS) == {"created", "oldest", "duration", "status"}
 
 

@@ -52,13 +52,17 @@ def test_every_value_is_escaped_and_nothing_runs_inline():
 
 
 def test_a_failed_row_can_be_selected_and_retried_under_the_stage_prefix():
-    task = a_task(now=NOW - 5).moved_to(TaskStatus.FAILED, "boom", NOW - 2)
+    task = (
+        a_task(now=NOW - 5)
+        .moved_to(TaskStatus.IN_PROGRESS, "", NOW - 4)
+        .moved_to(TaskStatus.FAILED, "boom", NOW - 1)
+    )
     row = str(Rows(url, NOW)(task))
     assert f'<input type="checkbox" name="ids" value="{task.id}" form="bulk-retry"' in row
     assert f'hx-post="/dev/dashboard/tasks/{task.id}/retry"' in row
     assert f'href="/dev/dashboard/tasks/{task.id}"' in row
     assert f'data-key="{RowKey.of(task)}"' in row and 'data-finished="' in row
-    assert 'data-label="Duration">3 s</td>' in row and 'name="live"' not in row
+    assert 'data-label="Run time">3 s</td>' in row and 'name="live"' not in row
 
 
 def test_a_row_in_flight_is_followed_counts_up_and_can_be_cancelled():

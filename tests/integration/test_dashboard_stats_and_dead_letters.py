@@ -20,6 +20,7 @@ from app.dashboard.deps import DeadLetterSetup
 from app.domain.messages import TaskMessage
 from app.domain.task import TaskStatus
 from app.services.dead_letters import configured_queues
+from app.task_type_stack import dead_letter_queue_id
 from tests.factories import a_task
 from tests.integration.test_dashboard import HTMX, make_client, sign_in
 from workers.changes import apply_changes
@@ -33,8 +34,7 @@ def client(provisioned):
 
     client = make_client(Settings(table_name=provisioned.resources.table_name, api_keys="k"), provisioned)
     queues = {
-        "TASK1": provisioned.queue_url("Task1DeadLetterQueue"),
-        "TASK2": provisioned.queue_url("Task2DeadLetterQueue"),
+        name: provisioned.queue_url(dead_letter_queue_id(t)) for name, t in task_registry.task_types().items()
     }
     configured = configured_queues(queues, provisioned.queue_url("PublisherFailureQueue"))
     client.app.state.dead_letters = DeadLetterSetup(DeadLetterQueues(provisioned.clients["sqs"]), configured)

@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 BUCKET_RATIO = 1.1
 FINAL_STATUSES = ("COMPLETED", "FAILED", "CANCELLED")
 # A failure message is counted by its shape: numbers and ids vary, the reason does not.
+# HTTP statuses (three digits, 100-599) are part of the reason and stay.
 FAILURE_MESSAGE_LENGTH = 100
-_NUMBERS = re.compile(r"\d+(\.\d+)?")
+_NUMBERS = re.compile(r"(?<![\d.])(?![1-5]\d\d(?![\d.]))\d+(\.\d+)?")
 _IDS = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 
 

@@ -122,7 +122,11 @@ def test_failure_messages_and_latencies_are_kept_per_hour_and_read_back(stage):
     apply_changes(task_records(stage), aggregates, now)
     (task2,) = [t for t in stats.stats(aggregates, clock=lambda: now) if t.task_type == "TASK2"]
     hour, day = task2.series
-    assert day.top_failures() == [("upstream answered N after N s", 5), ("bad data", 2)]
+    assert day.top_failures() == [
+        ("upstream answered 500 after N s", 3),
+        ("bad data", 2),
+        ("upstream answered 501 after N s", 2),
+    ]
     assert day.total.failed == hour.total.failed == 7
     # Minute items carry counts and latencies only; the messages are on the hour's item.
     assert hour.top_failures() == []

@@ -111,7 +111,7 @@ def test_stats_count_each_type_per_minute_with_failure_rate_and_percentiles(clie
     assert failures.count('<rect class="slot"') == 60 and ": 1 failed, 0 cancelled</title>" in failures
     # The day's top failure messages, linking to the failed tasks of the type.
     day = re.search(r'id="stats-TASK1-day".*?</ol>', text, re.S).group(0)
-    assert "upstream answered N" in day and "status=FAILED&amp;task_type=TASK1" in day
+    assert "upstream answered 503" in day and "status=FAILED&amp;task_type=TASK1" in day
     # The poll gets the block alone.
     polled = client.get("/dashboard/stats", headers={**HTMX, "HX-Target": "stats"}).text
     assert polled.lstrip().startswith('<div id="stats"') and "<html" not in polled

@@ -90,6 +90,9 @@ def test_failures_are_counted_by_the_shape_of_their_message():
         == "gave up after N attempt(s); last: task <id> crashed"
     )
     assert failure_message_of("") == "(no message)" and len(failure_message_of("x" * 500)) == 100
+    # An HTTP status is the reason itself: it stays.
+    assert failure_message_of("upstream answered 503 after 12.5 s") == "upstream answered 503 after N s"
+    assert failure_message_of("took 1200 ms, 600 rows") == "took N ms, N rows"
     deltas = deltas_of(
         [
             TaskChange(

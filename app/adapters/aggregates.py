@@ -25,12 +25,14 @@ from __future__ import annotations
 import time
 import zlib
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from app.adapters import aws
 from app.domain.aggregates import Deltas, MinuteStats, bucket_of
 from app.domain.errors import StoreUnavailable
 from app.domain.task import TaskStatus
+from app.services.ports import StatusCount, Tally
 from app.task_registry import names as task_type_names
 
 MINUTE_ITEMS_KEPT_SECONDS = 2 * 86_400
@@ -267,17 +269,14 @@ class TaskAggregates(aws.DynamoDBTable):
         """Tasks in each status (of one type or all), and how many were ever created."""
         return self._add_counts(self._get(self._count_keys(task_type)))
 
-    def by_status(self, task_type: str | None = None) -> list[Any]:
+    def by_status(self, task_type: str | None = None) -> list[StatusCount]:
         """The dashboard's StatusCounter: exact counts, never capped."""
-        from app.services.dashboard import StatusCount
-
         counted, _ = self.counts(task_type)
         return [StatusCount(status, max(0, counted[status.value])) for status in TaskStatus]
 
-    def tally(self, task_type: str | None = None, task_ids: Any = ()) -> Any:
+    def tally(self, task_type: str | None = None, task_ids: Iterable[str] = ()) -> Tally:
         """The counts and the tasks named, in one BatchGetItem (the dashboard's live tick)."""
         from app.adapters.task_store import from_item, task_key
-        from app.services.dashboard import StatusCount, Tally
 
         wanted = list(dict.fromkeys(task_ids))
         items = self._get([*self._count_keys(task_type), *(task_key(task_id) for task_id in wanted)])

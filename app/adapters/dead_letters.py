@@ -18,7 +18,7 @@ import os
 from typing import Any
 
 from app.adapters import aws
-from app.services.dead_letters import (
+from app.services.ports import (
     Capacity,
     Held,
     Move,

@@ -8,7 +8,7 @@ import time
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from app.adapters import secrets
+from app.adapters import passwords, secrets
 from app.api.deps import off_loop
 from app.dashboard import device, timing
 from app.dashboard import session as sessions
@@ -87,6 +87,7 @@ def login(request: Request, form: FormDep, settings: SettingsDep, records: SignI
             password,
             _client(request),
             session_seconds=settings.session_max_age_seconds,
+            verify_password=passwords.verify,
             device=device.read(request, settings, username),
         )
     except Throttled as exc:

@@ -15,7 +15,7 @@ from app.domain.listing import TaskPage, TaskQuery
 from app.domain.task import Task, TaskStatus, check_retryable, new_task
 from app.domain.timeline import Hop, TaskEvent, TimelineStep, event_of, steps
 from app.services import tasks, timeline
-from app.services.ports import Clock, TaskRepository
+from app.services.ports import Clock, StatusCount, StatusCounter, Tally, TaskRepository
 
 # The shape of a task id (a UUID): "x" a hex digit, "-" itself.
 ID_SHAPE = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
@@ -43,39 +43,6 @@ MAX_PREFIX_MATCHES = 10
 # be lost: events are best effort); its page follows it this much longer, at
 # most, for its timeline to catch up.
 TIMELINE_GRACE_SECONDS = 10
-
-
-@dataclass(frozen=True)
-class StatusCount:
-    status: TaskStatus
-    count: int
-    # True when counting stopped at the counter's cap: there are at least ``count``.
-    capped: bool = False
-
-
-@dataclass(frozen=True)
-class Tally:
-    """The counts, how many tasks were ever created, and the current state of the tasks asked for."""
-
-    counts: list[StatusCount]
-    created: int
-    tasks: dict[str, Task | None] = field(default_factory=dict)
-
-    @property
-    def fingerprint(self) -> str:
-        """Short text that changes whenever a count does: the page sends back what it shows."""
-        import zlib
-
-        text = ",".join(f"{count.status.value}:{count.count}" for count in self.counts)
-        return f"{zlib.crc32(text.encode()):08x}"
-
-
-class StatusCounter(Protocol):
-    def by_status(self, task_type: str | None = None) -> list[StatusCount]: ...
-
-    def tally(self, task_type: str | None = None, task_ids: Iterable[str] = ()) -> Tally:
-        """The counts (of one type or all) and the tasks named, read together: one request."""
-        ...
 
 
 class TaskFinder(TaskRepository, Protocol):

@@ -13,98 +13,23 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from app.domain import rules
 from app.domain.messages import MalformedMessage, TaskMessage
 from app.domain.task import Task
-from app.services.ports import TaskRepository
+from app.services.ports import (
+    Capacity,
+    Peeked,
+    QueueCounts,
+    QueueLook,
+    Queues,
+    QueueUnavailable,
+    RedriveRefused,
+    TaskRepository,
+)
 from app.task_registry import names as task_type_names
 
 PUBLISHER_FAILURES = "publisher-failures"
-
-
-class QueueUnavailable(Exception):
-    """A queue could not be read (SQS refused or could not be reached)."""
-
-
-class RedriveRefused(Exception):
-    """SQS would not start the redrive (one is running already, say); the message says why."""
-
-
-@dataclass(frozen=True)
-class Peeked:
-    message_id: str
-    body: str
-    sent_ms: int
-
-
-@dataclass(frozen=True)
-class Move:
-    """A redrive (SQS message move task): RUNNING, COMPLETED, CANCELLED or FAILED."""
-
-    status: str
-    moved: int
-    to_move: int
-    started_ms: int
-    failure: str = ""
-
-
-@dataclass(frozen=True)
-class QueueLook:
-    url: str
-    arn: str
-    visible: int
-    in_flight: int
-    # Oldest first, at most the adapter's peek (10).
-    messages: list[Peeked]
-    last_move: Move | None = None
-
-
-@dataclass(frozen=True)
-class QueueCounts:
-    visible: int
-    in_flight: int
-    delayed: int = 0
-
-    @property
-    def depth(self) -> int:
-        return self.visible + self.in_flight
-
-
-@dataclass(frozen=True)
-class Held:
-    """One message received (hidden from other readers for a while) to be looked at or acted on."""
-
-    message_id: str
-    body: str
-    sent_ms: int
-    receive_count: int
-    # SQS message attributes as received (DataType/StringValue), sent again on a retry.
-    attributes: dict[str, dict[str, str]]
-    receipt: str
-
-
-class Queues(Protocol):
-    def look(self, url: str, moves: bool) -> QueueLook: ...
-
-    def redrive(self, source_arn: str) -> None: ...
-
-    def take(self, url: str, message_id: str) -> Held | None:
-        """The message named, received and hidden for a while (the others looked through are released)."""
-        ...
-
-    def release(self, url: str, receipt: str) -> None: ...
-
-    def delete(self, url: str, receipt: str) -> None: ...
-
-    def send(self, url: str, body: str, attributes: dict[str, dict[str, str]]) -> None: ...
-
-    def purge(self, url: str) -> None: ...
-
-    def counts(self, url: str) -> QueueCounts:
-        """One GetQueueAttributes: messages waiting, in flight and delayed."""
-        ...
 
 
 class MessageGone(Exception):
@@ -316,20 +241,6 @@ def redrive(queues: Queues, url: str) -> Redriven:
 
 
 # --- the queues view (/dashboard/queues) -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Capacity:
-    """What a task type's workers may do at once, as serverless.yml sets it (given to the api)."""
-
-    concurrency: int
-    batch_size: int
-    max_run_seconds: float
-
-    @property
-    def tasks_per_second(self) -> float:
-        """The throughput it buys at the worst: every run as long as the longest allowed."""
-        return self.concurrency * self.batch_size / self.max_run_seconds
 
 
 @dataclass(frozen=True)

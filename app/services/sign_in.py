@@ -12,10 +12,9 @@ import time
 from typing import NoReturn, Protocol
 
 from app import observability
-from app.adapters import passwords
 from app.domain.errors import Throttled
 from app.domain.sign_in import Counter, ThrottlePolicy, counters, seconds_left, session_key
-from app.services.ports import Clock
+from app.services.ports import Clock, PasswordCheck
 
 
 class SignInRecords(Protocol):
@@ -50,6 +49,7 @@ def sign_in(
     client: str,
     *,
     session_seconds: int,
+    verify_password: PasswordCheck,
     device: str | None = None,
     clock: Clock = time.time,
 ) -> str | None:
@@ -68,7 +68,7 @@ def sign_in(
                 records.give_back(earlier)
             _refuse(users, user, client, now, policy, counter.whose, device)
         taken.append(counter)
-    if not passwords.verify(users, user, password):
+    if not verify_password(users, user, password):
         _audit("sign_in_failed", users, user, client, warning=True, device=device)
         return None
     for counter in taken:

@@ -17,7 +17,7 @@ from typing import Any
 
 from app import observability
 from app.adapters.aggregates import TRANSACT_LIMIT, TaskAggregates
-from app.adapters.task_store import TASK_SK
+from app.adapters.task_item import TASK_SK
 from app.domain.aggregates import TaskChange, TaskFacts, deltas_of
 from app.settings import get_settings
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from app import observability
-from app.adapters import aws, task_store
+from app.adapters import aws, task_item
 from app.domain.messages import TaskMessage
 from app.domain.task import Task
 from app.settings import get_settings
@@ -87,7 +87,7 @@ def publish_records(records: list[dict[str, Any]], topic_arn: str, sns: Any) -> 
     for record in records:
         sequence = record["dynamodb"]["SequenceNumber"]
         try:
-            task = task_store.from_item(record["dynamodb"]["NewImage"])
+            task = task_item.from_item(record["dynamodb"]["NewImage"])
         except (KeyError, TypeError, ValueError):
             logger.error("stream record is not a task", extra={"sequence_number": sequence})
             failed.append(sequence)

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app import observability
-from app.adapters import aws, task_store
+from app.adapters import aws, task_item, task_store
 from app.domain.errors import TaskNotFound
 from app.domain.listing import TaskQuery
 from app.domain.recovery import is_stale
@@ -106,7 +106,7 @@ def task_ids_in_stream_range(streams: Any, batch_info: dict[str, Any]) -> list[s
             image = record["dynamodb"].get("NewImage", {})
             # A task made ready to run: a new one, or a scheduled one that came due.
             ready = image.get("status", {}).get("S") == TaskStatus.CREATED.value
-            if ready and image.get("sk", {}).get("S") == task_store.TASK_SK:
+            if ready and image.get("sk", {}).get("S") == task_item.TASK_SK:
                 ids.append(image["id"]["S"])
         if not records:
             return ids

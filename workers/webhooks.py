@@ -23,7 +23,7 @@ import functools
 from typing import Any
 
 from app import observability
-from app.adapters import task_store
+from app.adapters import task_item, task_store
 from app.adapters.webhook_deliveries import WebhookDeliveries
 from app.adapters.webhook_queue import WebhookQueue
 from app.domain import webhooks
@@ -52,7 +52,7 @@ def queue_records(records: list[dict[str, Any]], settings: Settings) -> dict[str
     for record in records:
         sequence = record["dynamodb"]["SequenceNumber"]
         try:
-            by_sequence[sequence] = task_store.from_item(record["dynamodb"]["NewImage"])
+            by_sequence[sequence] = task_item.from_item(record["dynamodb"]["NewImage"])
         except (KeyError, TypeError, ValueError):
             logger.error("stream record is not a task", extra={"sequence_number": sequence})
             failed.append(sequence)

@@ -276,7 +276,7 @@ class TaskAggregates(aws.DynamoDBTable):
 
     def tally(self, task_type: str | None = None, task_ids: Iterable[str] = ()) -> Tally:
         """The counts and the tasks named, in one BatchGetItem (the dashboard's live tick)."""
-        from app.adapters.task_store import from_item, task_key
+        from app.adapters.task_item import from_item, task_key
 
         wanted = list(dict.fromkeys(task_ids))
         items = self._get([*self._count_keys(task_type), *(task_key(task_id) for task_id in wanted)])

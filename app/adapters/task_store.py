@@ -1,38 +1,37 @@
-"""The tasks table in DynamoDB.
+"""The tasks table in DynamoDB: the repository of tasks, their timelines and idempotency records.
 
-Key design (single table, chosen for what is coming):
-  task item     pk=TASK#<id>  sk=TASK
-  timeline      pk=TASK#<id>  sk=EVENT#...   (beside the task, never inside it)
-The task item also carries the partition keys of the write-sharded listing
-indexes (app/adapters/task_listing.py); timeline and other items carry none
-of them, so they stay out of every index. Finding a task by the start of its
-id (the dashboard's short ids):
-  by_id_prefix    id_prefix (the id's first 2 hex characters), sorted by id, keys only
-A sparse, keys-only index finds SCHEDULED tasks by when they are due:
-  by_due          due_pk ("DUE#<shard>"), due_sk ("<run_at, 10 digits>#<id>")
-only SCHEDULED task items carry due_pk and due_sk; the write that moves a
-task on removes them. Idempotency records (IDEMPOTENCY#...) and webhook
-deliveries (WEBHOOK#...) are items of their own, with no index attributes.
+Every status change is one conditional write (``replace_if``), built by
+app/adapters/update_expression.py; the items' format is app/adapters/task_item.py.
 """
 
 from __future__ import annotations
 
-import json
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from app import observability
 from app.adapters import aws, idempotency_items, task_listing
-from app.domain import rules
+from app.adapters.task_item import (
+    DUE_SHARDS,
+    EVENT_PREFIX,
+    ID_PREFIX_CHARS,
+    TASK_SK,
+    event_fields,
+    events_from_item,
+    events_to_item,
+    final_events_of,
+    from_item,
+    result_text,
+    task_key,
+    to_item,
+)
+from app.adapters.update_expression import Update
 from app.domain.claims import FirstClaim
 from app.domain.errors import (
     AlreadyRetried,
     CancelRequested,
-    DomainError,
     IdempotencyKeyInFlight,
     IdempotencyKeyTaken,
     InvalidTransition,
@@ -43,268 +42,18 @@ from app.domain.idempotency import IdempotencyRecord
 from app.domain.listing import TaskPage, TaskQuery
 from app.domain.sharding import ShardCounts
 from app.domain.task import Task, TaskStatus
-from app.domain.timeline import ErrorInfo, Hop, TaskEvent, created_event
-from app.domain.tracing import TraceContext
+from app.domain.timeline import TaskEvent, created_event
 
-TASK_SK = "TASK"
-EVENT_PREFIX = "EVENT#"
 BATCH_WRITE_LIMIT = 25
 BATCH_GET_LIMIT = 100
 ID_PREFIX_INDEX = "by_id_prefix"
-ID_PREFIX_CHARS = 2
 BY_DUE = "by_due"
-# SCHEDULED tasks are spread over this many due_pk values (by their id's first
-# hex digit), each under a partition's 1,000 writes a second; the scheduler
-# reads them all. Grow it only by reading the old shards as well.
-DUE_SHARDS = 4
 
 
 @dataclass(frozen=True)
 class DueTask:
     task_id: str
     run_at: int
-
-
-def due_keys(task_id: str, run_at: int) -> dict[str, Any]:
-    """The by_due index's key attributes of a SCHEDULED task."""
-    return {
-        "due_pk": {"S": f"DUE#{int(task_id[0], 16) % DUE_SHARDS}"},
-        "due_sk": {"S": f"{run_at:010d}#{task_id}"},
-    }
-
-
-def result_text(result: Any) -> str:
-    return json.dumps(result, separators=(",", ":"), allow_nan=False)
-
-
-def task_key(task_id: str) -> dict[str, Any]:
-    return {"pk": {"S": f"TASK#{task_id}"}, "sk": {"S": TASK_SK}}
-
-
-def to_item(task: Task, shards: ShardCounts) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        **task_key(task.id),
-        "id": {"S": task.id},
-        "task_type": {"S": task.task_type},
-        "status": {"S": task.status.value},
-        "status_msg": {"S": task.status_msg},
-        # Stored as JSON text: exactly what the client sent, with no float or
-        # nesting-depth limits of DynamoDB maps.
-        "data": {"S": json.dumps(task.data, separators=(",", ":"))},
-        "created_time": {"N": str(task.created_time)},
-        "created_ms": {"N": str(task.created_ms)},
-        "ttl": {"N": str(task.ttl)},
-        "attempt": {"N": str(task.attempt)},
-        "lease_expires": {"N": str(task.lease_expires)},
-        "list_sk": {"S": task_listing.list_sort_key(task.created_ms, task.id)},
-        **task_listing.index_keys(task.id, task.task_type, task.status.value, shards),
-        "id_prefix": {"S": task.id[:ID_PREFIX_CHARS]},
-    }
-    if task.updated_time is not None:
-        item["updated_time"] = {"N": str(task.updated_time)}
-    if task.retry_of is not None:
-        item["retry_of"] = {"S": task.retry_of}
-    trace = {
-        name: {"S": value}
-        for name, value in (
-            ("x_amzn_trace_id", task.trace.x_amzn_trace_id),
-            ("traceparent", task.trace.traceparent),
-        )
-        if value
-    }
-    if task.trace.newrelic:
-        trace["newrelic"] = {"M": {name: {"S": value} for name, value in task.trace.newrelic.items()}}
-    if trace:
-        item["trace"] = {"M": trace}
-    if task.progress is not None:
-        item["progress"] = {"N": str(task.progress)}
-    if task.redispatches:
-        item["redispatches"] = {"N": str(task.redispatches)}
-    for name in ("started_ms", "finished_ms"):
-        if getattr(task, name) is not None:
-            item[name] = {"N": str(getattr(task, name))}
-    if task.result is not None:
-        item["result"] = {"S": result_text(task.result)}
-    if task.run_at is not None:
-        item["run_at"] = {"N": str(task.run_at)}
-        if task.status is TaskStatus.SCHEDULED:
-            item.update(due_keys(task.id, task.run_at))
-    if task.callback_url is not None:
-        item["callback_url"] = {"S": task.callback_url}
-    if task.cancel_requested is not None:
-        item["cancel_requested"] = {"S": task.cancel_requested}
-    return item
-
-
-def from_item(item: dict[str, Any]) -> Task:
-    """The task in a stored item. One that can't be read in full is still a task, marked ``unreadable``.
-
-    A listing shows every task it finds: an item written by hand, by an older
-    version or with data no encoder can write back never breaks the page.
-    """
-    data: dict[str, Any] = {}
-    result: Any = None
-    unreadable = None
-    try:
-        data = _data_of(item)
-    except (DomainError, KeyError, TypeError) as exc:
-        unreadable = f"data: {exc}"
-    try:
-        result = rules.parse_json(item["result"]["S"], what="result") if "result" in item else None
-    except (DomainError, KeyError, TypeError) as exc:
-        unreadable = f"result: {exc}"
-    try:
-        updated = item.get("updated_time")
-        task = Task(
-            id=item["id"]["S"],
-            task_type=item["task_type"]["S"],
-            status=TaskStatus(item["status"]["S"]),
-            status_msg=item.get("status_msg", {}).get("S", ""),
-            data=data,
-            created_time=int(item["created_time"]["N"]),
-            created_ms=int(item["created_ms"]["N"]),
-            ttl=int(item["ttl"]["N"]),
-            updated_time=int(updated["N"]) if updated else None,
-            attempt=int(item.get("attempt", {}).get("N", "0")),
-            lease_expires=int(item.get("lease_expires", {}).get("N", "0")),
-            retry_of=item.get("retry_of", {}).get("S"),
-            retried_as=item.get("retried_as", {}).get("S"),
-            progress=int(item["progress"]["N"]) if "progress" in item else None,
-            redispatches=int(item.get("redispatches", {}).get("N", "0")),
-            started_ms=int(item["started_ms"]["N"]) if "started_ms" in item else None,
-            finished_ms=int(item["finished_ms"]["N"]) if "finished_ms" in item else None,
-            retry_at=int(item["retry_at"]["N"]) if "retry_at" in item else None,
-            trace=trace_from_attribute(item.get("trace")),
-            result=result,
-            run_at=int(item["run_at"]["N"]) if "run_at" in item else None,
-            callback_url=item.get("callback_url", {}).get("S"),
-            cancel_requested=item.get("cancel_requested", {}).get("S"),
-            unreadable=unreadable,
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        task = _salvaged(item, f"{type(exc).__name__}: {exc}")
-    if task.unreadable:
-        observability.get_logger().error(
-            "stored task unreadable", extra={"task_id": task.id, "reason": task.unreadable}
-        )
-    return task
-
-
-def _data_of(item: dict[str, Any]) -> dict[str, Any]:
-    data = rules.parse_json(item["data"]["S"])
-    if not isinstance(data, dict):
-        raise TypeError(f"stored data is a {type(data).__name__}, not an object")
-    return data
-
-
-def _salvaged(item: dict[str, Any], reason: str) -> Task:
-    """What can be read of a damaged item; a status that can't be read shows as FAILED."""
-
-    def text(name: str) -> str:
-        value = item.get(name)
-        return value.get("S", "") if isinstance(value, dict) and isinstance(value.get("S"), str) else ""
-
-    def number(name: str) -> int:
-        try:
-            return int(item[name]["N"])
-        except (KeyError, TypeError, ValueError):
-            return 0
-
-    status = text("status")
-    return Task(
-        id=text("id") or text("pk").removeprefix("TASK#"),
-        task_type=text("task_type"),
-        status=TaskStatus(status) if status in TaskStatus.__members__ else TaskStatus.FAILED,
-        status_msg=text("status_msg"),
-        data={},
-        created_time=number("created_time"),
-        created_ms=number("created_ms"),
-        ttl=number("ttl"),
-        unreadable=reason,
-    )
-
-
-def trace_from_attribute(attribute: dict[str, Any] | None) -> TraceContext:
-    if not attribute:
-        return TraceContext()
-    fields = attribute["M"]
-    return TraceContext(
-        x_amzn_trace_id=fields.get("x_amzn_trace_id", {}).get("S"),
-        traceparent=fields.get("traceparent", {}).get("S"),
-        newrelic={name: value["S"] for name, value in fields.get("newrelic", {}).get("M", {}).items()},
-    )
-
-
-def _event_fields(event: TaskEvent) -> dict[str, Any]:
-    fields: dict[str, Any] = {
-        "hop": {"S": event.hop.value},
-        "at_ms": {"N": str(event.at_ms)},
-        "since_created_ms": {"N": str(event.since_created_ms)},
-        "source": {"S": event.source},
-        "message": {"S": event.message},
-    }
-    for name in ("attempt", "progress"):
-        value = getattr(event, name)
-        if value is not None:
-            fields[name] = {"N": str(value)}
-    if event.status is not None:
-        fields["status"] = {"S": event.status}
-    if event.http_status is not None:
-        fields["http_status"] = {"N": str(event.http_status)}
-    if event.error is not None:
-        error = event.error
-        fields["error"] = {
-            "M": {"type": {"S": error.type}, "message": {"S": error.message}, "stack": {"S": error.stack}}
-        }
-    return fields
-
-
-def events_to_item(events: list[TaskEvent]) -> dict[str, Any]:
-    """The events one writer records together for one task, as one timeline item."""
-    first = events[0]
-    return {
-        "pk": {"S": f"TASK#{first.task_id}"},
-        # Sorted by the first event's time; the random part keeps two writers' items apart.
-        "sk": {"S": f"{EVENT_PREFIX}{first.at_ms:013d}#{uuid.uuid4().hex[:8]}"},
-        "events": {"L": [{"M": _event_fields(event)} for event in events]},
-        "ttl": {"N": str(max(event.expires for event in events))},
-    }
-
-
-def final_events_of(item: dict[str, Any]) -> list[TaskEvent]:
-    """The events a task item holds of its last hop (written with the move to a final status)."""
-    task_id = item["pk"]["S"].removeprefix("TASK#")
-    expires = int(item["ttl"]["N"])
-    return [_event_from_fields(task_id, expires, entry["M"]) for entry in item["final_events"]["L"]]
-
-
-def events_from_item(item: dict[str, Any]) -> list[TaskEvent]:
-    task_id = item["pk"]["S"].removeprefix("TASK#")
-    expires = int(item["ttl"]["N"])
-    return [_event_from_fields(task_id, expires, entry["M"]) for entry in item["events"]["L"]]
-
-
-def _event_from_fields(task_id: str, expires: int, fields: dict[str, Any]) -> TaskEvent:
-    return TaskEvent(
-        task_id=task_id,
-        hop=Hop(fields["hop"]["S"]),
-        at_ms=int(fields["at_ms"]["N"]),
-        since_created_ms=int(fields["since_created_ms"]["N"]),
-        source=fields["source"]["S"],
-        expires=expires,
-        status=fields.get("status", {}).get("S"),
-        attempt=int(fields["attempt"]["N"]) if "attempt" in fields else None,
-        progress=int(fields["progress"]["N"]) if "progress" in fields else None,
-        message=fields.get("message", {}).get("S", ""),
-        http_status=int(fields["http_status"]["N"]) if "http_status" in fields else None,
-        error=_error_from(fields["error"]["M"]) if "error" in fields else None,
-    )
-
-
-def _error_from(fields: dict[str, Any]) -> ErrorInfo:
-    return ErrorInfo(
-        type=fields["type"]["S"], message=fields["message"]["S"], stack=fields.get("stack", {}).get("S", "")
-    )
 
 
 class TaskStore(aws.DynamoDBTable):
@@ -510,18 +259,9 @@ class TaskStore(aws.DynamoDBTable):
         tasks = [found[task_id] for task_id in listed.task_ids if task_id in found]
         return TaskPage(tasks=tasks, next_token=listed.next_token)
 
-    def _status_keys_update(
-        self, task_id: str, task_type: str, status: TaskStatus, names: dict[str, str], values: dict[str, Any]
-    ) -> str:
-        """The SET actions that move a task to ``status`` in the listing indexes (names and values added)."""
-        actions = ""
-        for number, (attribute, value) in enumerate(
-            task_listing.status_keys(task_id, task_type, status.value, self.shards).items()
-        ):
-            names[f"#k{number}"] = attribute
-            values[f":k{number}"] = value
-            actions += f", #k{number} = :k{number}"
-        return actions
+    def _moved_in_the_indexes(self, update: Update, task_id: str, task_type: str, status: TaskStatus) -> None:
+        """Sets the keys that move a task to ``status`` in the listing indexes."""
+        update.set_all(task_listing.status_keys(task_id, task_type, status.value, self.shards))
 
     def replace_if(self, new: Task, expected: Task, final_events: Sequence[TaskEvent] = ()) -> Task:
         """Write ``new`` only if the stored task still has ``expected``'s status and attempt.
@@ -534,76 +274,57 @@ class TaskStore(aws.DynamoDBTable):
         events of that last hop, kept on the task item itself: no write of
         their own (nothing writes the task's timeline after its end).
         """
-        names = {"#status": "status", "#ttl": "ttl"}
-        values: dict[str, Any] = {
-            ":status": {"S": new.status.value},
-            ":msg": {"S": new.status_msg},
-            ":attempt": {"N": str(new.attempt)},
-            ":lease": {"N": str(new.lease_expires)},
-            ":ttl": {"N": str(new.ttl)},
-            ":expected_status": {"S": expected.status.value},
-            ":expected_attempt": {"N": str(expected.attempt)},
-            ":expected_redispatches": {"N": str(expected.redispatches)},
-        }
-        update = "SET #status = :status, status_msg = :msg, attempt = :attempt, lease_expires = :lease"
-        update += ", #ttl = :ttl"
+        update = Update().set_all(
+            {
+                "status": {"S": new.status.value},
+                "status_msg": {"S": new.status_msg},
+                "attempt": {"N": str(new.attempt)},
+                "lease_expires": {"N": str(new.lease_expires)},
+                "ttl": {"N": str(new.ttl)},
+            }
+        )
         if new.status is not expected.status:
             # Only a status change moves the task in the listing indexes.
-            update += self._status_keys_update(new.id, new.task_type, new.status, names, values)
-        if new.updated_time is not None:
-            update += ", updated_time = :updated"
-            values[":updated"] = {"N": str(new.updated_time)}
-        if new.progress is not None:
-            update += ", progress = :progress"
-            values[":progress"] = {"N": str(new.progress)}
+            self._moved_in_the_indexes(update, new.id, new.task_type, new.status)
         if final_events:
             if not new.status.is_terminal:
                 raise ValueError("final events go with a move to a final status only")
-            update += ", final_events = :final_events"
-            values[":final_events"] = {"L": [{"M": _event_fields(event)} for event in final_events]}
-        for name in ("started_ms", "finished_ms"):
-            if getattr(new, name) is not None and getattr(new, name) != getattr(expected, name):
-                update += f", {name} = :{name}"
-                values[f":{name}"] = {"N": str(getattr(new, name))}
-        if new.redispatches != expected.redispatches:
-            update += ", redispatches = :redispatches"
-            values[":redispatches"] = {"N": str(new.redispatches)}
+            update.set("final_events", {"L": [{"M": event_fields(event)} for event in final_events]})
+        for name, value, written in (
+            ("updated_time", new.updated_time, new.updated_time is not None),
+            ("progress", new.progress, new.progress is not None),
+            ("started_ms", new.started_ms, new.started_ms not in (None, expected.started_ms)),
+            ("finished_ms", new.finished_ms, new.finished_ms not in (None, expected.finished_ms)),
+            ("redispatches", new.redispatches, new.redispatches != expected.redispatches),
+        ):
+            if written:
+                update.set(name, {"N": str(value)})
         if new.result is not None:
-            update += ", #result = :result"
-            names["#result"] = "result"
-            values[":result"] = {"S": result_text(new.result)}
+            update.set("result", {"S": result_text(new.result)})
         if new.cancel_requested and not expected.cancel_requested:
-            update += ", cancel_requested = :cancel_requested"
-            values[":cancel_requested"] = {"S": new.cancel_requested}
-        removed = []
+            update.set("cancel_requested", {"S": new.cancel_requested})
         if new.retry_at != expected.retry_at:
             # Set when an attempt crashes (its backoff), removed when the next one starts.
             if new.retry_at is None:
-                removed.append("retry_at")
+                update.remove("retry_at")
             else:
-                update += ", retry_at = :retry_at"
-                values[":retry_at"] = {"N": str(new.retry_at)}
+                update.set("retry_at", {"N": str(new.retry_at)})
         if expected.status is TaskStatus.SCHEDULED and new.status is not TaskStatus.SCHEDULED:
-            removed += ["due_pk", "due_sk"]
-        if removed:
-            update += " REMOVE " + ", ".join(removed)
+            update.remove("due_pk", "due_sk")
         # Of two writers that read the same state (a worker's claim, a reconciler's
         # re-send, an API move), one wins; a task without redispatches has no attribute.
-        condition = "#status = :expected_status AND attempt = :expected_attempt AND " + (
-            "(attribute_not_exists(redispatches) OR redispatches = :expected_redispatches)"
-        )
+        update.require_equal("status", {"S": expected.status.value})
+        update.require_equal("attempt", {"N": str(expected.attempt)})
+        update.require_absent_or_equal("redispatches", {"N": str(expected.redispatches)})
         if not expected.cancel_requested:
             # A writer that did not see a cancel request loses to it, and learns of it (CancelRequested).
-            condition += " AND attribute_not_exists(cancel_requested)"
+            update.require_absent("cancel_requested")
         try:
             self._call(
                 "update_item",
                 TableName=self.table_name,
                 Key=task_key(new.id),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
+                **update.arguments(),
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except self.dynamodb.exceptions.ConditionalCheckFailedException as exc:
@@ -627,30 +348,24 @@ class TaskStore(aws.DynamoDBTable):
         it stands comes back (None if it no longer exists), for the worker to
         decide what this delivery is (a duplicate, a busy task, a resume).
         """
-        names = {"#status": "status"}
-        values: dict[str, Any] = {
-            ":in_progress": {"S": TaskStatus.IN_PROGRESS.value},
-            ":msg": {"S": "attempt 1 started"},
-            ":one": {"N": "1"},
-            ":zero": {"N": "0"},
-            ":lease": {"N": str(lease_expires)},
-            ":now": {"N": str(int(now))},
-            ":now_ms": {"N": str(int(now * 1000))},
-            ":created": {"S": TaskStatus.CREATED.value},
-        }
-        update = "SET #status = :in_progress, status_msg = :msg, attempt = :one, lease_expires = :lease, "
-        update += "updated_time = :now, started_ms = :now_ms" + self._status_keys_update(
-            task_id, task_type, TaskStatus.IN_PROGRESS, names, values
+        update = Update().set_all(
+            {
+                "status": {"S": TaskStatus.IN_PROGRESS.value},
+                "status_msg": {"S": "attempt 1 started"},
+                "attempt": {"N": "1"},
+                "lease_expires": {"N": str(lease_expires)},
+                "updated_time": {"N": str(int(now))},
+                "started_ms": {"N": str(int(now * 1000))},
+            }
         )
+        self._moved_in_the_indexes(update, task_id, task_type, TaskStatus.IN_PROGRESS)
+        update.require_equal("status", {"S": TaskStatus.CREATED.value}).require_equal("attempt", {"N": "0"})
         try:
             response = self._call(
                 "update_item",
                 TableName=self.table_name,
                 Key=task_key(task_id),
-                UpdateExpression=update,
-                ConditionExpression="#status = :created AND attempt = :zero",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
+                **update.arguments(),
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from app.adapters.task_store import TASK_SK, events_from_item, final_events_of, from_item
+from app.adapters.task_item import TASK_SK, events_from_item, final_events_of, from_item
 from app.domain.timeline import Hop, TaskEvent, created_event
 from app.local.sls_config import StreamFunction
 

@@ -16,7 +16,7 @@ from collections import Counter
 from typing import Any
 
 from app.adapters.aggregates import counts_key
-from app.adapters.task_store import TASK_SK
+from app.adapters.task_item import TASK_SK
 from app.domain.task import TaskStatus
 
 COUNTS_SK = "COUNTS"

@@ -13,7 +13,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app import observability
-from app.adapters.task_store import TaskStore, to_item
+from app.adapters.task_item import to_item
+from app.adapters.task_store import TaskStore
 from app.api.errors import register_error_handlers
 from app.domain import rules
 from app.domain.errors import Throttled

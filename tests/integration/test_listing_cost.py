@@ -7,7 +7,8 @@ exactly its tasks in one BatchGetItem, and its tasks are the true newest.
 
 import pytest
 
-from app.adapters.task_store import TaskStore, to_item
+from app.adapters.task_item import to_item
+from app.adapters.task_store import TaskStore
 from app.domain.listing import TaskQuery
 from app.domain.sharding import ShardCounts
 from app.domain.task import TaskStatus

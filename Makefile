@@ -41,6 +41,12 @@ e2e: $(VENV)/.dev-deps browser
 deploy-check: $(VENV)/.dev-deps
 	bash scripts/deploy_check.sh
 
+# The docs' tables that derive from the deployment (docs/deploy.md: its functions and alarms),
+# rewritten from a fresh offline package; make test fails when they are stale.
+docs: $(VENV)/.dev-deps
+	bash scripts/deploy_check.sh --package-only
+	$(BIN)/python scripts/deploy_docs.py
+
 # Before a deploy, with the deploy's AWS credentials: every SSM parameter the stack reads
 # (serverless.yml's custom.ssmParameters) exists, else it names each missing one.
 # STAGE=prod REGION=us-east-1 make preflight; GENERATE=1 also creates the generated ones.

@@ -8,7 +8,7 @@ from typing import Any
 from tests.deploy.packaged import ROOT
 
 DEPLOY_DOC = ROOT / "docs" / "deploy.md"
-README = ROOT / "README.md"
+OPERATIONS_DOC = ROOT / "docs" / "operations.md"
 
 
 def params(declared: dict[str, Any]) -> dict[str, Any]:
@@ -32,4 +32,4 @@ def documented_params() -> dict[str, str]:
 
 
 def reliability_section() -> str:
-    return section(README.read_text(), "## Reliability and security")
+    return section(OPERATIONS_DOC.read_text(), "## Reliability and security")

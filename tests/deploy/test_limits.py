@@ -173,14 +173,14 @@ def test_every_param_is_documented_with_its_default(declared):
     )
 
 
-def test_the_readme_gives_every_limit_and_threshold_with_its_number(declared):
+def test_the_operations_doc_gives_every_limit_and_threshold_with_its_number(declared):
     """Numbers only: the switches (on/off, retain/delete, a region) are docs/deploy.md's."""
     section = reliability_section()
     for name, value in params(declared).items():
         if isinstance(value, bool) or not isinstance(value, int):
             continue
         rows = [line for line in section.splitlines() if f"`{name}`" in line]
-        assert rows, f"README's Reliability and security: a row naming `{name}`"
+        assert rows, f"docs/operations.md's Reliability and security: a row naming `{name}`"
         assert any(re.search(rf"\b{value}\b", row) for row in rows), (
-            f"README: `{name}` with its default {value}"
+            f"docs/operations.md: `{name}` with its default {value}"
         )

@@ -1,4 +1,5 @@
-"""The README's curl walkthrough, against `python -m app.local` (what `make run` starts)."""
+"""The README's curl walkthrough (and docs/api.md's webhook receiver), against `python -m app.local` (what
+`make run` starts)."""
 
 import time
 
@@ -134,7 +135,7 @@ def finished_or_cancelled(stack, location: str):
 
 
 def test_the_readmes_webhook_receiver_verifies_what_the_service_sends(live_stack, tmp_path):
-    """The receiver example, taken from the README as it is, run against make run's webhooks."""
+    """The receiver example, taken from docs/api.md as it is, run against make run's webhooks."""
     import re
     import subprocess
     import sys
@@ -142,8 +143,8 @@ def test_the_readmes_webhook_receiver_verifies_what_the_service_sends(live_stack
 
     from tests.conftest import ROOT, free_port
 
-    readme = (ROOT / "README.md").read_text()
-    (code,) = re.findall(r"```python\n(# webhook_receiver\.py.*?)```", readme, re.DOTALL)
+    api_doc = (ROOT / "docs" / "api.md").read_text()
+    (code,) = re.findall(r"```python\n(# webhook_receiver\.py.*?)```", api_doc, re.DOTALL)
     (tmp_path / "webhook_receiver.py").write_text(code)
     port = free_port()
     secret = (live_stack.log_path.parent / "data" / "webhook-secret").read_text().strip()

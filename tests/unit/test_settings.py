@@ -8,7 +8,7 @@ import pytest
 
 from app.settings import PARSERS, InvalidSetting, Settings
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+OPERATIONS_DOC = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 
 
 def test_each_setting_is_read_from_its_upper_case_variable_as_its_type(monkeypatch):
@@ -62,9 +62,9 @@ def test_every_setting_has_a_type_the_environment_can_give():
         assert setting.type == "str" or setting.type in PARSERS, setting
 
 
-def test_the_readme_configuration_table_names_every_setting():
-    text = README.read_text()
+def test_the_configuration_table_names_every_setting():
+    text = OPERATIONS_DOC.read_text()
     table = text[text.index("## Configuration") :]
     table = table[: table.index("\n## ", 1)]
     missing = [s.name.upper() for s in dataclasses.fields(Settings) if f"`{s.name.upper()}`" not in table]
-    assert not missing, f"README's Configuration table lacks {missing}"
+    assert not missing, f"docs/operations.md's Configuration table lacks {missing}"

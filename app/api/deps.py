@@ -16,8 +16,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Path, Request
 
-from app import observability
-from app.adapters.task_store import TaskStore
+from app import bootstrap, observability
 from app.api.errors import ApiError
 from app.domain import idempotency
 from app.domain.callbacks import Address
@@ -47,10 +46,7 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_store(request: Request) -> TaskRepository:
-    state = request.app.state
-    if state.store is None:
-        state.store = TaskStore(state.settings.table_name)
-    return state.store
+    return bootstrap.store(request.app.state)
 
 
 async def settings_of(request: Request) -> Settings:

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import AfterValidator
 
-from app import observability
+from app import bootstrap, observability
 from app.adapters import secrets
 from app.api.deps import (
     CallerDep,
@@ -279,18 +279,14 @@ async def cancel_task(
     },
 )
 async def resend_webhook(
-    task_id: TaskIdDep, request: Request, store: StoreDep, settings: SettingsDep, clock: ClockDep
+    task_id: TaskIdDep, request: Request, store: StoreDep, clock: ClockDep
 ) -> JSONResponse:
     """Send a finished task's webhook again; 409 when it has no callback_url or has not ended.
 
     One resend a task a minute; 429 with Retry-After sooner.
     """
-    from app.adapters.webhook_deliveries import WebhookDeliveries
-    from app.adapters.webhook_queue import WebhookQueue
-
-    deliveries = WebhookDeliveries(settings.table_name)
-    queue = WebhookQueue(settings.webhook_queue_url)
-    send = await off_loop(request, webhooks.resend, store, deliveries, queue, task_id, clock)
+    resend = bootstrap.webhook_resend(request.app.state)
+    send = await off_loop(request, webhooks.resend, store, resend.deliveries, resend.queue, task_id, clock)
     return _reply(Reply(StoredResponse(202, {"id": task_id, "send": send}, _status_url(request, task_id))))
 
 

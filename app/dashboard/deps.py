@@ -7,14 +7,14 @@ more CPU than its store calls (stubbed) and half its render together.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
+from app import bootstrap
 from app.api.deps import get_settings, get_store
+from app.bootstrap import DeadLetterSetup
 from app.services.dashboard import StatusCounter
-from app.services.dead_letters import Queues
 from app.services.ports import TaskRepository
 from app.services.sign_in import SignInRecords
 from app.services.stats import StatsReader
@@ -30,30 +30,16 @@ async def store_of(request: Request) -> TaskRepository:
 
 
 async def get_counter(request: Request) -> StatusCounter:
-    state = request.app.state
-    if state.counter is None:
-        from app.adapters.aggregates import TaskAggregates
-
-        # The same client as the store's, where it has one (the tests' emulator).
-        client = getattr(state.store, "dynamodb", None)
-        state.counter = TaskAggregates(state.settings.table_name, client)
-    return state.counter
+    return bootstrap.counter(request.app.state)
 
 
 async def get_stats_reader(request: Request) -> StatsReader:
     """The aggregates (app/adapters/aggregates.py), which serve both the counts and the stats."""
-    return cast(StatsReader, await get_counter(request))
+    return cast(StatsReader, bootstrap.counter(request.app.state))
 
 
 async def get_sign_in_records(request: Request) -> SignInRecords:
-    state = request.app.state
-    if getattr(state, "sign_in_records", None) is None:
-        from app.adapters.sign_in_records import SignInRecords as DynamoDBSignInRecords
-
-        # The same client as the store's, where it has one (the tests' emulator).
-        client = getattr(state.store, "dynamodb", None)
-        state.sign_in_records = DynamoDBSignInRecords(state.settings.table_name, client)
-    return state.sign_in_records
+    return bootstrap.sign_in_records(request.app.state)
 
 
 SettingsDep = Annotated[Settings, Depends(settings_of)]
@@ -63,23 +49,9 @@ StatsDep = Annotated[StatsReader, Depends(get_stats_reader)]
 SignInRecordsDep = Annotated[SignInRecords, Depends(get_sign_in_records)]
 
 
-@dataclass(frozen=True)
-class DeadLetterSetup:
-    queues: Queues
-    # Task type (or "publisher-failures") -> (queue URL, redrivable)
-    configured: dict[str, tuple[str, bool]]
-
-
 async def get_dead_letters(request: Request) -> DeadLetterSetup:
     """The queues the dead-letters page shows, from the api's environment (tests set their own)."""
-    state = request.app.state
-    if getattr(state, "dead_letters", None) is None:
-        from app.adapters.dead_letters import DeadLetterQueues, queues_from_environment
-        from app.services.dead_letters import configured_queues
-
-        configured = configured_queues(*queues_from_environment())
-        state.dead_letters = DeadLetterSetup(DeadLetterQueues(), configured)
-    return state.dead_letters
+    return bootstrap.dead_letters(request.app.state)
 
 
 DeadLettersDep = Annotated[DeadLetterSetup, Depends(get_dead_letters)]

@@ -8,6 +8,7 @@ import time
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
+from app import bootstrap
 from app.adapters import passwords, secrets
 from app.api.deps import off_loop
 from app.dashboard import device, timing
@@ -330,19 +331,15 @@ async def task_detail(task_id: str, request: Request, _: SignedIn, store: StoreD
 
 
 @router.post("/tasks/{task_id}/webhook/resend", name="dashboard_resend_webhook", dependencies=[CsrfChecked])
-def resend_webhook(
-    task_id: str, request: Request, _: SignedIn, store: StoreDep, settings: SettingsDep
-) -> Response:
+def resend_webhook(task_id: str, request: Request, _: SignedIn, store: StoreDep) -> Response:
     """Send a finished task's webhook again: the API's POST /tasks/{id}/webhook/resend, from its page."""
-    from app.adapters.webhook_deliveries import WebhookDeliveries
-    from app.adapters.webhook_queue import WebhookQueue
     from app.dashboard.errors import error_page
     from app.domain.errors import NoCallback
     from app.services import webhooks
 
-    deliveries = WebhookDeliveries(settings.table_name, getattr(store, "dynamodb", None))
+    resend = bootstrap.webhook_resend(request.app.state)
     try:
-        send = webhooks.resend(store, deliveries, WebhookQueue(settings.webhook_queue_url), task_id)
+        send = webhooks.resend(store, resend.deliveries, resend.queue, task_id)
     except NoCallback as exc:
         return error_page(request, 409, "Not possible", str(exc))
     if is_htmx(request):

@@ -58,7 +58,7 @@ class Settings:
     page_token_secret: str = LOCAL_PAGE_TOKEN_SECRET
     page_token_secret_parameter: str = ""
     # The rate of new tasks the listing indexes' keys are sharded for
-    # (app/domain/sharding.py): one shard each up to 400 tasks/s.
+    # (app/adapters/sharding.py): one shard each up to 400 tasks/s.
     target_tasks_per_second: int = 100
     # Copies of each task-count item the changes function spreads its writes
     # over (summed on read): one takes 10,000 tasks/s (docs/deploy.md).

@@ -23,7 +23,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.domain.sharding import PARTITION_WRITE_UNITS_PER_SECOND, ShardCounts
+from app.adapters.sharding import PARTITION_WRITE_UNITS_PER_SECOND, ShardCounts
 
 KB = 1024
 # Items written in transactions (a transaction costs twice the items' units).

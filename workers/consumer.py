@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app import observability
-from app.adapters import task_store
+from app.adapters import task_store, trace_attributes
 from app.domain import cancellation, rules
 from app.domain.claims import ClaimDecision, ClaimOutcome, decide_claim
 from app.domain.errors import CancelRequested, InvalidResult, InvalidTransition
@@ -419,7 +419,7 @@ def delivery_of(record: Any) -> Delivery:
     return Delivery(
         message=TaskMessage.from_json(record.body),
         receive_count=int(record.attributes.approximate_receive_count or 1),
-        trace=TraceContext.from_sqs_attributes(attributes),
+        trace=trace_attributes.from_sqs_attributes(attributes),
         sent_ms=int(sent) if sent else None,
         sent_by=(attributes.get("sent_by") or {}).get("stringValue") or "publisher",
     )

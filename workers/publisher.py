@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from app import observability
-from app.adapters import aws, task_item
+from app.adapters import aws, task_item, trace_attributes
 from app.domain.messages import TaskMessage
 from app.domain.task import Task
 from app.settings import get_settings
@@ -34,7 +34,7 @@ def _entry(task: Task, entry_id: str, sent_by: str) -> dict[str, Any]:
         "task_id": {"DataType": "String", "StringValue": task.id},
         # The worker records the publish hop from the message (its time, and this).
         "sent_by": {"DataType": "String", "StringValue": sent_by},
-        **task.trace.to_message_attributes(),
+        **trace_attributes.to_message_attributes(task.trace),
     }
     return {"Id": entry_id, "Message": message.to_json(), "MessageAttributes": attributes}
 

@@ -26,9 +26,9 @@ from typing import Any
 
 from app import observability
 from app.adapters import task_listing
+from app.adapters.sharding import ShardCounts
 from app.domain import rules
 from app.domain.errors import DomainError
-from app.domain.sharding import ShardCounts
 from app.domain.task import Task, TaskStatus
 from app.domain.timeline import ErrorInfo, Hop, TaskEvent
 from app.domain.tracing import TraceContext

@@ -10,10 +10,10 @@ range is a key condition, and the id breaks ties):
   by_type_status  type_status_pk  "<type>#<status>#<shard>"
 
 The shard is a hash of the task id among the index's shard count
-(app/domain/sharding.py). The indexes project keys only, so a task's progress,
+(app/adapters/sharding.py). The indexes project keys only, so a task's progress,
 lease and messages never rewrite an index entry: only a status change moves
 two of them. A page Queries every shard of the one index that serves the
-filters exactly, merges them (app/domain/shard_merge.py) and reads the tasks
+filters exactly, merges them (app/adapters/shard_merge.py) and reads the tasks
 of the page in one BatchGetItem.
 """
 
@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.adapters import page_tokens
+from app.adapters.shard_merge import ShardRead, merge_newest
+from app.adapters.sharding import ShardCounts, shard_of
 from app.domain.errors import InvalidPageToken
 from app.domain.listing import TaskQuery
-from app.domain.shard_merge import ShardRead, merge_newest
-from app.domain.sharding import ShardCounts, shard_of
 
 LOWEST_SORT_KEY = "0" * 13
 HIGHEST_SORT_KEY = "9" * 13 + "~"

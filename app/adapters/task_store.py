@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from app.adapters import aws, idempotency_items, task_listing
+from app.adapters.sharding import ShardCounts
 from app.adapters.task_item import (
     DUE_SHARDS,
     EVENT_PREFIX,
@@ -40,7 +41,6 @@ from app.domain.errors import (
 )
 from app.domain.idempotency import IdempotencyRecord
 from app.domain.listing import TaskPage, TaskQuery
-from app.domain.sharding import ShardCounts
 from app.domain.task import Task, TaskStatus
 from app.domain.timeline import TaskEvent, created_event
 

@@ -4,17 +4,13 @@ X-Ray cannot follow a task through the DynamoDB stream and SQS, so the api
 keeps the caller's trace headers on the task, the publisher copies them into
 the message attributes, and each worker records them: every hop of one task
 can be found from the first trace. New Relic's distributed-tracing headers
-travel the same way, under an ``nr_`` prefix.
+travel the same way. How they are written in a message's attributes is the
+adapters' (app/adapters/trace_attributes.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-XRAY_ATTRIBUTE = "x_amzn_trace_id"
-W3C_ATTRIBUTE = "traceparent"
-NEWRELIC_PREFIX = "nr_"
 
 
 @dataclass(frozen=True)
@@ -30,27 +26,6 @@ class TraceContext:
             if name == "Root" and value:
                 return value
         return None
-
-    def to_message_attributes(self) -> dict[str, dict[str, str]]:
-        """SNS message attributes; with raw delivery they arrive as SQS message attributes."""
-        values = {XRAY_ATTRIBUTE: self.x_amzn_trace_id, W3C_ATTRIBUTE: self.traceparent}
-        values.update({NEWRELIC_PREFIX + name: value for name, value in self.newrelic.items()})
-        return {name: {"DataType": "String", "StringValue": value} for name, value in values.items() if value}
-
-    @classmethod
-    def from_sqs_attributes(cls, attributes: dict[str, Any]) -> TraceContext:
-        """Read back what ``to_message_attributes`` wrote, from a Lambda SQS record."""
-
-        def value(name: str) -> str | None:
-            attribute = attributes.get(name) or {}
-            return attribute.get("stringValue") or attribute.get("StringValue")
-
-        newrelic = {
-            name.removeprefix(NEWRELIC_PREFIX): found
-            for name in attributes
-            if name.startswith(NEWRELIC_PREFIX) and (found := value(name))
-        }
-        return cls(value(XRAY_ATTRIBUTE), value(W3C_ATTRIBUTE), newrelic)
 
     def to_public(self) -> dict[str, str | None]:
         return {"x_amzn_trace_id": self.x_amzn_trace_id, "traceparent": self.traceparent}

@@ -13,12 +13,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app import observability
+from app.adapters.sharding import ShardCounts
 from app.adapters.task_item import to_item
 from app.adapters.task_store import TaskStore
 from app.api.errors import register_error_handlers
 from app.domain import rules
 from app.domain.errors import Throttled
-from app.domain.sharding import ShardCounts
 from app.domain.task import TaskStatus
 from app.main import create_app
 from app.services import tasks

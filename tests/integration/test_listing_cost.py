@@ -7,10 +7,10 @@ exactly its tasks in one BatchGetItem, and its tasks are the true newest.
 
 import pytest
 
+from app.adapters.sharding import ShardCounts
 from app.adapters.task_item import to_item
 from app.adapters.task_store import TaskStore
 from app.domain.listing import TaskQuery
-from app.domain.sharding import ShardCounts
 from app.domain.task import TaskStatus
 from tests.factories import a_task
 from tests.integration.conftest import provision_stage

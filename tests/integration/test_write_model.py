@@ -13,7 +13,7 @@ import threading
 import pytest
 
 from app.adapters.aggregates import TaskAggregates
-from app.domain.sharding import PARTITION_WRITE_UNITS_PER_SECOND, ShardCounts
+from app.adapters.sharding import PARTITION_WRITE_UNITS_PER_SECOND, ShardCounts
 from app.local.pollers import PollerContext, SqsPoller, StreamPoller
 from app.services import tasks
 from app.task_registry import read_folder

@@ -16,6 +16,7 @@ SCRIPT = textwrap.dedent(
     """
     import json, newrelic.agent
     from app import observability
+    from app.adapters import trace_attributes
     from app.domain.tracing import TraceContext
 
     newrelic.agent.initialize()
@@ -24,9 +25,9 @@ SCRIPT = textwrap.dedent(
         headers = observability.newrelic_headers()
         api_trace_id = api.trace_id
     # What the publisher writes and the worker reads back from SQS.
-    attributes = TraceContext(newrelic=headers).to_message_attributes()
+    attributes = trace_attributes.to_message_attributes(TraceContext(newrelic=headers))
     received = {name: {"stringValue": value["StringValue"]} for name, value in attributes.items()}
-    carried = TraceContext.from_sqs_attributes(received).newrelic
+    carried = trace_attributes.from_sqs_attributes(received).newrelic
     with newrelic.agent.BackgroundTask(application, name="worker") as worker:
         accepted = observability.accept_newrelic_headers(carried)
         worker_trace_id = worker.trace_id

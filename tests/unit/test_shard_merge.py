@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.domain.shard_merge import ShardRead, merge_newest
-from app.domain.sharding import ShardCounts, shard_of, shards_for
+from app.adapters.shard_merge import ShardRead, merge_newest
+from app.adapters.sharding import ShardCounts, shard_of, shards_for
 
 
 def shards_of(keys: list[str], count: int, rng: random.Random) -> list[list[str]]:

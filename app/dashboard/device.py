@@ -14,8 +14,7 @@ import secrets as random
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.adapters import secrets
-from app.dashboard.session import cookie_path, is_https
+from app.dashboard.session import set_cookie, signer
 from app.settings import Settings
 
 COOKIE_NAME = "dashboard_device"
@@ -23,9 +22,7 @@ _SALT = "dashboard-device"
 
 
 def _serializer(settings: Settings):  # type: ignore[no-untyped-def]
-    from itsdangerous import URLSafeTimedSerializer
-
-    return URLSafeTimedSerializer(secrets.session_secrets(settings), salt=_SALT)
+    return signer(settings, _SALT)
 
 
 def read(request: Request, settings: Settings, user: str) -> str | None:
@@ -47,12 +44,5 @@ def read(request: Request, settings: Settings, user: str) -> str | None:
 def write(response: Response, user: str, request: Request, settings: Settings) -> None:
     """A fresh device cookie for ``user``: each sign-in renews it (and its age)."""
     payload = {"u": user, "d": random.token_urlsafe(16)}
-    response.set_cookie(
-        COOKIE_NAME,
-        _serializer(settings).dumps(payload),
-        max_age=settings.device_cookie_max_age_seconds,
-        path=cookie_path(request),
-        httponly=True,
-        samesite="lax",
-        secure=is_https(request, settings),
-    )
+    value = _serializer(settings).dumps(payload)
+    set_cookie(response, COOKIE_NAME, value, settings.device_cookie_max_age_seconds, request, settings)

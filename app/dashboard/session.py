@@ -44,10 +44,30 @@ class Session:
         return Session(csrf=self.csrf)
 
 
-def _serializer(settings: Settings):  # type: ignore[no-untyped-def]
+def signer(settings: Settings, salt: str):  # type: ignore[no-untyped-def]
+    """What signs and checks a dashboard cookie: the session secrets (rotatable), one salt per cookie."""
     from itsdangerous import URLSafeTimedSerializer
 
-    return URLSafeTimedSerializer(secrets.session_secrets(settings), salt=_SALT)
+    return URLSafeTimedSerializer(secrets.session_secrets(settings), salt=salt)
+
+
+def _serializer(settings: Settings):  # type: ignore[no-untyped-def]
+    return signer(settings, _SALT)
+
+
+def set_cookie(
+    response: Response, name: str, value: str, max_age: int, request: Request, settings: Settings
+) -> None:
+    """A dashboard cookie: HttpOnly, SameSite=Lax, under the dashboard's path, Secure behind HTTPS."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=cookie_path(request),
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request, settings),
+    )
 
 
 def read(request: Request, settings: Settings) -> Session | None:
@@ -84,14 +104,13 @@ def write(response: Response, session: Session, request: Request, settings: Sett
     payload: dict[str, str] = {"c": session.csrf}
     if session.user:
         payload["u"], payload["s"] = session.user, session.id
-    response.set_cookie(
+    set_cookie(
+        response,
         COOKIE_NAME,
         _serializer(settings).dumps(payload),
-        max_age=settings.session_max_age_seconds,
-        path=cookie_path(request),
-        httponly=True,
-        samesite="lax",
-        secure=is_https(request, settings),
+        settings.session_max_age_seconds,
+        request,
+        settings,
     )
 
 

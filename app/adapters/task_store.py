@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from app.adapters import aws, idempotency_items, task_listing
+from app.adapters import aws, idempotency_records, task_listing
 from app.adapters.sharding import ShardCounts
 from app.adapters.task_item import (
     DUE_SHARDS,
@@ -86,7 +86,7 @@ class TaskStore(aws.DynamoDBTable):
         if idempotency is None:
             self._call("put_item", **put)
             return
-        record = idempotency_items.put_if_absent(self.table_name, idempotency, now)
+        record = idempotency_records.put_if_absent(self.table_name, idempotency, now)
         reasons = self._transact([{"Put": put}, {"Put": record}])
         if reasons is not None:
             self._idempotency_refusal(reasons[1])
@@ -114,24 +114,24 @@ class TaskStore(aws.DynamoDBTable):
     @staticmethod
     def _idempotency_refusal(reason: dict[str, Any]) -> None:
         if reason.get("Code") == "ConditionalCheckFailed" and reason.get("Item"):
-            raise IdempotencyKeyTaken(idempotency_items.from_item(reason["Item"]))
+            raise IdempotencyKeyTaken(idempotency_records.from_item(reason["Item"]))
 
     def idempotency_record(self, scope: str) -> IdempotencyRecord | None:
         response = self._call(
             "get_item",
             TableName=self.table_name,
-            Key=idempotency_items.record_key(scope),
+            Key=idempotency_records.record_key(scope),
             ConsistentRead=True,
         )
-        return idempotency_items.from_item(response["Item"]) if "Item" in response else None
+        return idempotency_records.from_item(response["Item"]) if "Item" in response else None
 
     def add_idempotency_record(self, record: IdempotencyRecord, now: float) -> None:
         """Keep the answer to a request that wrote nothing else (a repeated retry); IdempotencyKeyTaken."""
         try:
-            self._call("put_item", **idempotency_items.put_if_absent(self.table_name, record, now))
+            self._call("put_item", **idempotency_records.put_if_absent(self.table_name, record, now))
         except self.dynamodb.exceptions.ConditionalCheckFailedException as exc:
             old = exc.response.get("Item")
-            raise IdempotencyKeyTaken(idempotency_items.from_item(old) if old else None) from exc
+            raise IdempotencyKeyTaken(idempotency_records.from_item(old) if old else None) from exc
 
     def due(self, until: int, limit: int = 1000) -> list[DueTask]:
         """SCHEDULED tasks whose run_at is at or before ``until``, soonest first (by_due, keys only)."""
@@ -403,7 +403,7 @@ class TaskStore(aws.DynamoDBTable):
         }
         items = [{"Update": mark}, {"Put": put}]
         if idempotency is not None:
-            items.append({"Put": idempotency_items.put_if_absent(self.table_name, idempotency, now)})
+            items.append({"Put": idempotency_records.put_if_absent(self.table_name, idempotency, now)})
         reasons = self._transact(items)
         if reasons is None:
             return

@@ -46,8 +46,8 @@ from app.domain import idempotency
 from app.domain.idempotency import StoredResponse
 from app.domain.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, TaskQuery
 from app.domain.task import Task, TaskStatus
-from app.services import idempotent, tasks, timeline, webhooks
-from app.services.idempotent import Reply
+from app.services import tasks, timeline, webhooks
+from app.services.idempotency import Reply, once
 
 
 def operation_id(route: APIRoute) -> str:
@@ -129,7 +129,7 @@ async def create_task(
 
     reply = await off_loop(
         request,
-        idempotent.once,
+        once,
         store,
         _idempotent_request(request, key, body.model_dump(exclude_none=True)),
         lambda task: _accepted(request, task, {"id": task.id}),
@@ -236,7 +236,7 @@ async def retry_task(
 
     reply = await off_loop(
         request,
-        idempotent.once,
+        once,
         store,
         _idempotent_request(request, key, None),
         lambda task: _accepted(request, task, {"id": task.id, "retry_of": task_id}),

@@ -30,7 +30,7 @@ def build(state: State) -> FastAPI:
     from starlette.exceptions import HTTPException
 
     from app.api.errors import register_error_handlers
-    from app.dashboard import cancelling, dead_letters, stats
+    from app.dashboard import cancellation, dead_letters, stats
     from app.dashboard.errors import http_error
     from app.dashboard.routes import root_router, router
     from app.dashboard.static_files import VersionedStaticFiles
@@ -43,7 +43,7 @@ def build(state: State) -> FastAPI:
     app.add_exception_handler(HTTPException, http_error)
     app.include_router(root_router)
     app.include_router(router)
-    app.include_router(cancelling.router)
+    app.include_router(cancellation.router)
     app.include_router(stats.router)
     app.include_router(dead_letters.router)
     app.mount(f"{PREFIX}/static", VersionedStaticFiles(directory=STATIC_DIR), name="dashboard_static")

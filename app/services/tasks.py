@@ -18,7 +18,7 @@ from app.domain.tracing import TraceContext
 from app.services import timeline
 from app.services.ports import Clock, TaskRepository
 
-# Given the new task, the idempotency record to write in the same transaction (app/services/idempotent.py).
+# Given the new task, the idempotency record to write in the same transaction (app/services/idempotency.py).
 Keep = Callable[[Task], IdempotencyRecord]
 # Checks a callback_url (parsing it and resolving its host); CallbackRefused when the service won't call it.
 CheckCallback = Callable[[str], None]

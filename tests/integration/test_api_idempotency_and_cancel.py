@@ -11,7 +11,7 @@ import pytest
 from botocore.stub import Stubber
 from fastapi.testclient import TestClient
 
-from app.adapters import idempotency_items
+from app.adapters import idempotency_records
 from app.adapters.task_store import TaskStore
 from app.domain.task import TaskStatus
 from app.main import create_app
@@ -87,7 +87,7 @@ def test_the_record_stores_hashes_only_and_expires_with_ttl(client, provisioned,
     key = "secret-order-" + uuid.uuid4().hex
     post(client, body(), key=key)
     table = provisioned.clients["dynamodb"].scan(TableName=settings.table_name)["Items"]
-    records = [item for item in table if item["pk"]["S"].startswith(idempotency_items.PREFIX)]
+    records = [item for item in table if item["pk"]["S"].startswith(idempotency_records.PREFIX)]
     assert records and all("ttl" in item for item in records)
     dumped = repr(records)
     assert key not in dumped and "test-key" not in dumped

@@ -56,7 +56,8 @@ preflight:
 
 # The write model's table (scripts/write_model.py); cold start of the artefacts a deploy ships (packages them with
 # osls package, then times them); the api's warm GET /tasks/{id} against a bare FastAPI app;
-# the dashboard's list page; then the local stack under load (about 15 minutes).
+# the dashboard's list page; then the local stack under load (about 15 minutes); then chaos:
+# paced load through two kill -9s, and how soon every accepted task is final.
 bench: $(VENV)/.dev-deps
 	POWERTOOLS_LOG_LEVEL=WARNING $(BIN)/python -m pytest tests/integration/test_write_model.py -q -p no:cacheprovider
 	bash scripts/deploy_check.sh --package-only
@@ -64,6 +65,7 @@ bench: $(VENV)/.dev-deps
 	$(BIN)/python scripts/bench_warm_path.py
 	$(BIN)/python scripts/bench_dashboard.py
 	$(BIN)/python scripts/bench_load.py
+	$(BIN)/python scripts/bench_chaos.py
 
 bench-load: $(VENV)/.dev-deps
 	$(BIN)/python scripts/bench_load.py

@@ -46,9 +46,11 @@ def main() -> int:
     runtime = LocalRuntime(
         data_dir=data_dir,
         visibility_timeout_override=int(override) if override else None,
-        # Lambda runs up to a worker's maximumConcurrency (10) at once; locally 4
-        # pollers a queue keep up with 50 no-op tasks/s on 2 cores (make bench-load).
-        worker_concurrency=int(os.environ.get("LOCAL_WORKER_CONCURRENCY", "4")),
+        # Each queue is polled by as many pollers as its mapping's maximumConcurrency (what
+        # Lambda runs at once: a task type's concurrency); LOCAL_WORKER_CONCURRENCY caps them.
+        worker_concurrency=int(concurrency)
+        if (concurrency := os.environ.get("LOCAL_WORKER_CONCURRENCY"))
+        else None,
         print_hops=os.environ.get("LOCAL_PRINT_HOPS", "true").lower() not in ("0", "false", "no", "off"),
         ttl_sweep_seconds=float(os.environ.get("LOCAL_TTL_SWEEP_SECONDS", DEFAULT_TTL_SWEEP_SECONDS)),
         schedule_seconds_override=float(schedules)

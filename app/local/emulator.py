@@ -28,8 +28,8 @@ from pathlib import Path
 
 DEFAULT_TTL_SWEEP_SECONDS = 60.0
 # Each long poll (an SQS receive waits up to a second) holds a thread: room for
-# every poller, the handlers' calls and a test suite's clients.
-SERVER_THREADS = 64
+# every poller (a queue's maximumConcurrency each), the handlers' calls and a test suite's clients.
+SERVER_THREADS = 128
 SERVER_CONNECTIONS = 1000
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 60.0

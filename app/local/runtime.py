@@ -109,6 +109,8 @@ def preload_lazy_imports() -> None:
         importlib.import_module(module)
 
 
+# Pollers of a queue whose event source sets no maximumConcurrency.
+DEFAULT_QUEUE_CONCURRENCY = 2
 DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
 
 
@@ -137,7 +139,7 @@ class LocalRuntime:
         *,
         data_dir: str | Path | None = None,
         visibility_timeout_override: int | None = None,
-        worker_concurrency: int = 2,
+        worker_concurrency: int | None = None,
         print_hops: bool = True,
         ttl_sweep_seconds: float = DEFAULT_TTL_SWEEP_SECONDS,
         schedule_seconds_override: float | None = None,
@@ -239,7 +241,12 @@ class LocalRuntime:
                 )
             )
         for function in self.topology.sqs_functions:
-            for _ in range(self.worker_concurrency):
+            # As many batches at once as Lambda runs for the queue (its maximumConcurrency),
+            # so that make run shows the ceiling AWS will; worker_concurrency caps it if given.
+            concurrency = function.maximum_concurrency or DEFAULT_QUEUE_CONCURRENCY
+            if self.worker_concurrency:
+                concurrency = min(concurrency, self.worker_concurrency)
+            for _ in range(concurrency):
                 pollers.append(
                     SqsPoller(
                         function,

@@ -95,6 +95,8 @@ class SqsFunction:
     batch_size: int
     batching_window: int
     report_batch_item_failures: bool
+    # The event source's maximumConcurrency: batches of this queue run at once (None: not capped).
+    maximum_concurrency: int | None = None
 
 
 @dataclass(frozen=True)
@@ -442,6 +444,9 @@ def _functions(
                         batching_window=int(sqs.get("maximumBatchingWindow", 0)),
                         report_batch_item_failures=sqs.get("functionResponseType")
                         == "ReportBatchItemFailures",
+                        maximum_concurrency=(
+                            int(sqs["maximumConcurrency"]) if sqs.get("maximumConcurrency") else None
+                        ),
                     )
                 )
     return streams, queues, scheduled

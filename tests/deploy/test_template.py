@@ -510,6 +510,8 @@ def test_local_sqs_pollers_use_the_template_settings(resources, topology):
         assert function.report_batch_item_failures == (
             "ReportBatchItemFailures" in mapping.get("FunctionResponseTypes", [])
         )
+        # make run polls a queue with as many pollers as Lambda runs batches of it at once.
+        assert function.maximum_concurrency == mapping.get("ScalingConfig", {}).get("MaximumConcurrency")
 
 
 def test_local_queues_and_subscriptions_are_the_templates(resources, topology):

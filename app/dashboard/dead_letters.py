@@ -10,6 +10,7 @@ take; the outcome names the count that was confirmed.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -98,15 +99,10 @@ async def dead_letter(
 async def retry_dead_letter(
     request: Request, key: str, message_id: str, _: SignedIn, store: StoreDep, setup: DeadLettersDep
 ) -> Response:
+    moved = f"moved back to the {key} queue, where its workers take it again."
+    gone = f"is no longer in {key}'s dead-letter queue: nothing was moved."
     url = _queue(setup, key)
-    short = _message_id(message_id)[:8]
-    try:
-        await off_loop(request, dead_letters.retry_one, setup.queues, url, message_id)
-    except dead_letters.MessageGone:
-        done = f"Message {short} is no longer in {key}'s dead-letter queue: nothing was moved."
-        return await _page(request, store, setup, 409, done=done, done_ok=False)
-    done = f"Message {short} moved back to the {key} queue, where its workers take it again."
-    return await _page(request, store, setup, done=done)
+    return await _on_message(request, store, setup, dead_letters.retry_one, url, message_id, moved, gone)
 
 
 @router.post(
@@ -118,13 +114,29 @@ async def delete_dead_letter(
     request: Request, key: str, message_id: str, _: SignedIn, store: StoreDep, setup: DeadLettersDep
 ) -> Response:
     url, _redrivable = _any_queue(setup, key)
+    gone = "is no longer in the queue: nothing was deleted."
+    return await _on_message(
+        request, store, setup, dead_letters.delete_one, url, message_id, "was deleted.", gone
+    )
+
+
+async def _on_message(
+    request: Request,
+    store: Any,
+    setup: DeadLetterSetup,
+    act: Any,
+    url: str,
+    message_id: str,
+    done: str,
+    gone: str,
+) -> Response:
+    """Do ``act`` to one message and show the page saying so; 409 when it is gone (safe to repeat)."""
     short = _message_id(message_id)[:8]
     try:
-        await off_loop(request, dead_letters.delete_one, setup.queues, url, message_id)
+        await off_loop(request, act, setup.queues, url, message_id)
     except dead_letters.MessageGone:
-        done = f"Message {short} is no longer in the queue: nothing was deleted."
-        return await _page(request, store, setup, 409, done=done, done_ok=False)
-    return await _page(request, store, setup, done=f"Message {short} was deleted.")
+        return await _page(request, store, setup, 409, done=f"Message {short} {gone}", done_ok=False)
+    return await _page(request, store, setup, done=f"Message {short} {done}")
 
 
 @router.get("/dead-letters/{key}/purge", name="dashboard_confirm_purge")

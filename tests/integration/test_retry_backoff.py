@@ -18,22 +18,12 @@ from app.settings import get_settings
 from tests.conftest import wait_until
 from tests.factories import a_task
 from tests.integration.conftest import provision_stage
+from tests.integration.test_handlers import Context
 from workers.consumer import queue_url_of
 
 pytestmark = pytest.mark.integration
 
 VISIBILITY_TIMEOUT = 120
-
-
-class Context:
-    function_name = "flaky"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:flaky"
-    aws_request_id = "req-backoff"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 30_000
 
 
 @pytest.fixture

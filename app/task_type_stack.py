@@ -111,7 +111,7 @@ def queues(task_type: TaskType) -> dict[str, Any]:
         dlq: {
             "Type": "AWS::SQS::Queue",
             "Properties": {
-                "QueueName": NAME_PREFIX + task_type.queue_suffix + "-dlq",
+                "QueueName": NAME_PREFIX + task_type.dead_letter_queue_suffix,
                 "MessageRetentionPeriod": DEAD_LETTER_RETENTION_SECONDS,
                 "VisibilityTimeout": DEAD_LETTER_VISIBILITY_SECONDS,
                 "SqsManagedSseEnabled": True,

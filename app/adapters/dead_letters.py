@@ -18,6 +18,7 @@ import os
 from typing import Any
 
 from app.adapters import aws
+from app.domain.task_types import DEAD_LETTER_SUFFIX
 from app.services.ports import (
     Capacity,
     Held,
@@ -36,7 +37,7 @@ PEEK_MESSAGES = 10
 # hidden this long meanwhile and released at once after.
 FIND_ROUNDS = 5
 HOLD_SECONDS = 30
-DLQ_SUFFIX = "-dlq"
+DLQ_SUFFIX = DEAD_LETTER_SUFFIX
 
 
 def queues_from_environment() -> tuple[dict[str, str], str]:
@@ -48,7 +49,7 @@ def queues_from_environment() -> tuple[dict[str, str], str]:
     """
     prefix = os.environ.get("TASK_QUEUE_URL_PREFIX", "")
     dead_letters = {
-        name: f"{prefix}{task_type.queue_suffix}{DLQ_SUFFIX}" if prefix else ""
+        name: f"{prefix}{task_type.dead_letter_queue_suffix}" if prefix else ""
         for name, task_type in task_types().items()
     }
     return dead_letters, os.environ.get("PUBLISHER_FAILURES_QUEUE_URL", "")

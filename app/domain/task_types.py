@@ -43,6 +43,8 @@ LEAST_TIMEOUT_SECONDS = 30
 VISIBILITY_TIMEOUT_FACTOR = 6
 DEFAULT_MAX_ATTEMPTS = 5
 
+# A task type's dead-letter queue is named after its queue, with this after it.
+DEAD_LETTER_SUFFIX = "-dlq"
 # Upper case, as the API shows it: it becomes function, queue and resource names.
 NAME_PATTERN = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")
 MAX_NAME_LENGTH = 30
@@ -90,6 +92,11 @@ class TaskType:
     def queue_suffix(self) -> str:
         """Its queue's name after ``<service>-<stage>-``: TASK1 -> task1, PARTNER_CALL -> partner-call."""
         return self.name.lower().replace("_", "-")
+
+    @property
+    def dead_letter_queue_suffix(self) -> str:
+        """Its DLQ's name after ``<service>-<stage>-``: task1-dlq."""
+        return self.queue_suffix + DEAD_LETTER_SUFFIX
 
     # --- Settings that follow from the declaration ---------------------------------
 

@@ -14,6 +14,7 @@ tests/deploy/test_deploy_docs.py runs the check. Standard library only.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
 import sys
@@ -22,7 +23,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from app.task_registry import read_folder  # noqa: E402 (the project's root is on the path now)
+from app.task_registry import Declared, read_folder  # noqa: E402 (the project's root is on the path now)
 
 DOC = ROOT / "docs" / "deploy.md"
 PACKAGE_DIR = ROOT / ".serverless"
@@ -36,9 +37,14 @@ def _stage(template: dict[str, Any]) -> str:
     return stage["Properties"]["StageName"]
 
 
+@functools.cache
+def _deployed_types() -> Declared:
+    return read_folder()
+
+
 def _generic(text: str, stage: str) -> str:
     text = text.replace(f"-{stage}-", "-<stage>-")
-    declared = read_folder()
+    declared = _deployed_types()
     for name, task_type in declared.items():
         text = text.replace(declared.module_of(name) + ".", "workers.tasks.<type>.")
         text = text.replace(f"-{task_type.queue_suffix}-", "-<type>-")

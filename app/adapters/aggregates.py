@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from app.adapters import aws
+from app.adapters.update_expression import Update
 from app.domain.aggregates import Deltas, MinuteStats, bucket_of
 from app.domain.errors import StoreUnavailable
 from app.domain.task import TaskStatus
@@ -76,15 +77,6 @@ COARSE_BOUNDS_MS = (
 
 def message_hash(message: str) -> str:
     return f"{zlib.crc32(message.encode()):08x}"
-
-
-def _add_action(values: dict[str, Any], names: dict[str, str], fields: dict[str, int]) -> str:
-    actions = []
-    for number, (name, delta) in enumerate(sorted(fields.items())):
-        names[f"#f{number}"] = name
-        values[f":f{number}"] = {"N": str(delta)}
-        actions.append(f"#f{number} :f{number}")
-    return "ADD " + ", ".join(actions)
 
 
 def _stats_fields(stats: MinuteStats, *, with_failures: bool) -> dict[str, int]:
@@ -167,29 +159,15 @@ class TaskAggregates(aws.DynamoDBTable):
         expires: int | None,
         texts: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        expression = _add_action(values, names, fields)
-        sets = []
+        """Adds ``fields`` to the item, sets its expiry, and keeps the first text of each name given."""
+        update = Update()
+        for name, delta in sorted(fields.items()):
+            update.add(name, delta)
         if expires is not None:
-            names["#ttl"] = "ttl"
-            values[":ttl"] = {"N": str(expires)}
-            sets.append("#ttl = :ttl")
-        for number, (name, text) in enumerate(sorted((texts or {}).items())):
-            names[f"#t{number}"] = name
-            values[f":t{number}"] = {"S": text}
-            sets.append(f"#t{number} = if_not_exists(#t{number}, :t{number})")
-        if sets:
-            expression += " SET " + ", ".join(sets)
-        return {
-            "Update": {
-                "TableName": self.table_name,
-                "Key": key,
-                "UpdateExpression": expression,
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": values,
-            }
-        }
+            update.set("ttl", {"N": str(expires)})
+        for name, text in sorted((texts or {}).items()):
+            update.set_if_absent(name, {"S": text})
+        return {"Update": {"TableName": self.table_name, "Key": key, **update.arguments()}}
 
     def applied_through(self, first_sequence: str) -> int | None:
         """The last sequence number applied of a batch that began at ``first_sequence``; None if none was."""

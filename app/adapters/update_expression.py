@@ -52,6 +52,12 @@ class Update:
             self.set(attribute, value)
         return self
 
+    def set_if_absent(self, attribute: str, value: dict[str, Any]) -> Update:
+        """Set it unless the item has it already (``if_not_exists``)."""
+        name = self.name(attribute)
+        self._set.append(f"{name} = if_not_exists({name}, {self.value(value)})")
+        return self
+
     def remove(self, *attributes: str) -> Update:
         self._remove += [self.name(attribute) for attribute in attributes]
         return self

@@ -51,3 +51,12 @@ def test_a_remove_only_update_sends_no_values_and_no_condition():
 def test_an_update_with_no_action_is_refused():
     with pytest.raises(ValueError, match="no action"):
         Update().require_absent("x").arguments()
+
+
+def test_a_value_set_only_when_absent_keeps_the_first_one_written():
+    update = Update().add("failed", 2).set_if_absent("Tab12cd34", {"S": "timeout after N s"})
+    assert update.arguments() == {
+        "UpdateExpression": "SET #n1 = if_not_exists(#n1, :v1) ADD #n0 :v0",
+        "ExpressionAttributeNames": {"#n0": "failed", "#n1": "Tab12cd34"},
+        "ExpressionAttributeValues": {":v0": {"N": "2"}, ":v1": {"S": "timeout after N s"}},
+    }

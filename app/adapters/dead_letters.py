@@ -20,7 +20,6 @@ from typing import Any
 from app.adapters import aws
 from app.domain.task_types import DEAD_LETTER_SUFFIX
 from app.services.ports import (
-    Capacity,
     Held,
     Move,
     Peeked,
@@ -29,7 +28,6 @@ from app.services.ports import (
     QueueUnavailable,
     RedriveRefused,
 )
-from app.settings import get_settings
 from app.task_registry import task_types
 
 PEEK_MESSAGES = 10
@@ -53,17 +51,6 @@ def queues_from_environment() -> tuple[dict[str, str], str]:
         for name, task_type in task_types().items()
     }
     return dead_letters, os.environ.get("PUBLISHER_FAILURES_QUEUE_URL", "")
-
-
-def capacities() -> dict[str, Capacity]:
-    """Each task type's workers' capacity, from its declaration (workers/tasks/): its batch size and
-    longest run, and its concurrency, or WORKER_RESERVED_CONCURRENCY (serverless.yml's
-    workerReservedConcurrency, given to the api) for a type that declares none."""
-    default = get_settings().worker_reserved_concurrency
-    return {
-        name: Capacity(task_type.concurrency or default, task_type.batch_size, task_type.longest_run_seconds)
-        for name, task_type in task_types().items()
-    }
 
 
 def source_of(dlq_arn: str) -> str:

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from app.api.deps import off_loop
 from app.dashboard.auth import CsrfChecked, FormDep, SignedIn
-from app.dashboard.deps import DeadLettersDep, DeadLetterSetup, StoreDep
+from app.dashboard.deps import DeadLettersDep, DeadLetterSetup, SettingsDep, StoreDep
 from app.dashboard.errors import DashboardRoute, PageNotFound
 from app.dashboard.views import render
 from app.services import dead_letters
@@ -58,12 +58,13 @@ async def _page(
 
 
 @router.get("/queues", name="dashboard_queues")
-async def queues_page(request: Request, _: SignedIn, store: StoreDep, setup: DeadLettersDep) -> Response:
+async def queues_page(
+    request: Request, _: SignedIn, store: StoreDep, settings: SettingsDep, setup: DeadLettersDep
+) -> Response:
     """Per task type: queue depth, in flight, oldest waiting task, DLQ depth, workers' capacity."""
-    from app.adapters.dead_letters import capacities
-
+    capacities = dead_letters.capacities(settings.worker_reserved_concurrency)
     views = await off_loop(
-        request, dead_letters.queues_view, setup.queues, store, setup.configured, capacities()
+        request, dead_letters.queues_view, setup.queues, store, setup.configured, capacities
     )
     return render(request, "pages/queues.html", {"views": views})
 

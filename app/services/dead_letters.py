@@ -28,6 +28,7 @@ from app.services.ports import (
     TaskRepository,
 )
 from app.task_registry import names as task_type_names
+from app.task_registry import task_types
 
 PUBLISHER_FAILURES = "publisher-failures"
 
@@ -259,6 +260,18 @@ class TypeQueues:
 
 # Tasks read per type to find the oldest one waiting: one Query page.
 WAITING_PAGE = 100
+
+
+def capacities(default_concurrency: int) -> dict[str, Capacity]:
+    """Each task type's workers' capacity, from its declaration (workers/tasks/): its batch size and
+    longest run, and its concurrency, or ``default_concurrency`` (serverless.yml's
+    workerReservedConcurrency, given to the api) for a type that declares none."""
+    return {
+        name: Capacity(
+            task_type.concurrency or default_concurrency, task_type.batch_size, task_type.longest_run_seconds
+        )
+        for name, task_type in task_types().items()
+    }
 
 
 def queues_view(

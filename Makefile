@@ -46,6 +46,7 @@ deploy-check: $(VENV)/.dev-deps
 docs: $(VENV)/.dev-deps
 	bash scripts/deploy_check.sh --package-only
 	$(BIN)/python scripts/deploy_docs.py
+	$(BIN)/python scripts/code_docs.py
 
 # Before a deploy, with the deploy's AWS credentials: every SSM parameter the stack reads
 # (serverless.yml's custom.ssmParameters) exists, else it names each missing one.

@@ -16,6 +16,7 @@ lists of queue ARNs that other roles name.
     python -m app.task_type_stack              every part, as JSON (local-only types left out)
     python -m app.task_type_stack --local      the same with local-only types (what make run runs)
     python -m app.task_type_stack --folder F   the types declared in F instead of workers/tasks/
+    python -m app.task_type_stack --capacity   each type's concurrency and the throughput it buys
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ def dead_letter_queue_id(task_type: TaskType) -> str:
 
 
 def concurrency(task_type: TaskType) -> int | str:
-    return task_type.concurrency if task_type.concurrency is not None else DEFAULT_CONCURRENCY
+    settled = task_type.settled_concurrency
+    return settled if settled is not None else DEFAULT_CONCURRENCY
 
 
 def function(task_type: TaskType, module: str) -> dict[str, Any]:
@@ -394,6 +396,21 @@ def part(name: str, *, include_local_only: bool) -> Any:
     return parts(read_folder(include_local_only=include_local_only))[name]
 
 
+def capacity_table(declared: dict[str, TaskType]) -> str:
+    """Each type's concurrency and the throughput it buys, as docs/task-types.md shows it."""
+    rows = ["| Type | Concurrency | Run taken | Throughput |", "| --- | --- | --- | --- |"]
+    for name, t in declared.items():
+        run = f"{t.run_seconds:g} s ({'mean' if t.mean_run_seconds else 'longest'})"
+        settled = t.settled_concurrency
+        if settled is None:
+            given, bought = "`workerReservedConcurrency` (the stage's param)", f"param ÷ {t.run_seconds:g} s"
+        else:
+            source = "declared" if t.concurrency is not None else f"for {t.target_tasks_per_second:g} tasks/s"
+            given, bought = f"{settled} ({source})", f"{t.tasks_per_second(settled):.3g} tasks/s"
+        rows.append(f"| `{name}` | {given} | {run} | {bought} |")
+    return "\n".join(rows) + "\n"
+
+
 def main(argv: list[str]) -> int:
     folder = Path(argv[argv.index("--folder") + 1]) if "--folder" in argv else TASKS_FOLDER
     try:
@@ -401,7 +418,10 @@ def main(argv: list[str]) -> int:
     except TaskTypeRefused as refused:
         print(f"task type refused: {refused}", file=sys.stderr)
         return 2
-    json.dump(parts(declared), sys.stdout, indent=1, sort_keys=True)
+    if "--capacity" in argv:
+        sys.stdout.write(capacity_table(declared))
+    else:
+        json.dump(parts(declared), sys.stdout, indent=1, sort_keys=True)
     return 0
 
 

@@ -13,7 +13,6 @@ tests/deploy/test_deploy_docs.py runs the check. Standard library only.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 import re
@@ -24,12 +23,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from app.task_registry import Declared, read_folder  # noqa: E402 (the project's root is on the path now)
+from scripts import doc_blocks  # noqa: E402
 
 DOC = ROOT / "docs" / "deploy.md"
 PACKAGE_DIR = ROOT / ".serverless"
 TEMPLATE = PACKAGE_DIR / "cloudformation-template-update-stack.json"
 MANIFEST = PACKAGE_DIR / "lambda-python.json"
-BLOCK = re.compile(r"(<!-- generated: (\w+) -->\n)(.*?)(<!-- end: \2 -->)", re.S)
 
 
 def _stage(template: dict[str, Any]) -> str:
@@ -110,28 +109,14 @@ def generated(template: dict[str, Any], manifest: dict[str, Any]) -> dict[str, s
 
 
 def rendered(doc: str, tables: dict[str, str]) -> str:
-    found = {match.group(2) for match in BLOCK.finditer(doc)}
-    if found != set(tables):
-        raise SystemExit(f"{DOC.name}: expected generated blocks {sorted(tables)}, found {sorted(found)}")
-    return BLOCK.sub(lambda m: m.group(1) + tables[m.group(2)] + m.group(4), doc)
+    return doc_blocks.rendered(DOC, doc, tables)
 
 
 def main(argv: list[str]) -> int:
     if not TEMPLATE.exists() or not MANIFEST.exists():
         raise SystemExit("package first: bash scripts/deploy_check.sh --package-only")
     tables = generated(json.loads(TEMPLATE.read_text()), json.loads(MANIFEST.read_text()))
-    doc = DOC.read_text()
-    new = rendered(doc, tables)
-    if "--check" in argv:
-        if new != doc:
-            sys.stdout.writelines(
-                difflib.unified_diff(doc.splitlines(True), new.splitlines(True), "docs", "template")
-            )
-            print("docs/deploy.md drifted from the template: run python scripts/deploy_docs.py")
-            return 1
-        return 0
-    DOC.write_text(new)
-    return 0
+    return doc_blocks.write_or_check(DOC, tables, "--check" in argv, "python scripts/deploy_docs.py")
 
 
 if __name__ == "__main__":

@@ -13,8 +13,13 @@ refused when the stack is packaged, with what to change:
   SQS event sources), within SQS's 12 hours;
 - maxReceiveCount: ``max_attempts``, and never under 5 (busy and early
   deliveries count as receives too);
-- concurrency: ``concurrency``, or the stage's ``workerReservedConcurrency``
-  param; at least 2 (the SQS event source's least maximumConcurrency).
+- concurrency: ``concurrency``; or, given ``target_tasks_per_second``, the
+  runs that target needs (target times the mean run, the mean being
+  ``mean_run_seconds`` or else the longest run); or else the stage's
+  ``workerReservedConcurrency`` param. At least 2 (the SQS event source's
+  least maximumConcurrency).
+- throughput: concurrency divided by the mean run, in tasks a second. A worker runs a
+  batch's records one after another, so the batch size does not multiply it.
 
 Pure Python: the api, the workers, the local runtime and packaging all read it.
 """
@@ -42,6 +47,8 @@ INVOCATION_OVERHEAD_SECONDS = 5
 LEAST_TIMEOUT_SECONDS = 30
 VISIBILITY_TIMEOUT_FACTOR = 6
 DEFAULT_MAX_ATTEMPTS = 5
+# Lambda keeps 100 of an account's default 1,000 concurrent executions unreserved.
+MOST_RESERVED_CONCURRENCY = 900
 
 # A task type's dead-letter queue is named after its queue, with this after it.
 DEAD_LETTER_SUFFIX = "-dlq"
@@ -63,8 +70,13 @@ class TaskType:
     # The longest one run of this type may take, in seconds (progress writes included).
     longest_run_seconds: float
     batch_size: int = 1
-    # Concurrent runs of this type; None: the stage's workerReservedConcurrency param.
+    # Concurrent runs of this type; None: derived from target_tasks_per_second, or else the
+    # stage's workerReservedConcurrency param.
     concurrency: int | None = None
+    # The throughput this type must keep up with, in tasks a second: its concurrency follows from it.
+    target_tasks_per_second: float | None = None
+    # A run's mean, in seconds, when known: the throughput figures use it (else the longest run).
+    mean_run_seconds: float | None = None
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     # Data a run of this type accepts: the dashboard's create form and the tests use it.
     sample_data: dict[str, Any] = field(default_factory=dict)
@@ -111,6 +123,29 @@ class TaskType:
     @property
     def max_receive_count(self) -> int:
         return max(LEAST_MAX_RECEIVE_COUNT, self.max_attempts)
+
+    @property
+    def run_seconds(self) -> float:
+        """A run's mean when declared; otherwise its longest, so a throughput figure is a floor."""
+        return self.mean_run_seconds or self.longest_run_seconds
+
+    @property
+    def settled_concurrency(self) -> int | None:
+        """Its concurrency as declared or derived from its target; None: the stage's default."""
+        if self.concurrency is not None:
+            return self.concurrency
+        if self.target_tasks_per_second is not None:
+            return concurrency_for(self.target_tasks_per_second, self.run_seconds)
+        return None
+
+    def tasks_per_second(self, concurrency: int) -> float:
+        """The throughput ``concurrency`` runs of this type buy."""
+        return concurrency / self.run_seconds
+
+
+def concurrency_for(target_tasks_per_second: float, run_seconds: float) -> int:
+    """The concurrent runs that keep up with a target: each run takes one task at a time."""
+    return max(SQS_LEAST_MAXIMUM_CONCURRENCY, math.ceil(target_tasks_per_second * run_seconds))
 
 
 def needed_timeout(longest_run_seconds: float, batch_size: int) -> int:
@@ -163,6 +198,7 @@ def problems(declared: TaskType) -> list[str]:
             f"(SQS event sources run at least {SQS_LEAST_MAXIMUM_CONCURRENCY}), "
             f"or left out, not {concurrency!r}"
         )
+    found.extend(_capacity_problems(declared))
     attempts = declared.max_attempts
     if isinstance(attempts, bool) or not isinstance(attempts, int) or not 1 <= attempts <= 100:
         found.append(f"max_attempts must be a whole number from 1 to 100, not {attempts!r}")
@@ -170,6 +206,35 @@ def problems(declared: TaskType) -> list[str]:
         found.append("sample_data must be a JSON object (a dict)")
     if not isinstance(declared.local_only, bool):
         found.append("local_only must be True or False")
+    return found
+
+
+def _is_positive_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and value > 0
+
+
+def _capacity_problems(declared: TaskType) -> list[str]:
+    target, mean = declared.target_tasks_per_second, declared.mean_run_seconds
+    found: list[str] = []
+    if target is not None and not _is_positive_number(target):
+        found.append(f"target_tasks_per_second must be a positive number, not {target!r}")
+    if mean is not None and not (_is_positive_number(mean) and mean <= declared.longest_run_seconds):
+        found.append(f"mean_run_seconds must be a positive number, at most longest_run_seconds, not {mean!r}")
+    if found:
+        return found
+    if target is not None and declared.concurrency is not None:
+        found.append(
+            "give concurrency or target_tasks_per_second (its concurrency is derived from it), not both"
+        )
+    elif (
+        target is not None
+        and (needed := concurrency_for(target, declared.run_seconds)) > MOST_RESERVED_CONCURRENCY
+    ):
+        found.append(
+            f"{target:g} tasks/s of {declared.run_seconds:g} s runs needs {needed} concurrent runs, past the "
+            f"{MOST_RESERVED_CONCURRENCY} an account's default quota lets one function reserve: raise the "
+            "account's concurrency quota and declare concurrency, or lower the target"
+        )
     return found
 
 

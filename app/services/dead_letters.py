@@ -263,12 +263,15 @@ WAITING_PAGE = 100
 
 
 def capacities(default_concurrency: int) -> dict[str, Capacity]:
-    """Each task type's workers' capacity, from its declaration (workers/tasks/): its batch size and
-    longest run, and its concurrency, or ``default_concurrency`` (serverless.yml's
-    workerReservedConcurrency, given to the api) for a type that declares none."""
+    """Each task type's workers' capacity, from its declaration (workers/tasks/): its concurrency
+    (declared, or derived from its target), or ``default_concurrency`` (serverless.yml's
+    workerReservedConcurrency) for a type that gives neither; its batch size and its runs."""
     return {
         name: Capacity(
-            task_type.concurrency or default_concurrency, task_type.batch_size, task_type.longest_run_seconds
+            task_type.settled_concurrency or default_concurrency,
+            task_type.batch_size,
+            task_type.longest_run_seconds,
+            task_type.mean_run_seconds,
         )
         for name, task_type in task_types().items()
     }

@@ -159,13 +159,15 @@ class Queues(Protocol):
 
 @dataclass(frozen=True)
 class Capacity:
-    """What a task type's workers may do at once, as serverless.yml sets it (given to the api)."""
+    """What a task type's workers may do at once, as serverless.yml sets it."""
 
     concurrency: int
     batch_size: int
-    max_run_seconds: float
+    longest_run_seconds: float
+    # Declared with the type; None: the throughput is a floor, every run taken as the longest.
+    mean_run_seconds: float | None = None
 
     @property
     def tasks_per_second(self) -> float:
-        """The throughput it buys at the worst: every run as long as the longest allowed."""
-        return self.concurrency * self.batch_size / self.max_run_seconds
+        """The throughput it buys: concurrency divided by the mean run (a batch's records run in turn)."""
+        return self.concurrency / (self.mean_run_seconds or self.longest_run_seconds)

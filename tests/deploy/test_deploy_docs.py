@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
 from app.task_registry import read_folder
-from tests.deploy.packaged import ROOT
+from scripts import deploy_docs
 
 pytestmark = pytest.mark.deploy
 
 
-def _deploy_docs():
-    spec = importlib.util.spec_from_file_location("deploy_docs", ROOT / "scripts" / "deploy_docs.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_docs_tables_are_generated_from_the_packaged_template(template, manifest):
-    deploy_docs = _deploy_docs()
     doc = deploy_docs.DOC.read_text()
     expected = deploy_docs.rendered(doc, deploy_docs.generated(template, manifest))
     assert doc == expected, "docs/deploy.md drifted from the template: run python scripts/deploy_docs.py"
@@ -29,7 +18,7 @@ def test_the_docs_tables_are_generated_from_the_packaged_template(template, mani
 
 def test_the_tables_cover_every_function_and_alarm(template, manifest):
     """Each task type's rows are written once, for `<type>`: the rest once each."""
-    tables = _deploy_docs().generated(template, manifest)
+    tables = deploy_docs.generated(template, manifest)
     types = len(read_folder())
     functions = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
     alarms = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
@@ -45,7 +34,7 @@ def test_the_tables_cover_every_function_and_alarm(template, manifest):
 def test_adding_a_task_type_leaves_the_docs_as_they_are():
     """The tables name no task type: a new one changes nothing in them."""
     tables = "\n".join(
-        block.group(3) for block in _deploy_docs().BLOCK.finditer(_deploy_docs().DOC.read_text())
+        block.group(3) for block in deploy_docs.doc_blocks.BLOCK.finditer(deploy_docs.DOC.read_text())
     )
     for name, task_type in read_folder().items():
         assert name not in tables and f"-{task_type.queue_suffix}-" not in tables

@@ -43,8 +43,8 @@ def expected_reservation(function: str, declared: dict) -> int:
     workers' param), and two for deadLetters' mapping of its DLQ."""
     if function == "deadLetters":
         return 2 * len(DEPLOYED)
-    if function in WORKERS and WORKERS[function].concurrency:
-        return WORKERS[function].concurrency
+    if function in WORKERS and WORKERS[function].settled_concurrency:
+        return WORKERS[function].settled_concurrency
     return params(declared)[reserved_param(function)]
 
 

@@ -290,10 +290,14 @@ def test_the_queues_view_shows_each_types_depth_oldest_waiting_dead_letters_and_
     task2 = re.search(r'<tr id="queue-row-TASK2">.*?</tr>', page.text, re.S).group(0)
     assert re.search(r'class="waiting">1<', task2) and re.search(r'class="in-flight">1<', task2)
     assert re.search(r'class="oldest">(over )?2 min \d+ s<', task2)
-    # Capacity from the declarations: TASK2 runs batches of 5 of up to 2 s, at the workers' default 10.
+    # Capacity from the declarations: TASK2 declares no mean run nor concurrency, so its
+    # throughput is a floor at the workers' default 10 runs of its longest run each.
     declared = task_registry.get("TASK2")
-    assert f"10 \u00d7 batches of {declared.batch_size}" in task2
-    assert f"{10 * declared.batch_size / declared.longest_run_seconds:.1f} tasks/s" in task2
+    assert f'10 runs <span class="muted">(batches of {declared.batch_size})' in task2
+    assert f"at least {10 / declared.longest_run_seconds:.1f} tasks/s" in task2
+    # TASK1 declares a target (5 tasks/s) and a mean run (2 s): 10 runs, and the throughput they buy.
+    task1 = re.search(r'<tr id="queue-row-TASK1">.*?</tr>', page.text, re.S).group(0)
+    assert "10 runs" in task1 and "5.0 tasks/s" in task1 and "mean run 2 s" in task1
     for name in task_registry.read_folder():  # every deployed type has its row
         assert f'<tr id="queue-row-{name}">' in page.text
     assert 'aria-current="page">Queues</a>' in page.text

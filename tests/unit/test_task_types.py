@@ -72,6 +72,20 @@ def test_a_copy_of_task2_with_longer_runs_gets_a_timeout_that_fits_them():
     assert copied.batch_size == 5 and copied.timeout_seconds >= 5 * (12 + START_MARGIN_SECONDS)
 
 
+def test_a_target_throughput_sets_the_concurrency_that_buys_it():
+    # concurrency = target x mean run: 5 tasks/s of 2 s runs is 10 runs at once, and buys 5 tasks/s.
+    typed = declared(target_tasks_per_second=5, mean_run_seconds=2, longest_run_seconds=20)
+    assert typed.settled_concurrency == 10 and typed.tasks_per_second(10) == 5
+    # Without a mean run, the longest is assumed: the concurrency covers the target at worst.
+    assert declared(target_tasks_per_second=1, longest_run_seconds=20).settled_concurrency == 20
+    # Never under the SQS mapping's least maximumConcurrency, and whole runs, rounded up.
+    assert declared(target_tasks_per_second=0.1, mean_run_seconds=1).settled_concurrency == 2
+    assert declared(target_tasks_per_second=3, mean_run_seconds=0.7).settled_concurrency == 3
+    # Declared concurrency is taken as it is; neither given leaves it to the stage's param.
+    assert declared(concurrency=7).settled_concurrency == 7
+    assert declared().settled_concurrency is None
+
+
 def test_max_attempts_sets_the_receive_count_never_under_five():
     assert declared(max_attempts=8).max_receive_count == 8
     assert declared(max_attempts=2).max_receive_count == 5
@@ -96,6 +110,19 @@ def test_max_attempts_sets_the_receive_count_never_under_five():
         ({"batch_size": 11}, "batch_size must be a whole number from 1 to 10"),
         ({"concurrency": 1}, "concurrency must be a whole number of at least 2"),
         ({"max_attempts": 0}, "max_attempts must be a whole number from 1 to 100"),
+        ({"target_tasks_per_second": 0}, "target_tasks_per_second must be a positive number"),
+        (
+            {"mean_run_seconds": 30, "longest_run_seconds": 20},
+            "mean_run_seconds must be a positive number, at most",
+        ),
+        (
+            {"target_tasks_per_second": 5, "concurrency": 4},
+            "give concurrency or target_tasks_per_second (its concurrency is derived from it), not both",
+        ),
+        (
+            {"target_tasks_per_second": 100, "mean_run_seconds": 10, "longest_run_seconds": 20},
+            "100 tasks/s of 10 s runs needs 1000 concurrent runs, past the 900",
+        ),
     ],
 )
 def test_a_declaration_that_cannot_run_in_lambda_is_refused_saying_what_to_change(overrides, says):

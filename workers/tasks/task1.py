@@ -21,6 +21,9 @@ TASK_TYPE = TaskType(
     "data.fail=true makes it fail with data.fail_message.",
     # Its longest wait (MAX_DURATION_SECONDS), and a second for its progress writes.
     longest_run_seconds=21,
+    # Its default run (data.duration_seconds) is 2 s: 5 tasks/s needs 10 concurrent runs.
+    mean_run_seconds=2,
+    target_tasks_per_second=5,
     sample_data={"duration_seconds": 1},
 )
 

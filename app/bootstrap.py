@@ -53,13 +53,17 @@ class DeadLetterSetup:
 
 
 def dead_letters(state: Any) -> DeadLetterSetup:
-    """The queues the dead-letters and queues pages show, from the api's environment."""
+    """The queues the dead-letters and queues pages show, from the api's settings."""
     if getattr(state, "dead_letters", None) is None:
-        from app.adapters.dead_letters import DeadLetterQueues, queues_from_environment
+        from app.adapters.dead_letters import DeadLetterQueues, dead_letter_queue_urls
         from app.services.dead_letters import configured_queues
 
+        settings = state.settings
         state.dead_letters = DeadLetterSetup(
-            DeadLetterQueues(), configured_queues(*queues_from_environment())
+            DeadLetterQueues(),
+            configured_queues(
+                dead_letter_queue_urls(settings.task_queue_url_prefix), settings.publisher_failures_queue_url
+            ),
         )
     return state.dead_letters
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any
 
@@ -30,85 +30,161 @@ class InvalidSetting(ValueError):
     """A setting's value that can't be used; the message names its environment variable."""
 
 
+def setting(default: Any, meaning: str, *, shown: str = "") -> Any:
+    """A setting's default and what it means: docs/operations.md's Configuration table is made
+    of these (scripts/code_docs.py). ``shown`` stands for the default in that table."""
+    return field(default=default, metadata={"meaning": meaning, "shown": shown})
+
+
 @dataclass(frozen=True, init=False)
 class Settings:
-    # "local" for the laptop runtime and tests; a deployed stage otherwise.
-    stage: str = "local"
-    # Local behaviour (the default API key, dashboard user and signing keys,
-    # webhooks to loopback over http, cookies without Secure): switched on by
-    # the local runtime (app/local sets LOCAL_MODE=true), never by a stage's
-    # name. serverless.yml sets it false for every function, and packaging
-    # refuses the stage "local" (scripts/serverless-stage-rules.js).
-    local_mode: bool = False
-    table_name: str = "async-app-local-tasks"
-    topic_arn: str = ""
-    # Comma-separated keys accepted in x-api-key. In AWS, api_keys_parameter
-    # names an SSM SecureString read at run time, so no key is in the template.
-    api_keys: str = LOCAL_API_KEY
-    api_keys_parameter: str = ""
-    # The prefix API Gateway puts before every path (its stage, e.g. "/dev").
-    root_path: str = ""
-    max_data_bytes: int = 64 * 1024
-    # Largest result a worker's run may return, as JSON; a larger one ends the task FAILED.
-    max_result_bytes: int = 16 * 1024
-    # Largest request body of any route, refused with 413 before it is parsed.
-    max_request_bytes: int = 256 * 1024
-    default_ttl_seconds: int = 7 * 24 * 3600
-    # Signs the listing's next_token (comma-separated, oldest first, to rotate).
-    page_token_secret: str = LOCAL_PAGE_TOKEN_SECRET
-    page_token_secret_parameter: str = ""
-    # The rate of new tasks the listing indexes' keys are sharded for
-    # (app/adapters/sharding.py): one shard each up to 400 tasks/s.
-    target_tasks_per_second: int = 100
-    # Copies of each task-count item the changes function spreads its writes
-    # over (summed on read): one takes 10,000 tasks/s (docs/deploy.md).
-    counter_shards: int = 1
-    # The reconciler sends a task to its workers again once it has stood still
-    # this long (CREATED and not picked up, or IN_PROGRESS and not held).
-    # serverless.yml sets 300 in AWS: above the task queues' visibility timeout.
-    reconcile_after_seconds: int = 120
-    # The scheduler also takes the SCHEDULED tasks due within this many seconds
-    # and waits for each one's run_at (serverless.yml: its schedule's period, so
-    # every task starts on time, not up to a minute late).
-    scheduler_lookahead_seconds: int = 0
-
-    # Webhooks: the signing secret (whsec_<base64>; in AWS an SSM SecureString
-    # named by webhook_secret_parameter), the queue of deliveries, and the
-    # seconds between attempts (comma-separated; Standard Webhooks' schedule).
-    webhook_secret: str = ""
-    webhook_secret_parameter: str = ""
-    webhook_queue_url: str = ""
-    webhook_retry_delays: str = "5,300,1800,7200,18000,36000,36000"
-    # Seconds a receiver has to answer.
-    webhook_timeout_seconds: float = 10
-    # Concurrent runs of a task type that declares no concurrency of its own (serverless.yml's
-    # workerReservedConcurrency, given to the api for the queues view).
-    worker_reserved_concurrency: int = 10
-    # A crashed attempt's task runs again after these many seconds (comma-separated: after the
-    # first crash, the second, ...; the last repeats), each within SQS's 12-hour visibility limit.
-    retry_delays: str = "5,30,120"
-
-    # Dashboard sign-in: comma-separated "user:<argon2 hash>" entries (make a
-    # hash with `python -m app.dashboard.hash_password`), and the key that
-    # signs session cookies (comma-separated, oldest first, to rotate).
-    # In AWS both come from SSM SecureStrings named by the *_parameter fields.
-    dashboard_users: str = LOCAL_DASHBOARD_USERS
-    dashboard_users_parameter: str = ""
-    session_secret: str = LOCAL_SESSION_SECRET
-    session_secret_parameter: str = ""
-    session_max_age_seconds: int = 8 * 3600
-    # Failed sign-ins allowed in one window; past one, sign-in answers 429
-    # until the window ends. A browser that signed in as the user before (its
-    # device cookie says so) counts only its own failures, up to
-    # failures_per_user; any other counts per user name and address
-    # (failures_per_user), per address, per user name from every address and
-    # overall (app/domain/sign_in.py).
-    sign_in_window_seconds: int = 15 * 60
-    sign_in_failures_per_user: int = 5
-    sign_in_failures_per_client: int = 20
-    sign_in_failures_per_user_anywhere: int = 50
-    sign_in_failures_overall: int = 500
-    device_cookie_max_age_seconds: int = 180 * 86400
+    # Not a stage's name: app/local sets LOCAL_MODE=true, serverless.yml false for every function.
+    stage: str = setting("local", "the deployment stage")
+    local_mode: bool = setting(
+        False,
+        "local behaviour (the local defaults of the keys, users and secrets, webhooks to loopback, "
+        "cookies without `Secure`): `make run` sets it `true`, serverless.yml `false`; a stage's name "
+        "never turns it on, and packaging refuses the stage `local`",
+    )
+    table_name: str = setting(
+        "async-app-local-tasks",
+        "the tasks table (serverless.yml sets it in AWS, `make run` for its emulator)",
+    )
+    topic_arn: str = setting(
+        "", "the tasks topic the publisher sends to (set by serverless.yml, and `make run`)"
+    )
+    api_keys: str = setting(
+        LOCAL_API_KEY,
+        "comma-separated accepted `x-api-key` values; the local default is refused outside local mode "
+        "(the API answers `503`)",
+    )
+    # In AWS the keys are in SSM, read at run time, so no key is in the template.
+    api_keys_parameter: str = setting("", "in AWS: the name of the SSM SecureString holding the keys")
+    root_path: str = setting("", "path prefix in front of the app (`/dev` behind API Gateway's stage)")
+    max_data_bytes: int = setting(64 * 1024, "largest `data`, as JSON")
+    max_result_bytes: int = setting(
+        16 * 1024,
+        "largest `result` a worker's run may return, as JSON; a larger one ends the task `FAILED` saying so "
+        "(store more elsewhere and return a reference)",
+    )
+    max_request_bytes: int = setting(
+        256 * 1024, "largest request body of any route, refused with `413` before it is parsed"
+    )
+    default_ttl_seconds: int = setting(7 * 24 * 3600, "`ttl` when a task gives none")
+    page_token_secret: str = setting(
+        LOCAL_PAGE_TOKEN_SECRET,
+        "signs the listing's `next_token` (at least 32 characters; comma-separated to rotate, oldest first); "
+        "the local default is refused outside local mode",
+        shown="a local default",
+    )
+    page_token_secret_parameter: str = setting(
+        "", "in AWS: the name of the SSM SecureString holding `PAGE_TOKEN_SECRET`"
+    )
+    target_tasks_per_second: int = setting(
+        100,
+        "the rate of new tasks the listing indexes' keys are sharded for (app/adapters/sharding.py: one "
+        "shard each up to 400 tasks/s); grow only",
+        shown="`100` (serverless.yml: `targetTasksPerSecond`, 1000)",
+    )
+    counter_shards: int = setting(
+        1,
+        "items each status counter and statistic is split over, summed on read (raise past ~10,000 tasks/s)",
+    )
+    # Above the task queues' visibility timeout in AWS, so a message SQS will deliver again is not re-sent.
+    reconcile_after_seconds: int = setting(
+        120,
+        "how long a task may stand still (`CREATED` and not picked up, or `IN_PROGRESS` and not held) "
+        "before the reconciler sends it to its workers again",
+        shown="`120` (serverless.yml: `300`)",
+    )
+    # serverless.yml sets the scheduler's period, so every task starts on time, not up to a minute late.
+    scheduler_lookahead_seconds: int = setting(
+        0,
+        "the scheduler also takes tasks due this many seconds ahead and waits for each one's `run_at` "
+        "within its run",
+        shown="`0` (serverless.yml: `60`)",
+    )
+    webhook_secret: str = setting(
+        "",
+        "the webhook signing secret, `whsec_<base64>` (at least 24 bytes)",
+        shown="`make run`: one made per data folder (`.local-data/webhook-secret`), printed at start",
+    )
+    webhook_secret_parameter: str = setting(
+        "", "in AWS: the name of the SSM SecureString holding the webhook secret"
+    )
+    webhook_queue_url: str = setting(
+        "", "the webhook deliveries' queue (set by serverless.yml, and `make run`)"
+    )
+    # Standard Webhooks' schedule.
+    webhook_retry_delays: str = setting(
+        "5,300,1800,7200,18000,36000,36000",
+        "seconds before attempts 2 to 8 of a webhook (the last repeats if fewer are given)",
+    )
+    webhook_timeout_seconds: float = setting(
+        10, "how long one webhook attempt may take in all (resolve, connect, TLS, send, read)"
+    )
+    worker_reserved_concurrency: int = setting(
+        10,
+        "the concurrency of a task type's workers when its declaration gives none (serverless.yml sets it "
+        "from `workerReservedConcurrency`); the dashboard's queues view says what it buys",
+    )
+    retry_delays: str = setting(
+        "5,30,120",
+        "seconds a task waits after a crashed attempt before the next (after the first crash, the second, "
+        "...; the last repeats): its message is hidden that long (ChangeMessageVisibility), and the task "
+        "shows `retry_at`",
+    )
+    # serverless.yml names every task type's queue <service>-<stage>-<type> (app/task_type_stack.py).
+    task_queue_url_prefix: str = setting(
+        "",
+        "the URL of a task type's queue without the type's name: the dashboard finds each type's DLQ with "
+        "it (serverless.yml sets it for the api, and `make run`; unset: no DLQ is shown)",
+    )
+    publisher_failures_queue_url: str = setting(
+        "",
+        "the publisher's on-failure queue the dashboard's dead-letters page shows (set like the one above)",
+    )
+    dashboard_users: str = setting(
+        LOCAL_DASHBOARD_USERS,
+        "dashboard accounts, comma-separated `user:<argon2 hash>`, each made by "
+        "`python -m app.dashboard.hash_password user`; the local default is refused outside local mode",
+        shown="admin / admin (its argon2 hash)",
+    )
+    dashboard_users_parameter: str = setting(
+        "", "in AWS: the name of the SSM SecureString holding `DASHBOARD_USERS`"
+    )
+    session_secret: str = setting(
+        LOCAL_SESSION_SECRET,
+        "signs dashboard session cookies (at least 32 characters; comma-separated to rotate, oldest first)",
+        shown="a local default",
+    )
+    session_secret_parameter: str = setting(
+        "", "in AWS: the name of the SSM SecureString holding `SESSION_SECRET`"
+    )
+    session_max_age_seconds: int = setting(8 * 3600, "how long a dashboard sign-in lasts")
+    # Past a limit, sign-in answers 429 until the window ends (app/domain/sign_in.py). A browser known
+    # to the user (its device cookie) counts only its own failures, so others' guesses never lock it out.
+    sign_in_window_seconds: int = setting(15 * 60, "the sign-in throttling window")
+    sign_in_failures_per_user: int = setting(
+        5,
+        "failed dashboard sign-ins allowed per user name and address per window, and per browser that "
+        "signed in as the user before (its device cookie)",
+    )
+    sign_in_failures_per_client: int = setting(
+        20, "failed dashboard sign-ins allowed per client address per window (browsers not known to the user)"
+    )
+    sign_in_failures_per_user_anywhere: int = setting(
+        50,
+        "failed dashboard sign-ins allowed per user name from every address together per window "
+        "(browsers not known to the user)",
+    )
+    sign_in_failures_overall: int = setting(
+        500, "failed dashboard sign-ins allowed overall per window (browsers not known to the user)"
+    )
+    device_cookie_max_age_seconds: int = setting(
+        180 * 86400,
+        "how long a browser that signed in is known to its user (never locked out by others' guesses)",
+    )
 
     def __init__(self, **values: Any) -> None:
         """Each setting from ``values``, else from its environment variable, else its default."""

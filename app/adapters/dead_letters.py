@@ -14,7 +14,6 @@ queue holds.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from app.adapters import aws
@@ -38,19 +37,13 @@ HOLD_SECONDS = 30
 DLQ_SUFFIX = DEAD_LETTER_SUFFIX
 
 
-def queues_from_environment() -> tuple[dict[str, str], str]:
-    """Each task type's DLQ URL, and PUBLISHER_FAILURES_QUEUE_URL.
-
-    A task type's DLQ is TASK_QUEUE_URL_PREFIX and its queue name and "-dlq"
-    (serverless.yml names them so: app/task_type_stack.py); the local
-    runtime sets the prefix for its emulator. Unset: no DLQ is shown.
-    """
-    prefix = os.environ.get("TASK_QUEUE_URL_PREFIX", "")
-    dead_letters = {
-        name: f"{prefix}{task_type.dead_letter_queue_suffix}" if prefix else ""
+def dead_letter_queue_urls(task_queue_url_prefix: str) -> dict[str, str]:
+    """Each task type's DLQ URL: the prefix, its queue name and "-dlq" (serverless.yml names
+    them so: app/task_type_stack.py). No prefix: no DLQ is shown."""
+    return {
+        name: f"{task_queue_url_prefix}{task_type.dead_letter_queue_suffix}" if task_queue_url_prefix else ""
         for name, task_type in task_types().items()
     }
-    return dead_letters, os.environ.get("PUBLISHER_FAILURES_QUEUE_URL", "")
 
 
 def source_of(dlq_arn: str) -> str:

@@ -72,6 +72,15 @@ def of_type(resources: dict[str, dict[str, Any]], kind: str) -> dict[str, dict[s
     return {logical_id: r for logical_id, r in resources.items() if r["Type"] == kind}
 
 
+def dead_letter_queues(resources: dict[str, dict[str, Any]]) -> set[str | None]:
+    """The logical ids of the queues other queues' redrive policies send dead letters to."""
+    return {
+        referenced(q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
+        for q in of_type(resources, "AWS::SQS::Queue").values()
+        if "RedrivePolicy" in q["Properties"]
+    }
+
+
 def mappings_of(resources: dict[str, dict[str, Any]], function: str) -> list[dict[str, Any]]:
     """The properties of every event source mapping that invokes ``function``."""
     target = function_logical_id(function)

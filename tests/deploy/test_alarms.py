@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.deploy.limits import params
-from tests.deploy.packaged import function_logical_id, mappings_of, of_type, referenced
+from tests.deploy.packaged import dead_letter_queues, function_logical_id, mappings_of, of_type, referenced
 
 pytestmark = pytest.mark.deploy
 
@@ -48,11 +48,7 @@ def watching(resources, namespace: str, metric: str, dimension: str) -> dict[str
 def queue_kinds(resources, declared) -> tuple[set[str], set[str], set[str]]:
     """Task queues (with a DLQ), DLQs, and the stream's on-failure queues."""
     queues = of_type(resources, "AWS::SQS::Queue")
-    dlqs = {
-        referenced(q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
-        for q in queues.values()
-        if "RedrivePolicy" in q["Properties"]
-    }
+    dlqs = dead_letter_queues(resources)
     on_failure = {
         referenced(m["Properties"]["DestinationConfig"]["OnFailure"]["Destination"])
         for m in of_type(resources, "AWS::Lambda::EventSourceMapping").values()

@@ -21,6 +21,7 @@ from tests.deploy.packaged import (
     ROOT,
     STAGE,
     TEMPLATE,
+    dead_letter_queues,
     mappings_of,
     of_type,
     offline_environment,
@@ -206,11 +207,7 @@ def test_new_relics_region_is_a_param(state, declared):
 def test_every_consumed_queue_has_a_dlq_but_the_dlqs_themselves(resources):
     """A DLQ's own consumer (deadLetters) retries until the DLQ's 14 days, with its depth alarm firing."""
     queues = of_type(resources, "AWS::SQS::Queue")
-    dlqs = {
-        referenced(q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
-        for q in queues.values()
-        if "RedrivePolicy" in q["Properties"]
-    }
+    dlqs = dead_letter_queues(resources)
     consumed = {
         referenced(m["Properties"]["EventSourceArn"])
         for m in of_type(resources, "AWS::Lambda::EventSourceMapping").values()

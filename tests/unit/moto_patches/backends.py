@@ -30,6 +30,17 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
+def filled_queue(count: int) -> tuple[Any, Any]:
+    """moto's SQS backend and a new queue in it holding ``count`` messages, m0, m1, ..."""
+    from moto.sqs.models import sqs_backends
+
+    sqs = sqs_backends[ACCOUNT][REGION]
+    queue = sqs.create_queue(unique("q"))
+    for number in range(count):
+        sqs.send_message(queue.name, f"m{number}")
+    return sqs, queue
+
+
 def backend() -> Any:
     """moto's DynamoDB backend, the one its server uses too."""
     from moto.dynamodb.models import dynamodb_backends

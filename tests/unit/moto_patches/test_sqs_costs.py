@@ -7,15 +7,12 @@ from typing import Any
 import pytest
 from moto.sqs.models import sqs_backends
 
-from tests.unit.moto_patches.backends import ACCOUNT, REGION, unique
+from tests.unit.moto_patches.backends import ACCOUNT, REGION, filled_queue, unique
 
 
 @pytest.mark.needs_patch("sqs_costs")
 def test_a_send_reads_no_message_count_and_attributes_are_all_listed():
-    sqs = sqs_backends[ACCOUNT][REGION]
-    queue = sqs.create_queue(unique("q"))
-    for number in range(3):
-        sqs.send_message(queue.name, f"m{number}")
+    sqs, queue = filled_queue(3)
     counted: list[int] = []
     original = type(queue).messages
 
@@ -48,10 +45,7 @@ def test_a_receive_sees_what_moto_would_with_one_clock_reading():
 def test_a_delete_takes_its_message_by_any_of_its_receipt_handles_once():
     from moto.sqs.exceptions import ReceiptHandleIsInvalid
 
-    sqs = sqs_backends[ACCOUNT][REGION]
-    queue = sqs.create_queue(unique("q"))
-    for number in range(5):
-        sqs.send_message(queue.name, f"m{number}")
+    sqs, queue = filled_queue(5)
     (first,) = sqs.receive_message(queue.name, 1, 0, 0)  # visible again at once
     (again,) = sqs.receive_message(queue.name, 1, 0, 600)
     assert again.body == first.body and again.receipt_handle != first.receipt_handle

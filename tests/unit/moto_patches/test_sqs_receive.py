@@ -8,17 +8,12 @@ from typing import Any
 
 import pytest
 
-from tests.unit.moto_patches.backends import ACCOUNT, REGION, unique
+from tests.unit.moto_patches.backends import ACCOUNT, REGION, filled_queue, unique
 
 
 @pytest.mark.needs_patch("sqs_receive")
 def test_concurrent_receives_never_take_the_same_message():
-    from moto.sqs.models import sqs_backends
-
-    sqs = sqs_backends[ACCOUNT][REGION]
-    queue = sqs.create_queue(unique("q"))
-    for number in range(400):
-        sqs.send_message(queue.name, f"m{number}")
+    sqs, queue = filled_queue(400)
     taken: list[str] = []
     failures: list[BaseException] = []
 

@@ -29,7 +29,7 @@ from app.domain.messages import TaskMessage
 from app.domain.recovery import DEFAULT_RETRY_DELAYS, MAX_ATTEMPTS, backoff_seconds
 from app.domain.task import Task, TaskStatus
 from app.domain.task_types import SQS_MAX_VISIBILITY_SECONDS, START_MARGIN_SECONDS, TaskType
-from app.domain.timeline import ErrorInfo, Hop, TaskEvent, event_of
+from app.domain.timeline import ErrorInfo, Hop, TaskEvent, event_for, event_of
 from app.domain.tracing import TraceContext
 from app.services import recovery, timeline
 from app.services.ports import Clock, TaskRepository
@@ -80,7 +80,8 @@ PROGRESS_WRITE_SECONDS = 1.0
 class _Attempt:
     """One attempt at a claimed task: its writes are fenced by the attempt number.
 
-    Its timeline events are kept until the attempt next writes the task and
+    The claim wrote its own events (publish, delivery, start) on the task item.
+    The attempt's later events are kept until it next writes the task and
     recorded then: with a progress write, in one timeline item; with the
     move to a final status, on the task item itself. A task that ends within
     a second writes no timeline item at all.
@@ -245,12 +246,13 @@ def process_message(
     now = clock()
     lease_expires = int(now + lease_seconds) + 1
     count = delivery.receive_count
-    first = store.claim_first_attempt(message.task_id, message.task_type, now, lease_expires)
+    # The claim writes its own events (the publish, this delivery, the start) with it.
+    first_events = _claim_events(delivery, TaskStatus.CREATED.value, now, 1, "attempt 1 started")
+    first = store.claim_first_attempt(message.task_id, message.task_type, now, lease_expires, first_events)
     if first.claimed is not None:
         # The common case, in one write: the task was CREATED and attempt 1 is ours.
         claimed = first.claimed
         decision = ClaimDecision(ClaimOutcome.START, 1)
-        status_before = TaskStatus.CREATED.value
         note = claimed.status_msg
     else:
         task = first.current
@@ -258,7 +260,7 @@ def process_message(
             # Expired by TTL or deleted: nothing left to run.
             logger.warning("task of message not found")
             return "missing"
-        delivered = _delivered(task, task.status.value, now, count)
+        delivered = _delivered(message, task.status.value, now, count, task.created_ms, task.ttl)
         decision = decide_claim(task, now, max_attempts)
         if decision.outcome is ClaimOutcome.FINISHED:
             logger.info("duplicate delivery of a finished task")
@@ -293,18 +295,16 @@ def process_message(
             lease_expires=lease_expires,
             retry_at=None,
         )
+        events = _claim_events(delivery, task.status.value, now, decision.attempt, note, resumed, task)
         try:
-            store.replace_if(claimed, expected=task)
+            store.replace_if(claimed, expected=task, claim_events=events)
         except InvalidTransition as exc:
             timeline.record(store, delivered)
             raise TaskBusy(f"task {task.id} was claimed by another delivery") from exc
-        status_before = task.status.value
     resumed = decision.outcome is ClaimOutcome.RESUME
     source = f"worker {claimed.task_type}"
-    pending = [*_published(claimed, delivery), _delivered(claimed, status_before, now, count)]
     logger.info(note, extra={"attempt": decision.attempt})
-    attempt = _Attempt(store, claimed, clock, source, pending=pending)
-    attempt.event(Hop.RESUMED if resumed else Hop.STARTED, status=TaskStatus.IN_PROGRESS.value, message=note)
+    attempt = _Attempt(store, claimed, clock, source, pending=[])
     if not resumed:
         observability.emit_metrics(
             claimed.task_type, QueueWait=("Milliseconds", now * 1000 - claimed.created_ms)
@@ -355,28 +355,51 @@ def _redeliver(redeliver: Redelivery | None, seconds: float) -> None:
         observability.get_logger().warning("could not change the message's visibility", exc_info=True)
 
 
-def _published(task: Task, delivery: Delivery) -> list[TaskEvent]:
-    """The publish hop, from the message itself (when it was queued): no write of the publisher's.
+def _claim_events(
+    delivery: Delivery,
+    status_before: str,
+    now: float,
+    attempt: int,
+    note: str,
+    resumed: bool = False,
+    task: Task | None = None,
+) -> list[TaskEvent]:
+    """The events a claim writes with itself: the publish, this delivery, the start (or resume).
 
-    Only the first delivery of the publisher's message says so: later ones were
-    published long before, and a message sent again has its own "redispatched" hop.
+    The publish hop comes from the message itself (when SQS queued it): no
+    write of the publisher's. Only the first delivery of the publisher's
+    message says so: later ones were published long before, and a message
+    sent again has its own "redispatched" hop. The first claim does not read
+    the task: the store works out each event's time since creation, and its
+    expiry, from the task item (``task`` None).
     """
-    if delivery.sent_ms is None or delivery.receive_count != 1 or delivery.sent_by != "publisher":
-        return []
-    return [
-        event_of(
-            task, Hop.PUBLISHED, delivery.sent_ms / 1000, delivery.sent_by, status=TaskStatus.CREATED.value
-        )
-    ]
+    message = delivery.message
+    created_ms, expires = (task.created_ms, task.ttl) if task else (0, 0)
+    worker = f"worker {message.task_type}"
+
+    def event(hop: Hop, at: float, source: str, **details: Any) -> TaskEvent:
+        return event_for(message.task_id, created_ms, expires, hop, at, source, **details)
+
+    events = []
+    if delivery.sent_ms is not None and delivery.receive_count == 1 and delivery.sent_by == "publisher":
+        events.append(event(Hop.PUBLISHED, delivery.sent_ms / 1000, delivery.sent_by, status="CREATED"))
+    events.append(_delivered(message, status_before, now, delivery.receive_count, created_ms, expires))
+    hop = Hop.RESUMED if resumed else Hop.STARTED
+    events.append(event(hop, now, worker, status=TaskStatus.IN_PROGRESS.value, attempt=attempt, message=note))
+    return events
 
 
-def _delivered(task: Task, status: str, now: float, count: int) -> TaskEvent:
+def _delivered(
+    message: TaskMessage, status: str, now: float, count: int, created_ms: int = 0, expires: int = 0
+) -> TaskEvent:
     """The delivery's event: which delivery of its message, and the status it found."""
-    return event_of(
-        task,
+    return event_for(
+        message.task_id,
+        created_ms,
+        expires,
         Hop.DELIVERED,
         now,
-        f"worker {task.task_type}",
+        f"worker {message.task_type}",
         status=status,
         attempt=count,
         message=f"delivery {count}",

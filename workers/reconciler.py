@@ -5,14 +5,19 @@ same schedule) and whenever the publisher gives up on stream records (its
 on-failure queue, ``publisher-failures``, is this function's event source).
 
 - Every run looks at tasks CREATED and not picked up, and tasks IN_PROGRESS
-  that no attempt holds, once they have stood still for
-  ``RECONCILE_AFTER_SECONDS``; each is sent to its workers again or ended
-  FAILED with the reason (app/domain/recovery.py), and its timeline says so.
-  At most 500 a run, and none started in its last seconds: the rest wait for
-  the next run.
+  that no attempt holds, whose message is gone (app/domain/recovery.py,
+  ``is_lost``): last written before their type's queue was seen holding no
+  message at all (one GetQueueAttributes a type a run; a sighting that
+  finds lost tasks is kept in the table for the next runs), or longer ago
+  than the queue keeps messages; and standing still for
+  ``RECONCILE_AFTER_SECONDS``. A task waiting in a long queue, or between
+  attempts, is left to its message. Each is sent to its workers again or
+  ended FAILED with the reason, and its timeline says so. At most 500 a run,
+  and none started in its last seconds: the rest wait for the next run.
 - A publisher failure names a range of stream records, not tasks: the range is
   read back from the stream and the tasks in it go the same way. Records no
-  longer in the stream are left to the periodic run, which finds their tasks.
+  longer in the stream are left to the periodic run, which finds their tasks
+  once their queue is seen empty, or past its retention.
 
 This is also what recovers `make run` after a crash: SQS messages are not
 kept on disk, the tasks are.
@@ -21,15 +26,17 @@ kept on disk, the tasks are.
 from __future__ import annotations
 
 import json
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from app import observability
+from app import observability, task_registry
 from app.adapters import aws, task_item, task_store
+from app.adapters.queue_marks import QueueMarks
 from app.domain.errors import TaskNotFound
 from app.domain.listing import TaskQuery
-from app.domain.recovery import is_stale
+from app.domain.recovery import QueueState, is_lost, lost_before
 from app.domain.task import Task, TaskStatus
 from app.services import recovery
 from app.services.ports import Clock, TaskRepository
@@ -45,19 +52,48 @@ PAGE_SIZE = 100
 MARGIN_SECONDS = 5
 
 
-def stuck_tasks(store: TaskRepository, now: float, stale_after_seconds: float, limit: int) -> list[Task]:
-    """CREATED and IN_PROGRESS tasks that have stood still for ``stale_after_seconds``, oldest last."""
+# What SQS says of a task type's queue and DLQ (app/domain/recovery.py's QueueState).
+QueueStates = Callable[[str], QueueState]
+
+
+def stuck_tasks(
+    store: TaskRepository,
+    now: float,
+    stale_after_seconds: float,
+    limit: int,
+    queues: QueueStates,
+    task_types: Iterable[str],
+) -> list[Task]:
+    """CREATED and IN_PROGRESS tasks whose messages are gone (``is_lost``), oldest last.
+
+    Each type's queue is read once a run. Only tasks written before the time
+    its queue could have lost their message are read: a key condition, not a
+    filter, so a long queue of waiting tasks costs nothing to look past.
+    """
+    states: dict[str, QueueState] = {}
+
+    def state(task_type: str) -> QueueState:
+        if task_type not in states:
+            states[task_type] = queues(task_type)
+        return states[task_type]
+
     found: list[Task] = []
-    queries = (
-        # Only tasks created long enough ago can be stale: a key condition, not a filter.
-        TaskQuery(status=TaskStatus.CREATED, created_to=int(now - stale_after_seconds), limit=PAGE_SIZE),
-        TaskQuery(status=TaskStatus.IN_PROGRESS, limit=PAGE_SIZE),
-    )
+    queries = [
+        # A task's last write is no earlier than its creation: only those created long enough ago.
+        TaskQuery(
+            status=TaskStatus.CREATED,
+            task_type=task_type,
+            created_to=lost_before(now, stale_after_seconds, state(task_type)),
+            limit=PAGE_SIZE,
+        )
+        for task_type in task_types
+    ]
+    queries.append(TaskQuery(status=TaskStatus.IN_PROGRESS, limit=PAGE_SIZE))
     for query in queries:
         token = None
         while len(found) < limit:
             page = store.list(query, token)
-            found.extend(task for task in page.tasks if is_stale(task, now, stale_after_seconds))
+            found += [t for t in page.tasks if is_lost(t, now, stale_after_seconds, state(t.task_type))]
             token = page.next_token
             if token is None:
                 break
@@ -68,13 +104,19 @@ def reconcile(
     store: TaskRepository,
     publish: recovery.Publish,
     stale_after_seconds: float,
+    queues: QueueStates,
     clock: Clock = time.time,
     limit: int = MAX_TASKS_PER_RUN,
     seconds_left: Callable[[], float] = lambda: float("inf"),
+    task_types: Iterable[str] | None = None,
 ) -> dict[str, int]:
     """One run over the stuck tasks; how many ended which way (``left`` for the next run)."""
     outcomes: dict[str, int] = {}
-    found = stuck_tasks(store, clock(), stale_after_seconds, limit)
+    if task_types is None:
+        task_types = task_registry.task_types()
+    found = stuck_tasks(store, clock(), stale_after_seconds, limit, queues, task_types)
+    if isinstance(queues, QueueWatch):
+        queues.remember(found)
     for index, task in enumerate(found):
         if seconds_left() <= 0:
             outcomes["left"] = len(found) - index
@@ -85,6 +127,63 @@ def reconcile(
     if outcomes:
         observability.get_logger().warning("reconciled stuck tasks", extra={"outcomes": outcomes})
     return outcomes
+
+
+class QueueWatch:
+    """What a run knows of each task type's queue: read once (GetQueueAttributes), with the last
+    empty sighting kept in the table (app/adapters/queue_marks.py, one BatchGetItem).
+
+    Without the queues' URL prefix (TASK_QUEUE_URL_PREFIX), or when SQS can't
+    be read, a queue is taken to hold messages: only tasks sent longer ago than
+    it keeps messages, or before its last empty sighting, count as lost.
+    """
+
+    def __init__(self, sqs: Any, url_prefix: str, marks: Any, now: float):
+        self.sqs, self.url_prefix, self.marks, self.now = sqs, url_prefix, marks, int(now)
+        self.declared = task_registry.task_types()
+        self.kept = marks.emptied_at(self.declared)
+        self.seen_empty: set[str] = set()
+        self.states: dict[str, QueueState] = {}
+
+    def __call__(self, task_type: str) -> QueueState:
+        if task_type not in self.states:
+            self.states[task_type] = self._read(task_type)
+        return self.states[task_type]
+
+    def _read(self, task_type: str) -> QueueState:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        kept = QueueState(self.kept.get(task_type))
+        if not self.url_prefix or task_type not in self.declared:
+            return kept
+        url = self.url_prefix + self.declared[task_type].queue_suffix
+        try:
+            attributes = self.sqs.get_queue_attributes(
+                QueueUrl=url, AttributeNames=[*COUNTED, "MessageRetentionPeriod"]
+            )["Attributes"]
+        except (BotoCoreError, ClientError) as exc:
+            observability.get_logger().warning(
+                "queue not read", extra={"task_type": task_type, "error": str(exc)}
+            )
+            return kept
+        retention = int(attributes.get("MessageRetentionPeriod", kept.retention_seconds))
+        if any(int(attributes.get(name, 0)) for name in COUNTED):
+            return QueueState(kept.emptied_at, retention)
+        self.seen_empty.add(task_type)
+        return QueueState(self.now, retention)
+
+    def remember(self, lost: list[Task]) -> None:
+        """Keep this run's empty sightings that found lost tasks: the next runs still see them lost."""
+        for task_type in sorted(self.seen_empty & {task.task_type for task in lost}):
+            self.marks.remember_emptied(task_type, self.now)
+
+
+# Every state a message can be in: waiting, being read (or hidden until its backoff ends), delayed.
+COUNTED = (
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+)
 
 
 def task_ids_in_stream_range(streams: Any, batch_info: dict[str, Any]) -> list[str]:
@@ -155,7 +254,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         def seconds_left() -> float:
             return float("inf") if remaining is None else remaining() / 1000 - MARGIN_SECONDS
 
-        return reconcile(store, publish, settings.reconcile_after_seconds, seconds_left=seconds_left)
+        prefix = os.environ.get("TASK_QUEUE_URL_PREFIX", "")
+        queues = QueueWatch(aws.client("sqs"), prefix, QueueMarks(settings.table_name), time.time())
+        return reconcile(store, publish, settings.reconcile_after_seconds, queues, seconds_left=seconds_left)
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
     streams = aws.client("dynamodbstreams")

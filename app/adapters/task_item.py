@@ -40,6 +40,10 @@ ID_PREFIX_CHARS = 2
 # hex digit), each under a partition's 1,000 writes a second; the scheduler
 # reads them all. Grow it only by reading the old shards as well.
 DUE_SHARDS = 4
+# The task item's list of the events of each claim (the publish hop, the delivery that
+# claimed it, the start or resume): written by the claim itself, so that an attempt that
+# dies before its next write (kill -9, a Lambda timeout) still shows how it began.
+CLAIM_EVENTS = "claim_events"
 
 
 def due_keys(task_id: str, run_at: int) -> dict[str, Any]:
@@ -255,6 +259,29 @@ def final_events_of(item: dict[str, Any]) -> list[TaskEvent]:
     task_id = item["pk"]["S"].removeprefix("TASK#")
     expires = int(item["ttl"]["N"])
     return [_event_from_fields(task_id, expires, entry["M"]) for entry in item["final_events"]["L"]]
+
+
+def claim_event_fields(event: TaskEvent) -> dict[str, Any]:
+    """An event of a claim, as the task item keeps it: without ``since_created_ms``.
+
+    The first claim writes without reading the task, so it does not know when
+    the task was created; the reader works it out from the item.
+    """
+    fields = event_fields(event)
+    del fields["since_created_ms"]
+    return fields
+
+
+def claim_events_of(item: dict[str, Any]) -> list[TaskEvent]:
+    """The events each claim of the task wrote with it (its publish, delivery and start)."""
+    task_id = item["pk"]["S"].removeprefix("TASK#")
+    expires, created_ms = int(item["ttl"]["N"]), int(item["created_ms"]["N"])
+    events = []
+    for entry in item.get(CLAIM_EVENTS, {}).get("L", []):
+        fields = entry["M"]
+        since = max(0, int(fields["at_ms"]["N"]) - created_ms)
+        events.append(_event_from_fields(task_id, expires, {**fields, "since_created_ms": {"N": str(since)}}))
+    return events
 
 
 def events_from_item(item: dict[str, Any]) -> list[TaskEvent]:

@@ -15,10 +15,13 @@ from typing import Any
 from app.adapters import aws, idempotency_records, task_listing
 from app.adapters.sharding import ShardCounts
 from app.adapters.task_item import (
+    CLAIM_EVENTS,
     DUE_SHARDS,
     EVENT_PREFIX,
     ID_PREFIX_CHARS,
     TASK_SK,
+    claim_event_fields,
+    claim_events_of,
     event_fields,
     events_from_item,
     events_to_item,
@@ -190,6 +193,7 @@ class TaskStore(aws.DynamoDBTable):
             for item in response.get("Items", []):
                 if item["sk"]["S"] == TASK_SK:
                     events.append(created_event(from_item(item)))
+                    events.extend(claim_events_of(item))
                     if "final_events" in item:
                         events.extend(final_events_of(item))
                 elif item["sk"]["S"].startswith(EVENT_PREFIX):
@@ -263,7 +267,13 @@ class TaskStore(aws.DynamoDBTable):
         """Sets the keys that move a task to ``status`` in the listing indexes."""
         update.set_all(task_listing.status_keys(task_id, task_type, status.value, self.shards))
 
-    def replace_if(self, new: Task, expected: Task, final_events: Sequence[TaskEvent] = ()) -> Task:
+    def replace_if(
+        self,
+        new: Task,
+        expected: Task,
+        final_events: Sequence[TaskEvent] = (),
+        claim_events: Sequence[TaskEvent] = (),
+    ) -> Task:
         """Write ``new`` only if the stored task still has ``expected``'s status and attempt.
 
         This is the optimistic-concurrency step behind every status change: of
@@ -273,6 +283,8 @@ class TaskStore(aws.DynamoDBTable):
         ``final_events``, for a move to a final status only, are the timeline
         events of that last hop, kept on the task item itself: no write of
         their own (nothing writes the task's timeline after its end).
+        ``claim_events``, for a claim (a move to a new attempt), are that
+        claim's events: added to the task item's own list by the same write.
         """
         update = Update().set_all(
             {
@@ -290,6 +302,8 @@ class TaskStore(aws.DynamoDBTable):
             if not new.status.is_terminal:
                 raise ValueError("final events go with a move to a final status only")
             update.set("final_events", {"L": [{"M": event_fields(event)} for event in final_events]})
+        if claim_events:
+            update.append(CLAIM_EVENTS, [{"M": claim_event_fields(event)} for event in claim_events])
         for name, value, written in (
             ("updated_time", new.updated_time, new.updated_time is not None),
             ("progress", new.progress, new.progress is not None),
@@ -340,8 +354,13 @@ class TaskStore(aws.DynamoDBTable):
             raise InvalidTransition(new.id, old["status"]["S"], new.status.value) from exc
         return new
 
-    def claim_first_attempt(self, task_id: str, task_type: str, now: float, lease_expires: int) -> FirstClaim:
+    def claim_first_attempt(
+        self, task_id: str, task_type: str, now: float, lease_expires: int, events: Sequence[TaskEvent] = ()
+    ) -> FirstClaim:
         """Start attempt 1 of a task still CREATED, in one conditional write that also reads it.
+
+        ``events`` (the claim's: publish, delivery, start) are kept on the task
+        item by that write, so no crash after it loses them.
 
         A worker's first delivery of a task is the common case: this claims it
         without reading it first. Otherwise nothing is written and the task as
@@ -359,6 +378,8 @@ class TaskStore(aws.DynamoDBTable):
             }
         )
         self._moved_in_the_indexes(update, task_id, task_type, TaskStatus.IN_PROGRESS)
+        if events:
+            update.append(CLAIM_EVENTS, [{"M": claim_event_fields(event)} for event in events])
         update.require_equal("status", {"S": TaskStatus.CREATED.value}).require_equal("attempt", {"N": "0"})
         try:
             response = self._call(

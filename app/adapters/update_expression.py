@@ -58,6 +58,13 @@ class Update:
         self._set.append(f"{name} = if_not_exists({name}, {self.value(value)})")
         return self
 
+    def append(self, attribute: str, values: list[dict[str, Any]]) -> Update:
+        """Add ``values`` at the end of a list attribute, made empty first if the item has none."""
+        name = self.name(attribute)
+        empty, added = self.value({"L": []}), self.value({"L": values})
+        self._set.append(f"{name} = list_append(if_not_exists({name}, {empty}), {added})")
+        return self
+
     def remove(self, *attributes: str) -> Update:
         self._remove += [self.name(attribute) for attribute in attributes]
         return self

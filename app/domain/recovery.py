@@ -13,10 +13,14 @@ of deliveries. The answer is the same rule for both:
   deliveries without a worker finishing it (sent again too often);
 - any other is sent to its workers again (a new message).
 
-A message waiting in a long queue looks just like a lost one, so the
-reconciler waits longer before each new send of the same task (doubling)
-and never fails a task for being sent again: duplicates are harmless, as
-workers claim tasks idempotently, and a task that truly can't be started
+The reconciler sends a task again only when its message is gone, not
+because time passed (``is_lost``): a message SQS accepted stays in its
+queue until a worker deletes it (the task ended), it moves to the DLQ
+(the dead-letter handler acts on it) or the queue's retention ends. So a
+task waiting in a long queue, or between attempts (its message hidden
+until its backoff ends), is left alone: one message per task at a time.
+It waits longer before each new send of the same task (doubling) and never
+fails a task for being sent again: a task that truly can't be started
 ends in the dead-letter queue, where the limit applies.
 """
 
@@ -102,3 +106,38 @@ def is_stale(task: Task, now: float, stale_after_seconds: float) -> bool:
     # before then, so the clock starts there; one message per task at a time.
     since = task.retry_at if task.is_between_attempts else (task.updated_time or task.created_time)
     return since <= now - wait
+
+
+# SQS's default retention, and the task queues' (app/task_type_stack.py): assumed when unread.
+DEFAULT_RETENTION_SECONDS = 4 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class QueueState:
+    """What is known of a task type's queue: when it was last seen holding no message at
+    all (waiting, in flight or delayed; None: never), and how long it keeps a message."""
+
+    emptied_at: float | None
+    retention_seconds: int = DEFAULT_RETENTION_SECONDS
+
+
+def is_lost(task: Task, now: float, stale_after_seconds: float, queue: QueueState) -> bool:
+    """Has ``task`` stood still (``is_stale``) with no message of its own left to move it?
+
+    Its message is gone if it was last written before its queue was seen
+    empty (a purge, a make run restart, a send that never happened), or
+    longer ago than the queue keeps messages: its last send is no later than
+    its last write. ``stale_after_seconds`` is also the grace that covers
+    SQS's counts (a minute behind at most) and a publisher's short delay.
+    """
+    if not is_stale(task, now, stale_after_seconds):
+        return False
+    return (task.updated_time or task.created_time) <= lost_before(now, stale_after_seconds, queue)
+
+
+def lost_before(now: float, stale_after_seconds: float, queue: QueueState) -> int:
+    """A task last written after this (epoch seconds) may still have a message in ``queue``."""
+    before = now - queue.retention_seconds
+    if queue.emptied_at is not None:
+        before = max(before, queue.emptied_at)
+    return int(before - stale_after_seconds)

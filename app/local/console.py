@@ -10,7 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from app.adapters.task_item import TASK_SK, events_from_item, final_events_of, from_item
+from app.adapters.task_item import (
+    CLAIM_EVENTS,
+    TASK_SK,
+    claim_events_of,
+    events_from_item,
+    final_events_of,
+    from_item,
+)
 from app.domain.timeline import Hop, TaskEvent, created_event
 from app.local.sls_config import StreamFunction
 
@@ -28,6 +35,11 @@ TIMELINE_PRINTER = StreamFunction(
         {
             "eventName": ["MODIFY"],
             "dynamodb": {"NewImage": {"sk": {"S": ["TASK"]}, "final_events": {"L": [{"exists": True}]}}},
+        },
+        # A claim carries its own events (publish, delivery, start).
+        {
+            "eventName": ["MODIFY"],
+            "dynamodb": {"NewImage": {"sk": {"S": ["TASK"]}, CLAIM_EVENTS: {"L": [{"exists": True}]}}},
         },
     ],
     maximum_retry_attempts=0,
@@ -57,9 +69,12 @@ def events_of(record: dict[str, Any]) -> list[TaskEvent]:
         return events_from_item(image)
     if record["eventName"] == "INSERT":
         return [created_event(from_item(image))]
-    if "final_events" in image and "final_events" not in change.get("OldImage", {}):
-        return final_events_of(image)
-    return []
+    old = change.get("OldImage", {})
+    # Only what this write added: the claim events of earlier claims were printed with them.
+    events = claim_events_of(image)[len(old.get(CLAIM_EVENTS, {}).get("L", [])) :]
+    if "final_events" in image and "final_events" not in old:
+        events += final_events_of(image)
+    return events
 
 
 def print_hops(event: dict[str, Any], context: Any) -> None:

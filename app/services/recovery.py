@@ -1,7 +1,10 @@
 """Recovering a task that nothing is moving: the rule of app/domain/recovery.py, carried out.
 
 Every write is conditional on the task as it was read (``replace_if``), so a
-worker that claims the task meanwhile wins and the recovery is dropped.
+worker that claims the task meanwhile wins and the recovery is dropped. A
+task sent again is sent first and written after: only tasks whose message
+is gone are sent again, and a send that fails leaves the task as it was, so
+the next run finds it lost still (a write first would make it look sent).
 """
 
 from __future__ import annotations
@@ -64,22 +67,12 @@ def recover(
         observability.emit_metrics(task.task_type, TasksCancelled=("Count", 1))
         logger.info("task cancelled by recovery", extra={"reason": decision.reason})
         return "cancelled"
-    try:
-        if decision.action is Recovery.FAIL:
-            store.replace_if(task.moved_to(TaskStatus.FAILED, decision.reason, now, lease_expires=0), task)
-        else:
-            sent = task.moved_to(
-                task.status,
-                f"sent to its workers again ({source}): {decision.reason}",
-                now,
-                lease_expires=0,
-                redispatches=task.redispatches + 1,
-            )
-            store.replace_if(sent, task)
-    except InvalidTransition:
-        logger.info("task moved meanwhile; left to whoever moved it")
-        return "moved_meanwhile"
     if decision.action is Recovery.FAIL:
+        try:
+            store.replace_if(task.moved_to(TaskStatus.FAILED, decision.reason, now, lease_expires=0), task)
+        except InvalidTransition:
+            logger.info("task moved meanwhile; left to whoever moved it")
+            return "moved_meanwhile"
         logger.warning("task failed by recovery", extra={"reason": decision.reason})
         noted.append(event_of(task, Hop.FAILED, now, source, status=TaskStatus.FAILED.value,
                               attempt=task.attempt, message=decision.reason))  # fmt: skip
@@ -90,13 +83,30 @@ def recover(
             EndToEndTime=("Milliseconds", now * 1000 - task.created_ms),
         )
         return "failed"
-    published = publish([sent])
+    # Sent first, then written: a send that fails writes nothing, so the task still
+    # looks lost and the next run sends it (a write first would make it look sent).
+    # Should the write then lose to a worker's claim, the message was simply in time.
     message = f"sent again ({task.redispatches + 1}): {decision.reason}"
+    published = bool(publish([task]))
     if not published:
         message += "; the send failed, the next run tries again"
     noted.append(event_of(task, Hop.REDISPATCHED, now, source, status=task.status.value,
                           attempt=task.attempt, message=message))  # fmt: skip
     timeline.record(store, *noted)
+    if not published:
+        return "redispatch_failed"
+    sent = task.moved_to(
+        task.status,
+        f"sent to its workers again ({source}): {decision.reason}",
+        now,
+        lease_expires=0,
+        redispatches=task.redispatches + 1,
+    )
     observability.emit_metrics(task.task_type, TasksRedispatched=("Count", 1))
+    try:
+        store.replace_if(sent, task)
+    except InvalidTransition:
+        logger.info("task moved after it was sent again: the message was in time")
+        return "redispatched"
     logger.warning("task sent to its workers again", extra={"reason": decision.reason})
-    return "redispatched" if published else "redispatch_failed"
+    return "redispatched"

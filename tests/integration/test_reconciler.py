@@ -7,14 +7,19 @@ import json
 import time
 
 import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
+from app.adapters.queue_marks import QueueMarks
 from app.domain.recovery import MAX_ATTEMPTS
 from app.domain.task import TaskStatus
 from app.domain.timeline import Hop
 from app.local.lambda_events import scheduled_event
+from tests.conftest import wait_until
 from tests.factories import a_task
 from tests.integration.test_dead_letters_and_retry import dlq_record
 from tests.integration.test_handlers import Context
+from workers.publisher import publish_tasks
+from workers.reconciler import COUNTED, MAX_TASKS_PER_RUN, QueueWatch, reconcile
 
 pytestmark = pytest.mark.integration
 HOUR_AGO = time.time() - 3600
@@ -32,6 +37,31 @@ def queued_task_ids(deployed) -> list[str]:
 
 def hops(deployed, task_id: str) -> list[Hop]:
     return [event.hop for event in deployed.store.events(task_id)]
+
+
+@pytest.fixture(autouse=True)
+def queue_urls(deployed, monkeypatch):
+    """The reconciler's TASK_QUEUE_URL_PREFIX (serverless.yml), for this stage's queues."""
+    monkeypatch.setenv("TASK_QUEUE_URL_PREFIX", deployed.queue_url("Task1Queue").removesuffix("task1"))
+
+
+def messages_in(deployed, queue: str) -> int:
+    attributes = deployed.clients["sqs"].get_queue_attributes(
+        QueueUrl=deployed.queue_url(queue), AttributeNames=list(COUNTED)
+    )["Attributes"]
+    return sum(int(count) for count in attributes.values())
+
+
+def publish(deployed, tasks) -> list:
+    return publish_tasks(tasks, deployed.topic_arn, deployed.clients["sns"])[0]
+
+
+def reconcile_at(deployed, now: float, limit: int = MAX_TASKS_PER_RUN) -> dict:
+    """One run of the reconciler as its schedule runs it (RECONCILE_AFTER_SECONDS 60), at ``now``."""
+    marks = QueueMarks(deployed.resources.table_name, deployed.clients["dynamodb"])
+    prefix = deployed.queue_url("Task1Queue").removesuffix("task1")
+    queues = QueueWatch(deployed.clients["sqs"], prefix, marks, now)
+    return reconcile(deployed.store, lambda tasks: publish(deployed, tasks), 60, queues, lambda: now, limit)
 
 
 def run_schedule(monkeypatch, after_seconds: int = 60) -> dict:
@@ -167,3 +197,84 @@ def test_a_dead_letter_sends_again_a_task_with_attempts_left_and_fails_one_witho
     assert queued_task_ids(deployed) == [short.id]
     assert deployed.store.get(spent.id).status is TaskStatus.FAILED
     assert hops(deployed, spent.id)[-2:] == [Hop.DEAD_LETTERED, Hop.FAILED]
+
+
+LONG_QUEUE = 200
+
+
+def test_a_long_queue_is_left_to_its_messages_and_a_purged_one_is_sent_again_once(deployed):
+    waiting = [stored(deployed, TaskStatus.CREATED) for _ in range(LONG_QUEUE)]
+    assert len(publish(deployed, waiting)) == LONG_QUEUE  # queued behind slow runs, an hour ago
+    assert reconcile_at(deployed, time.time()) == {}
+    assert messages_in(deployed, "Task1Queue") == LONG_QUEUE
+    assert all(deployed.store.get(task.id).redispatches == 0 for task in waiting[:5])
+
+    deployed.clients["sqs"].purge_queue(QueueUrl=deployed.queue_url("Task1Queue"))  # their messages lost
+    now = time.time()
+    # A run short of room sends some; the next still knows the rest lost, though the queue holds messages.
+    assert reconcile_at(deployed, now, limit=50) == {"redispatched": 50}
+    assert reconcile_at(deployed, now + 1) == {"redispatched": LONG_QUEUE - 50}
+    assert messages_in(deployed, "Task1Queue") == LONG_QUEUE
+    assert reconcile_at(deployed, now + 3600) == {}  # one message each, however long they wait
+    assert {deployed.store.get(task.id).redispatches for task in waiting} == {1}
+
+
+def test_a_message_kept_past_the_queue_retention_is_sent_again(deployed):
+    task = stored(deployed, TaskStatus.CREATED)
+    publish(deployed, [task])
+    assert reconcile_at(deployed, time.time() + 3 * 24 * 3600) == {}
+    assert reconcile_at(deployed, time.time() + 5 * 24 * 3600) == {"redispatched": 1}  # SQS dropped it
+
+
+def test_a_crash_looping_task_reaches_the_dlq_after_exactly_its_attempts_never_sent_again(
+    deployed, monkeypatch
+):
+    """Between attempts its message is hidden until its backoff ends: the reconciler, however late
+    it looks, leaves it there; after maxReceiveCount crashed runs SQS moves it to the DLQ."""
+    from app.settings import get_settings
+    from workers.dead_letters import handler as dead_letters
+    from workers.tasks.flaky import handler as flaky
+
+    monkeypatch.setenv("RETRY_DELAYS", "1")
+    get_settings.cache_clear()
+    task = a_task("FLAKY", {"crash_attempts": 99})
+    deployed.store.add(task)
+    publish(deployed, [task])
+    runs = 0
+    while True:
+        records = wait_until(
+            lambda: deployed.receive("FlakyQueue") or deployed.receive("FlakyDeadLetterQueue"),
+            timeout=15,
+            what="the task's message, back after its backoff or in the DLQ",
+        )
+        if records[0]["eventSourceARN"].endswith("-dlq"):
+            assert dead_letters({"Records": records}, Context()) == {"batchItemFailures": []}
+            break
+        with pytest.raises(BatchProcessingError):  # the run crashed: the message comes back
+            flaky({"Records": records}, Context())
+        runs += 1
+        # An hour later by its clock: long stood still, yet its message is in the queue.
+        assert reconcile_at(deployed, time.time() + 3600) == {}
+    failed = deployed.store.get(task.id)
+    max_receives = deployed.topology.queues["FlakyQueue"].max_receive_count
+    assert runs == failed.attempt == max_receives
+    assert failed.status is TaskStatus.FAILED
+    assert Hop.REDISPATCHED not in hops(deployed, task.id)
+    assert hops(deployed, task.id)[-2:] == [Hop.DEAD_LETTERED, Hop.FAILED]
+
+
+def test_an_attempt_between_tries_whose_message_is_hidden_is_not_sent_again(deployed):
+    task = stored(deployed, TaskStatus.CREATED)
+    publish(deployed, [task])
+    (record,) = deployed.receive("Task1Queue")  # in flight, hidden as a crashed attempt's is
+    deployed.clients["sqs"].change_message_visibility(
+        QueueUrl=deployed.queue_url("Task1Queue"),
+        ReceiptHandle=record["receiptHandle"],
+        VisibilityTimeout=600,
+    )
+    crashed = dataclasses.replace(
+        task, status=TaskStatus.IN_PROGRESS, attempt=1, lease_expires=0, retry_at=int(HOUR_AGO) + 60
+    )
+    deployed.store.replace_if(crashed, expected=task)
+    assert reconcile_at(deployed, time.time()) == {}
+    assert deployed.store.get(task.id).redispatches == 0

@@ -1,15 +1,17 @@
 """Publisher and workers against the emulator: fan-out, claims, crashes, duplicates."""
 
 import json
+import time
 
 import pytest
 
 from app.domain.messages import TaskMessage
 from app.domain.task import TaskStatus
+from app.domain.timeline import Hop
 from app.local.filter_patterns import matches_any
 from tests.factories import a_task
 from tests.integration.conftest import provision_stage
-from workers.consumer import TaskBusy, TaskFailure, TaskOutcome, process_message
+from workers.consumer import Delivery, TaskBusy, TaskFailure, TaskOutcome, process_message
 from workers.publisher import publish_records
 from workers.tasks import flaky
 
@@ -127,6 +129,40 @@ def test_an_attempt_whose_lease_was_taken_over_cannot_overwrite_the_result(provi
     assert outcome == "lease_lost"
     final = provisioned.store.get(task.id)
     assert (final.status_msg, final.attempt) == ("winner", 2)
+
+
+class Killed(BaseException):
+    """The process dying mid-run (kill -9, a Lambda timeout): nothing after it is written."""
+
+
+def test_a_claim_writes_its_publish_delivery_and_start_with_it(provisioned):
+    task = a_task(now=time.time() - 5)
+    provisioned.store.add(task)
+    message = TaskMessage(task.id, "TASK1")
+    sent_ms = task.created_ms + 40
+
+    def dies(run):
+        raise Killed()
+
+    with pytest.raises(Killed):  # attempt 1: claimed through the first-claim write
+        process_message(provisioned.store, Delivery(message, sent_ms=sent_ms), dies, lease_seconds=30)
+    later = time.time() + 60
+    with pytest.raises(Killed):  # attempt 2: claimed by the resuming write, once the lease ran out
+        process_message(
+            provisioned.store, Delivery(message, receive_count=2), dies, lease_seconds=30, clock=lambda: later
+        )
+    timeline = provisioned.store.events(task.id)
+    assert [(e.hop, e.attempt, e.status) for e in timeline] == [
+        (Hop.CREATED, None, "CREATED"),
+        (Hop.PUBLISHED, None, "CREATED"),
+        (Hop.DELIVERED, 1, "CREATED"),
+        (Hop.STARTED, 1, "IN_PROGRESS"),
+        (Hop.DELIVERED, 2, "IN_PROGRESS"),
+        (Hop.RESUMED, 2, "IN_PROGRESS"),
+    ]
+    published = timeline[1]
+    assert (published.at_ms, published.since_created_ms, published.expires) == (sent_ms, 40, task.ttl)
+    assert all(event.since_created_ms == event.at_ms - task.created_ms for event in timeline)
 
 
 def test_a_task_failure_ends_failed_without_retry(provisioned):

@@ -5,11 +5,14 @@ import dataclasses
 import pytest
 
 from app.domain.recovery import (
+    DEFAULT_RETENTION_SECONDS,
     MAX_ATTEMPTS,
     MAX_REDISPATCHES,
     MAX_WAIT_SECONDS,
+    QueueState,
     Recovery,
     decide_recovery,
+    is_lost,
     is_stale,
 )
 from app.domain.task import TaskStatus
@@ -88,3 +91,31 @@ def test_each_send_doubles_the_wait_before_the_next_up_to_a_day():
 @pytest.mark.parametrize("status", [TaskStatus.COMPLETED, TaskStatus.FAILED])
 def test_finished_tasks_are_never_stale(status):
     assert not is_stale(task_in(status, updated_time=NOW - 10_000), NOW, 60)
+
+
+HOLDING = QueueState(emptied_at=None)  # its queue has held messages whenever it was looked at
+
+
+def test_a_task_waiting_in_a_queue_that_holds_messages_is_not_lost_however_long_it_waits():
+    waiting = task_in(TaskStatus.CREATED)  # an hour old, never picked up
+    assert is_stale(waiting, NOW, 60)
+    assert not is_lost(waiting, NOW, 60, HOLDING)
+    assert not is_lost(waiting, NOW + DEFAULT_RETENTION_SECONDS - 3600, 60, HOLDING)
+    # Past the queue's retention (and the grace), SQS has dropped its message.
+    assert is_lost(waiting, NOW - 3600 + DEFAULT_RETENTION_SECONDS + 60, 60, HOLDING)
+
+
+def test_a_task_last_written_before_its_queue_was_seen_empty_is_lost_after_the_grace():
+    waiting = task_in(TaskStatus.CREATED)
+    assert is_lost(waiting, NOW, 60, QueueState(emptied_at=NOW))
+    # Seen empty earlier, and messages since: tasks written before the sighting are still lost ...
+    assert is_lost(waiting, NOW, 60, QueueState(emptied_at=NOW - 3600 + 60))
+    # ... those written after it (or within the counts' delay before it) are not.
+    assert not is_lost(waiting, NOW, 60, QueueState(emptied_at=NOW - 3600 + 59))
+    sent_again = dataclasses.replace(waiting, updated_time=NOW - 30, redispatches=1)
+    assert not is_lost(sent_again, NOW, 60, QueueState(emptied_at=NOW))
+
+
+def test_an_attempt_whose_lease_is_live_is_never_lost():
+    held = task_in(TaskStatus.IN_PROGRESS, attempt=1, lease_expires=NOW + 5, updated_time=NOW - 3600)
+    assert not is_lost(held, NOW, 60, QueueState(emptied_at=NOW))

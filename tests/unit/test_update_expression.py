@@ -60,3 +60,12 @@ def test_a_value_set_only_when_absent_keeps_the_first_one_written():
         "ExpressionAttributeNames": {"#n0": "failed", "#n1": "Tab12cd34"},
         "ExpressionAttributeValues": {":v0": {"N": "2"}, ":v1": {"S": "timeout after N s"}},
     }
+
+
+def test_an_append_starts_the_list_when_the_item_has_none():
+    update = Update().append("claim_events", [{"M": {"hop": {"S": "started"}}}])
+    assert update.arguments() == {
+        "UpdateExpression": "SET #n0 = list_append(if_not_exists(#n0, :v0), :v1)",
+        "ExpressionAttributeNames": {"#n0": "claim_events"},
+        "ExpressionAttributeValues": {":v0": {"L": []}, ":v1": {"L": [{"M": {"hop": {"S": "started"}}}]}},
+    }

@@ -138,7 +138,8 @@ class Settings:
     task_queue_url_prefix: str = setting(
         "",
         "the URL of a task type's queue without the type's name: the dashboard finds each type's DLQ with "
-        "it (serverless.yml sets it for the api, and `make run`; unset: no DLQ is shown)",
+        "it, the reconciler each queue (serverless.yml sets it for both, and `make run`; unset: no DLQ is "
+        "shown, and the reconciler takes every queue to hold messages)",
     )
     publisher_failures_queue_url: str = setting(
         "",

@@ -26,7 +26,6 @@ kept on disk, the tasks are.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -109,14 +108,18 @@ def reconcile(
     limit: int = MAX_TASKS_PER_RUN,
     seconds_left: Callable[[], float] = lambda: float("inf"),
     task_types: Iterable[str] | None = None,
+    remember: Callable[[list[Task]], None] = lambda lost: None,
 ) -> dict[str, int]:
-    """One run over the stuck tasks; how many ended which way (``left`` for the next run)."""
+    """One run over the stuck tasks; how many ended which way (``left`` for the next run).
+
+    ``remember`` is given the lost tasks found, before any is sent: what made
+    them lost is kept for the next runs (``QueueWatch.remember``).
+    """
     outcomes: dict[str, int] = {}
     if task_types is None:
         task_types = task_registry.task_types()
     found = stuck_tasks(store, clock(), stale_after_seconds, limit, queues, task_types)
-    if isinstance(queues, QueueWatch):
-        queues.remember(found)
+    remember(found)
     for index, task in enumerate(found):
         if seconds_left() <= 0:
             outcomes["left"] = len(found) - index
@@ -254,9 +257,16 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         def seconds_left() -> float:
             return float("inf") if remaining is None else remaining() / 1000 - MARGIN_SECONDS
 
-        prefix = os.environ.get("TASK_QUEUE_URL_PREFIX", "")
-        queues = QueueWatch(aws.client("sqs"), prefix, QueueMarks(settings.table_name), time.time())
-        return reconcile(store, publish, settings.reconcile_after_seconds, queues, seconds_left=seconds_left)
+        marks = QueueMarks(settings.table_name)
+        queues = QueueWatch(aws.client("sqs"), settings.task_queue_url_prefix, marks, time.time())
+        return reconcile(
+            store,
+            publish,
+            settings.reconcile_after_seconds,
+            queues,
+            seconds_left=seconds_left,
+            remember=queues.remember,
+        )
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
     streams = aws.client("dynamodbstreams")

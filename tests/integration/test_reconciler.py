@@ -61,7 +61,15 @@ def reconcile_at(deployed, now: float, limit: int = MAX_TASKS_PER_RUN) -> dict:
     marks = QueueMarks(deployed.resources.table_name, deployed.clients["dynamodb"])
     prefix = deployed.queue_url("Task1Queue").removesuffix("task1")
     queues = QueueWatch(deployed.clients["sqs"], prefix, marks, now)
-    return reconcile(deployed.store, lambda tasks: publish(deployed, tasks), 60, queues, lambda: now, limit)
+    return reconcile(
+        deployed.store,
+        lambda tasks: publish(deployed, tasks),
+        60,
+        queues,
+        lambda: now,
+        limit,
+        remember=queues.remember,
+    )
 
 
 def run_schedule(monkeypatch, after_seconds: int = 60) -> dict:

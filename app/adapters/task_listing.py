@@ -9,6 +9,12 @@ range is a key condition, and the id breaks ties):
   by_status       status_pk       "<status>#<shard>"
   by_type_status  type_status_pk  "<type>#<status>#<shard>"
 
+In the two status indexes a task between attempts is listed under RETRYING,
+and one that gave up under GAVE_UP, instead of its status (``listed_status``):
+a Query serves the retry filters exactly, and one for IN_PROGRESS or FAILED
+reads both of its partitions (twice the shards). A crash and the claim after
+it move two index entries each; giving up moves nothing more than failing.
+
 The shard is a hash of the task id among the index's shard count
 (app/adapters/sharding.py). The indexes project keys only, so a task's progress,
 lease and messages never rewrite an index entry: only a status change moves
@@ -28,6 +34,7 @@ from app.adapters.shard_merge import ShardRead, merge_newest
 from app.adapters.sharding import ShardCounts, shard_of
 from app.domain.errors import InvalidPageToken
 from app.domain.listing import TaskQuery
+from app.domain.task import RetryState, Task, TaskStatus
 
 LOWEST_SORT_KEY = "0" * 13
 HIGHEST_SORT_KEY = "9" * 13 + "~"
@@ -50,6 +57,26 @@ BY_STATUS = ListingIndex("by_status", "status_pk")
 BY_TYPE_STATUS = ListingIndex("by_type_status", "type_status_pk")
 LISTING_INDEXES = (BY_CREATED, BY_TYPE, BY_STATUS, BY_TYPE_STATUS)
 ALL_TASKS = "ALL"
+
+
+# The retry states that have a partition of their own in the status indexes (named RETRYING, GAVE_UP).
+LISTED_RETRY_STATES = (RetryState.RETRYING, RetryState.GAVE_UP)
+
+
+def listed_status(task: Task) -> str:
+    """What a task is listed under in the status indexes: its retry state's name, or its status."""
+    state = task.retry_state
+    return state.name if state else task.status.value
+
+
+def listed_statuses(status: TaskStatus, retry_state: RetryState | None) -> list[str]:
+    """The status partitions that hold a query's tasks: a status's own, and its retry states' if wanted."""
+    if retry_state is not None and retry_state is not RetryState.NONE:
+        return [retry_state.name]
+    own = [status.value]
+    if retry_state is None:
+        own += [state.name for state in LISTED_RETRY_STATES if state.status is status]
+    return own
 
 
 def list_sort_key(created_ms: int, task_id: str) -> str:
@@ -81,21 +108,25 @@ def status_keys(task_id: str, task_type: str, status: str, shards: ShardCounts) 
     }
 
 
-def choose_index(query: TaskQuery) -> tuple[ListingIndex, str]:
-    """The index that serves ``query`` exactly, and its partition prefix."""
-    if query.status and query.task_type:
-        return BY_TYPE_STATUS, f"{query.task_type}#{query.status.value}"
-    if query.status:
-        return BY_STATUS, query.status.value
+def choose_index(query: TaskQuery) -> tuple[ListingIndex, list[str]]:
+    """The index that serves ``query`` exactly, and its partition prefixes (one, or a status's two)."""
+    status = query.status or (query.retry_state.status if query.retry_state else None)
+    if status:
+        statuses = listed_statuses(status, query.retry_state)
+        if query.task_type:
+            return BY_TYPE_STATUS, [f"{query.task_type}#{listed}" for listed in statuses]
+        return BY_STATUS, statuses
     if query.task_type:
-        return BY_TYPE, query.task_type
-    return BY_CREATED, ALL_TASKS
+        return BY_TYPE, [query.task_type]
+    return BY_CREATED, [ALL_TASKS]
 
 
 def listing_id(query: TaskQuery) -> str:
-    """What a page token is bound to: the index, its partition and the created range."""
-    index, prefix = choose_index(query)
-    return f"{index.name}|{prefix}|{query.created_from}|{query.created_to}"
+    """What a page token is bound to: the index, the query's partition and the created range."""
+    index, prefixes = choose_index(query)
+    # The first prefix (a status's own) names it, as before the retry states; a filter on them adds its own.
+    named = prefixes[0] if query.retry_state is None else f"{prefixes[0]}~{query.retry_state.value}"
+    return f"{index.name}|{named}|{query.created_from}|{query.created_to}"
 
 
 def _sort_range(query: TaskQuery) -> tuple[str, str]:
@@ -119,7 +150,13 @@ class ShardedListing:
         self.shards = shards
 
     def page(self, query: TaskQuery, page_token: str | None = None) -> ListedPage:
-        index, prefix = choose_index(query)
+        index, prefixes = choose_index(query)
+        # Every shard of every prefix, merged as one: a task is in one of them at a time.
+        partitions = [
+            index.partition(prefix, shard)
+            for prefix in prefixes
+            for shard in range(self.shards.of(index.name))
+        ]
         listing = listing_id(query)
         below = page_tokens.decode(page_token, listing) if page_token else None
         low, high = _sort_range(query)
@@ -129,7 +166,7 @@ class ShardedListing:
             raise InvalidPageToken()
 
         def read(shard: int, below: str | None, above: str | None, limit: int) -> ShardRead:
-            partition = index.partition(prefix, shard)
+            partition = partitions[shard]
             request: dict[str, Any] = {
                 "TableName": self.table_name,
                 "IndexName": index.name,
@@ -157,7 +194,7 @@ class ShardedListing:
             keys = [item["list_sk"]["S"] for item in response.get("Items", [])]
             return ShardRead(keys, limited="LastEvaluatedKey" in response)
 
-        merged = merge_newest(self.shards.of(index.name), query.limit, below, _concurrently(read))
+        merged = merge_newest(len(partitions), query.limit, below, _concurrently(read))
         next_token = page_tokens.encode(listing, merged.next_below) if merged.next_below else None
         return ListedPage([key.split("#", 1)[1] for key in merged.keys], next_token)
 

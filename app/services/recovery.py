@@ -66,7 +66,9 @@ def recover(
         return "cancelled"
     try:
         if decision.action is Recovery.FAIL:
-            store.replace_if(task.moved_to(TaskStatus.FAILED, decision.reason, now, lease_expires=0), task)
+            # Every FAIL here is giving up (attempts or deliveries ran out): marked, so it can be told apart.
+            gave_up = task.moved_to(TaskStatus.FAILED, decision.reason, now, lease_expires=0, gave_up=True)
+            store.replace_if(gave_up, task)
         else:
             sent = task.moved_to(
                 task.status,

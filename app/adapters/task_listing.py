@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.adapters import page_tokens
-from app.adapters.shard_merge import ShardRead, merge_newest
+from app.adapters.shard_merge import ShardRead, first_read_size, merge_newest
 from app.adapters.sharding import ShardCounts, shard_of
 from app.domain.errors import InvalidPageToken
 from app.domain.listing import TaskQuery
@@ -69,13 +69,18 @@ def listed_status(task: Task) -> str:
     return state.name if state else task.status.value
 
 
-def listed_statuses(status: TaskStatus, retry_state: RetryState | None) -> list[str]:
-    """The status partitions that hold a query's tasks: a status's own, and its retry states' if wanted."""
-    if retry_state is not None and retry_state is not RetryState.NONE:
-        return [retry_state.name]
-    own = [status.value]
+def listed_statuses(status: TaskStatus | None, retry_state: RetryState | None) -> list[str]:
+    """The status partitions that hold a query's tasks (none when no task can match).
+
+    A status's own partition, and its retry state's unless NONE excludes it;
+    a retry state's own; NONE without a status: every status's own partition.
+    """
+    if retry_state in LISTED_RETRY_STATES:
+        return [retry_state.name] if status in (None, retry_state.status) else []
+    statuses = [status] if status else list(TaskStatus)
+    own = [each.value for each in statuses]
     if retry_state is None:
-        own += [state.name for state in LISTED_RETRY_STATES if state.status is status]
+        own += [state.name for state in LISTED_RETRY_STATES if state.status in statuses]
     return own
 
 
@@ -110,9 +115,8 @@ def status_keys(task_id: str, task_type: str, status: str, shards: ShardCounts) 
 
 def choose_index(query: TaskQuery) -> tuple[ListingIndex, list[str]]:
     """The index that serves ``query`` exactly, and its partition prefixes (one, or a status's two)."""
-    status = query.status or (query.retry_state.status if query.retry_state else None)
-    if status:
-        statuses = listed_statuses(status, query.retry_state)
+    if query.status or query.retry_state:
+        statuses = listed_statuses(query.status, query.retry_state)
         if query.task_type:
             return BY_TYPE_STATUS, [f"{query.task_type}#{listed}" for listed in statuses]
         return BY_STATUS, statuses
@@ -125,7 +129,8 @@ def listing_id(query: TaskQuery) -> str:
     """What a page token is bound to: the index, the query's partition and the created range."""
     index, prefixes = choose_index(query)
     # The first prefix (a status's own) names it, as before the retry states; a filter on them adds its own.
-    named = prefixes[0] if query.retry_state is None else f"{prefixes[0]}~{query.retry_state.value}"
+    first = prefixes[0] if prefixes else query.status
+    named = first if query.retry_state is None else f"{first}~{query.retry_state.value}"
     return f"{index.name}|{named}|{query.created_from}|{query.created_to}"
 
 
@@ -160,8 +165,8 @@ class ShardedListing:
         listing = listing_id(query)
         below = page_tokens.decode(page_token, listing) if page_token else None
         low, high = _sort_range(query)
-        if low > high:
-            return ListedPage([], None)  # created_from after created_to: nothing to list
+        if low > high or not partitions:
+            return ListedPage([], None)  # created_from after created_to, or a status no retry filter fits
         if below is not None and not low <= below <= high:
             raise InvalidPageToken()
 
@@ -194,7 +199,9 @@ class ShardedListing:
             keys = [item["list_sk"]["S"] for item in response.get("Items", [])]
             return ShardRead(keys, limited="LastEvaluatedKey" in response)
 
-        merged = merge_newest(len(partitions), query.limit, below, _concurrently(read))
+        # Sized for one prefix's shards: a retry state's partitions hold few tasks beside its status's.
+        first_size = first_read_size(query.limit, self.shards.of(index.name))
+        merged = merge_newest(len(partitions), query.limit, below, _concurrently(read), first_size)
         next_token = page_tokens.encode(listing, merged.next_below) if merged.next_below else None
         return ListedPage([key.split("#", 1)[1] for key in merged.keys], next_token)
 

@@ -66,8 +66,9 @@ router = APIRouter(
 )
 RETRY_STATE_FILTER = (
     "retrying: IN_PROGRESS tasks between attempts; gave_up: FAILED tasks whose attempts ran out; "
-    "none (with a status): that status's tasks in neither. Their status is unchanged: "
-    "status=IN_PROGRESS lists the retrying ones too, status=FAILED those that gave up."
+    "none: tasks in neither (with status=IN_PROGRESS, those running now). Their status is unchanged: "
+    "status=IN_PROGRESS lists the retrying ones too, status=FAILED those that gave up; "
+    "with another status, retrying or gave_up lists nothing."
 )
 EPOCH_SECONDS = Query(ge=0, le=9_999_999_999, description="epoch seconds, inclusive")
 

@@ -12,7 +12,7 @@ from typing import Any
 from app.dashboard.timing import DEFAULT_SORT, SORTS
 from app.domain import rules
 from app.domain.errors import InvalidJson, InvalidTaskInput, TooDeeplyNested
-from app.domain.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, TaskQuery, check_retry_filter
+from app.domain.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, TaskQuery, retry_filter_conflict
 from app.domain.task import RetryState, Task, TaskStatus
 from app.services.dashboard import RowKey
 from app.task_registry import names as task_type_names
@@ -104,10 +104,9 @@ class ListFilters:
         pick("task_type", {task_type: task_type for task_type in task_type_names()}, "task type")
         pick("sort", {sort: sort for sort in SORTS}, "order")
         pick("retry_state", {state.value: state for state in RetryState}, "retry state")
-        try:
-            check_retry_filter(values.get("status"), values.get("retry_state"))
-        except InvalidTaskInput as exc:
-            errors["retry_state"] = str(exc)
+        conflict = retry_filter_conflict(values.get("status"), values.get("retry_state"))
+        if conflict:
+            errors["retry_state"] = conflict
             del values["retry_state"]
         state = values.get("retry_state")
         if state and state.status:

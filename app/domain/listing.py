@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.domain.errors import InvalidTaskInput
 from app.domain.task import RetryState, Task, TaskStatus
 
 DEFAULT_PAGE_SIZE = 20
@@ -19,11 +18,8 @@ class TaskQuery:
     created_from: int | None = None
     created_to: int | None = None
     limit: int = DEFAULT_PAGE_SIZE
-    # RETRYING or GAVE_UP: those tasks only (of their status); NONE: the status's tasks in neither.
+    # RETRYING or GAVE_UP: those tasks only (none if the status is another); NONE: the tasks in neither.
     retry_state: RetryState | None = None
-
-    def __post_init__(self) -> None:
-        check_retry_filter(self.status, self.retry_state)
 
 
 @dataclass(frozen=True)
@@ -32,17 +28,9 @@ class TaskPage:
     next_token: str | None = None
 
 
-def check_retry_filter(status: TaskStatus | None, retry_state: RetryState | None) -> None:
-    """InvalidTaskInput for a retry state no task of ``status`` can be in, or ``none`` without a status."""
-    if retry_state is RetryState.NONE and status is None:
-        raise InvalidTaskInput(
-            "retry_state none needs a status (IN_PROGRESS: running now; FAILED: failed by its run)"
-        )
-    if (
-        retry_state is not None
-        and retry_state.status is not None
-        and status not in (None, retry_state.status)
-    ):
-        raise InvalidTaskInput(
-            f"retry_state {retry_state.value} is of {retry_state.status.value} tasks only, not {status.value}"
-        )
+def retry_filter_conflict(status: TaskStatus | None, retry_state: RetryState | None) -> str | None:
+    """Why no task of ``status`` can be in ``retry_state`` (such a listing is empty), or None."""
+    wanted = retry_state.status if retry_state else None
+    if wanted is None or status in (None, wanted):
+        return None
+    return f"retry_state {retry_state.value} is of {wanted.value} tasks only, not {status.value}"

@@ -32,7 +32,7 @@ class RetryState(enum.StrEnum):
     RETRYING: IN_PROGRESS, between attempts (one crashed, the next waits for its
     backoff). GAVE_UP: FAILED because its attempts or deliveries ran out, as
     opposed to a run (or a client) that failed it. NONE is a filter only: in
-    neither, i.e. running now, or failed by its run.
+    neither (of IN_PROGRESS, running now; of FAILED, failed by its run).
     """
 
     RETRYING = "retrying"

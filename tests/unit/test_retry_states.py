@@ -13,8 +13,7 @@ from app.adapters.task_listing import choose_index, listed_status, listing_id
 from app.dashboard import timing
 from app.dashboard.forms import ListFilters
 from app.domain.aggregates import TaskChange, TaskFacts, deltas_of, status_breakdown
-from app.domain.errors import InvalidTaskInput
-from app.domain.listing import TaskQuery
+from app.domain.listing import TaskQuery, retry_filter_conflict
 from app.domain.task import RetryState, TaskStatus, retry_state_of
 from app.local.recount import recounted
 from tests.factories import a_task
@@ -115,15 +114,16 @@ def test_page_tokens_of_a_status_listing_stay_valid_and_a_retry_filter_has_its_o
 
 @pytest.mark.parametrize(
     ("status", "retry_state"),
-    [
-        (TaskStatus.COMPLETED, RetryState.RETRYING),
-        (TaskStatus.IN_PROGRESS, RetryState.GAVE_UP),
-        (None, RetryState.NONE),
-    ],
+    [(TaskStatus.COMPLETED, RetryState.RETRYING), (TaskStatus.IN_PROGRESS, RetryState.GAVE_UP)],
 )
-def test_a_retry_filter_no_task_can_match_is_refused(status, retry_state):
-    with pytest.raises(InvalidTaskInput):
-        TaskQuery(status=status, retry_state=retry_state)
+def test_a_retry_filter_no_task_of_the_status_can_match_reads_nothing(status, retry_state):
+    _, prefixes = choose_index(TaskQuery(status=status, retry_state=retry_state))
+    assert prefixes == [] and retry_filter_conflict(status, retry_state)
+
+
+def test_none_without_a_status_reads_every_status_s_own_partition():
+    _, prefixes = choose_index(TaskQuery(retry_state=RetryState.NONE))
+    assert prefixes == [status.value for status in TaskStatus]
 
 
 def test_the_dashboard_drops_a_contradicting_retry_filter_with_a_message_and_implies_the_status():

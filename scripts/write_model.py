@@ -263,6 +263,22 @@ def sustainable_tasks_per_second(
     return min(key_bound, table_quota_units / units_per_task)
 
 
+# The indexes a task's retry state moves it in, as its status does (app/adapters/task_listing.py).
+STATUS_INDEXES = ("by_status", "by_type_status")
+
+
+def retry_state_units(indexes: list[IndexKeys]) -> dict[str, int]:
+    """Index units the retry filters add to a task, beyond the writes it makes anyway.
+
+    A crashed attempt's write moves the task from IN_PROGRESS to RETRYING and
+    the next claim moves it back: a delete and a put in each status index,
+    each way. Giving up costs nothing more: the move to FAILED, which moves
+    the task in the same indexes anyway, lands in GAVE_UP instead.
+    """
+    moved = sum(1 for index in indexes if index.name in STATUS_INDEXES)
+    return {"crash_in": 2 * moved, "claim_out": 2 * moved, "gave_up": 0}
+
+
 def indexes_of(global_secondary_indexes: list[dict[str, Any]]) -> list[IndexKeys]:
     """The index keys of a table's GlobalSecondaryIndexes, as serverless.yml declares them."""
     found = []
@@ -295,6 +311,12 @@ def table_rows(model: WriteModel, target: float, shards: ShardCounts, batch_wind
     lines.append(f"hottest keys at {target:,.0f} tasks/s, shards {shards}:")
     for rate in hottest_keys(model, target, shards, batch_window)[:6]:
         lines.append(f"  {rate.index:<15} {rate.key:<32} {rate.units_per_second:>8,.0f} WCU/s")
+    retries = retry_state_units([IndexKeys(name, "", None) for name in model.index_units])
+    lines.append(
+        f"retry states: a crashed attempt +{retries['crash_in'] + retries['claim_out']} WCU "
+        f"({', '.join(STATUS_INDEXES)}: into RETRYING, out at the next claim); "
+        f"giving up +{retries['gave_up']}"
+    )
     ceiling = sustainable_tasks_per_second(model, shards)
     lines.append(
         f"largest sustainable rate: {ceiling:,.0f} tasks/s (a key's 1,000 WCU/s with these shards, "

@@ -264,8 +264,10 @@
     return left < right ? 1 : left > right ? -1 : 0;
   }
   // Run time: first started to finished (or now), queue wait aside; 0 for a task not started.
+  // Between attempts it stands still at the last attempt's crash (data-stopped).
   function durationOf(row, now) {
-    var started = row.getAttribute("data-started"), end = row.getAttribute("data-finished");
+    var started = row.getAttribute("data-started");
+    var end = row.getAttribute("data-finished") || row.getAttribute("data-stopped");
     if (!started) return 0;
     return Math.max(0, (end ? Number(end) : now) - Number(started));
   }

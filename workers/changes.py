@@ -19,6 +19,7 @@ from app import observability
 from app.adapters.aggregates import TRANSACT_LIMIT, TaskAggregates
 from app.adapters.task_item import TASK_SK
 from app.domain.aggregates import TaskChange, TaskFacts, deltas_of
+from app.domain.task import retry_state_of
 from app.settings import get_settings
 
 
@@ -31,13 +32,17 @@ def _facts(image: dict[str, Any] | None) -> TaskFacts | None:
         return int(value) if value is not None else None
 
     try:
+        status = image["status"]["S"]
         return TaskFacts(
             task_type=image["task_type"]["S"],
-            status=image["status"]["S"],
+            status=status,
             created_ms=number("created_ms") or 0,
             started_ms=number("started_ms"),
             finished_ms=number("finished_ms"),
             status_msg=image.get("status_msg", {}).get("S", ""),
+            retry_state=retry_state_of(
+                status, number("retry_at"), image.get("gave_up", {}).get("BOOL") is True
+            ),
         )
     except (KeyError, TypeError, ValueError):
         # A damaged item counts as nothing: it must never hold up the stream.

@@ -4,7 +4,9 @@ Items (none carries a listing-index attribute or ``sk = TASK``, so they stay
 out of the indexes and of every stream consumer's filter), each its own
 partition, so that every batch's writes spread over as many keys as it touches:
 
-  counts          pk=COUNTS#<type>#<k>              one number per status, and created_total
+  counts          pk=COUNTS#<type>#<k>              one number per status, and created_total;
+                                                    RETRYING and GAVE_UP: how many of the IN_PROGRESS
+                                                    and FAILED ones are in that retry state
   per minute      pk=STATS#<type>#M#<minute>#<k>    created/completed/failed/cancelled,
   per hour        pk=STATS#<type>#H#<hour>#<k>      W<i>/R<i>: wait and run histograms;
                                                     per hour F<h>/T<h>: a failure message's
@@ -30,9 +32,9 @@ from typing import Any
 
 from app.adapters import aws
 from app.adapters.update_expression import Update
-from app.domain.aggregates import Deltas, MinuteStats, bucket_of
+from app.domain.aggregates import Deltas, MinuteStats, bucket_of, status_breakdown
 from app.domain.errors import StoreUnavailable
-from app.domain.task import TaskStatus
+from app.domain.task import RetryState, TaskStatus
 from app.services.ports import StatusCount, Tally
 from app.task_registry import names as task_type_names
 
@@ -40,6 +42,8 @@ MINUTE_ITEMS_KEPT_SECONDS = 2 * 86_400
 HOUR_ITEMS_KEPT_SECONDS = 35 * 86_400
 MARKERS_KEPT_SECONDS = 2 * 86_400  # longer than a stream keeps a record (24 h)
 TRANSACT_LIMIT = 100
+# The numbers a counts item holds beside created_total: per status, and per retry state (its name).
+COUNTED = (*(status.value for status in TaskStatus), RetryState.RETRYING.name, RetryState.GAVE_UP.name)
 BATCH_GET_LIMIT = 100
 
 
@@ -238,13 +242,13 @@ class TaskAggregates(aws.DynamoDBTable):
         by_status: Counter[str] = Counter()
         created = 0
         for item in items:
-            for status in TaskStatus:
-                by_status[status.value] += int(item.get(status.value, {}).get("N", "0"))
+            for name in COUNTED:
+                by_status[name] += int(item.get(name, {}).get("N", "0"))
             created += int(item.get("created_total", {}).get("N", "0"))
         return by_status, created
 
     def counts(self, task_type: str | None = None) -> tuple[Counter[str], int]:
-        """Tasks in each status (of one type or all), and how many were ever created."""
+        """Tasks in each status and retry state (by name), of one type or all; how many were ever created."""
         return self._add_counts(self._get(self._count_keys(task_type)))
 
     def by_status(self, task_type: str | None = None) -> list[StatusCount]:
@@ -260,7 +264,10 @@ class TaskAggregates(aws.DynamoDBTable):
         items = self._get([*self._count_keys(task_type), *(task_key(task_id) for task_id in wanted)])
         counted, created = self._add_counts([item for item in items if item["pk"]["S"].startswith("COUNTS#")])
         found = {task.id: task for task in (from_item(item) for item in items if item["sk"]["S"] == "TASK")}
-        counts = [StatusCount(status, max(0, counted[status.value])) for status in TaskStatus]
+        counts = [
+            StatusCount(status, count, retry_state=state)
+            for status, state, count in status_breakdown(counted)
+        ]
         return Tally(counts, created, {task_id: found.get(task_id) for task_id in wanted})
 
     def series(self, task_type: str, unit: str, start: int, end: int) -> dict[int, MinuteStats]:

@@ -52,10 +52,16 @@ def first_read_size(page: int, shards: int) -> int:
     return page + 1 if shards == 1 else math.ceil(page / shards) + 1
 
 
-def merge_newest(shards: int, page: int, below: str | None, read_all: ReadAll) -> MergedPage:
-    """The newest ``page`` entries below ``below`` across ``shards`` shards."""
+def merge_newest(
+    shards: int, page: int, below: str | None, read_all: ReadAll, first_size: int | None = None
+) -> MergedPage:
+    """The newest ``page`` entries below ``below`` across ``shards`` shards.
+
+    ``first_size``: what the first round reads of each shard, when some of them are known to hold
+    few entries (a retry state's partitions beside its status's): sized for the others.
+    """
     budget = page + 2 * shards
-    size = first_read_size(page, shards)
+    size = first_size or first_read_size(page, shards)
     reads = read_all([(shard, below, None, size) for shard in range(shards)])
     keys: list[str] = []
     frontier: dict[int, str] = {}  # open shards only: the oldest entry read (or a bound below it)

@@ -78,7 +78,7 @@ def to_item(task: Task, shards: ShardCounts) -> dict[str, Any]:
         "attempt": {"N": str(task.attempt)},
         "lease_expires": {"N": str(task.lease_expires)},
         "list_sk": {"S": task_listing.list_sort_key(task.created_ms, task.id)},
-        **task_listing.index_keys(task.id, task.task_type, task.status.value, shards),
+        **task_listing.index_keys(task.id, task.task_type, task_listing.listed_status(task), shards),
         "id_prefix": {"S": task.id[:ID_PREFIX_CHARS]},
     }
     if task.updated_time is not None:
@@ -116,6 +116,8 @@ def to_item(task: Task, shards: ShardCounts) -> dict[str, Any]:
         item["cancel_requested"] = {"S": task.cancel_requested}
     if task.retry_at is not None:
         item["retry_at"] = {"N": str(task.retry_at)}
+    if task.gave_up:
+        item["gave_up"] = {"BOOL": True}
     return item
 
 
@@ -157,6 +159,7 @@ def from_item(item: dict[str, Any]) -> Task:
             started_ms=int(item["started_ms"]["N"]) if "started_ms" in item else None,
             finished_ms=int(item["finished_ms"]["N"]) if "finished_ms" in item else None,
             retry_at=int(item["retry_at"]["N"]) if "retry_at" in item else None,
+            gave_up=item.get("gave_up", {}).get("BOOL") is True,
             trace=trace_from_attribute(item.get("trace")),
             result=result,
             run_at=int(item["run_at"]["N"]) if "run_at" in item else None,

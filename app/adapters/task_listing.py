@@ -9,6 +9,12 @@ range is a key condition, and the id breaks ties):
   by_status       status_pk       "<status>#<shard>"
   by_type_status  type_status_pk  "<type>#<status>#<shard>"
 
+In the two status indexes a task between attempts is listed under RETRYING,
+and one that gave up under GAVE_UP, instead of its status (``listed_status``):
+a Query serves the retry filters exactly, and one for IN_PROGRESS or FAILED
+reads both of its partitions (twice the shards). A crash and the claim after
+it move two index entries each; giving up moves nothing more than failing.
+
 The shard is a hash of the task id among the index's shard count
 (app/adapters/sharding.py). The indexes project keys only, so a task's progress,
 lease and messages never rewrite an index entry: only a status change moves
@@ -24,10 +30,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.adapters import page_tokens
-from app.adapters.shard_merge import ShardRead, merge_newest
+from app.adapters.shard_merge import ShardRead, first_read_size, merge_newest
 from app.adapters.sharding import ShardCounts, shard_of
 from app.domain.errors import InvalidPageToken
 from app.domain.listing import TaskQuery
+from app.domain.task import RetryState, Task, TaskStatus
 
 LOWEST_SORT_KEY = "0" * 13
 HIGHEST_SORT_KEY = "9" * 13 + "~"
@@ -50,6 +57,31 @@ BY_STATUS = ListingIndex("by_status", "status_pk")
 BY_TYPE_STATUS = ListingIndex("by_type_status", "type_status_pk")
 LISTING_INDEXES = (BY_CREATED, BY_TYPE, BY_STATUS, BY_TYPE_STATUS)
 ALL_TASKS = "ALL"
+
+
+# The retry states that have a partition of their own in the status indexes (named RETRYING, GAVE_UP).
+LISTED_RETRY_STATES = (RetryState.RETRYING, RetryState.GAVE_UP)
+
+
+def listed_status(task: Task) -> str:
+    """What a task is listed under in the status indexes: its retry state's name, or its status."""
+    state = task.retry_state
+    return state.name if state else task.status.value
+
+
+def listed_statuses(status: TaskStatus | None, retry_state: RetryState | None) -> list[str]:
+    """The status partitions that hold a query's tasks (none when no task can match).
+
+    A status's own partition, and its retry state's unless NONE excludes it;
+    a retry state's own; NONE without a status: every status's own partition.
+    """
+    if retry_state in LISTED_RETRY_STATES:
+        return [retry_state.name] if status in (None, retry_state.status) else []
+    statuses = [status] if status else list(TaskStatus)
+    own = [each.value for each in statuses]
+    if retry_state is None:
+        own += [state.name for state in LISTED_RETRY_STATES if state.status in statuses]
+    return own
 
 
 def list_sort_key(created_ms: int, task_id: str) -> str:
@@ -81,21 +113,25 @@ def status_keys(task_id: str, task_type: str, status: str, shards: ShardCounts) 
     }
 
 
-def choose_index(query: TaskQuery) -> tuple[ListingIndex, str]:
-    """The index that serves ``query`` exactly, and its partition prefix."""
-    if query.status and query.task_type:
-        return BY_TYPE_STATUS, f"{query.task_type}#{query.status.value}"
-    if query.status:
-        return BY_STATUS, query.status.value
+def choose_index(query: TaskQuery) -> tuple[ListingIndex, list[str]]:
+    """The index that serves ``query`` exactly, and its partition prefixes (one, or a status's two)."""
+    if query.status or query.retry_state:
+        statuses = listed_statuses(query.status, query.retry_state)
+        if query.task_type:
+            return BY_TYPE_STATUS, [f"{query.task_type}#{listed}" for listed in statuses]
+        return BY_STATUS, statuses
     if query.task_type:
-        return BY_TYPE, query.task_type
-    return BY_CREATED, ALL_TASKS
+        return BY_TYPE, [query.task_type]
+    return BY_CREATED, [ALL_TASKS]
 
 
 def listing_id(query: TaskQuery) -> str:
-    """What a page token is bound to: the index, its partition and the created range."""
-    index, prefix = choose_index(query)
-    return f"{index.name}|{prefix}|{query.created_from}|{query.created_to}"
+    """What a page token is bound to: the index, the query's partition and the created range."""
+    index, prefixes = choose_index(query)
+    # The first prefix (a status's own) names it, as before the retry states; a filter on them adds its own.
+    first = prefixes[0] if prefixes else query.status
+    named = first if query.retry_state is None else f"{first}~{query.retry_state.value}"
+    return f"{index.name}|{named}|{query.created_from}|{query.created_to}"
 
 
 def _sort_range(query: TaskQuery) -> tuple[str, str]:
@@ -119,17 +155,23 @@ class ShardedListing:
         self.shards = shards
 
     def page(self, query: TaskQuery, page_token: str | None = None) -> ListedPage:
-        index, prefix = choose_index(query)
+        index, prefixes = choose_index(query)
+        # Every shard of every prefix, merged as one: a task is in one of them at a time.
+        partitions = [
+            index.partition(prefix, shard)
+            for prefix in prefixes
+            for shard in range(self.shards.of(index.name))
+        ]
         listing = listing_id(query)
         below = page_tokens.decode(page_token, listing) if page_token else None
         low, high = _sort_range(query)
-        if low > high:
-            return ListedPage([], None)  # created_from after created_to: nothing to list
+        if low > high or not partitions:
+            return ListedPage([], None)  # created_from after created_to, or a status no retry filter fits
         if below is not None and not low <= below <= high:
             raise InvalidPageToken()
 
         def read(shard: int, below: str | None, above: str | None, limit: int) -> ShardRead:
-            partition = index.partition(prefix, shard)
+            partition = partitions[shard]
             request: dict[str, Any] = {
                 "TableName": self.table_name,
                 "IndexName": index.name,
@@ -157,7 +199,9 @@ class ShardedListing:
             keys = [item["list_sk"]["S"] for item in response.get("Items", [])]
             return ShardRead(keys, limited="LastEvaluatedKey" in response)
 
-        merged = merge_newest(self.shards.of(index.name), query.limit, below, _concurrently(read))
+        # Sized for one prefix's shards: a retry state's partitions hold few tasks beside its status's.
+        first_size = first_read_size(query.limit, self.shards.of(index.name))
+        merged = merge_newest(len(partitions), query.limit, below, _concurrently(read), first_size)
         next_token = page_tokens.encode(listing, merged.next_below) if merged.next_below else None
         return ListedPage([key.split("#", 1)[1] for key in merged.keys], next_token)
 

@@ -263,9 +263,9 @@ class TaskStore(aws.DynamoDBTable):
         tasks = [found[task_id] for task_id in listed.task_ids if task_id in found]
         return TaskPage(tasks=tasks, next_token=listed.next_token)
 
-    def _moved_in_the_indexes(self, update: Update, task_id: str, task_type: str, status: TaskStatus) -> None:
-        """Sets the keys that move a task to ``status`` in the listing indexes."""
-        update.set_all(task_listing.status_keys(task_id, task_type, status.value, self.shards))
+    def _moved_in_the_indexes(self, update: Update, task_id: str, task_type: str, listed: str) -> None:
+        """Sets the keys that move a task to ``listed`` (a status or a retry state) in the listing indexes."""
+        update.set_all(task_listing.status_keys(task_id, task_type, listed, self.shards))
 
     def replace_if(
         self,
@@ -295,9 +295,12 @@ class TaskStore(aws.DynamoDBTable):
                 "ttl": {"N": str(new.ttl)},
             }
         )
-        if new.status is not expected.status:
-            # Only a status change moves the task in the listing indexes.
-            self._moved_in_the_indexes(update, new.id, new.task_type, new.status)
+        listed = task_listing.listed_status(new)
+        if listed != task_listing.listed_status(expected):
+            # Only a status change, or a retry state's start or end, moves the task in the listing indexes.
+            self._moved_in_the_indexes(update, new.id, new.task_type, listed)
+        if new.gave_up and not expected.gave_up:
+            update.set("gave_up", {"BOOL": True})
         if final_events:
             if not new.status.is_terminal:
                 raise ValueError("final events go with a move to a final status only")
@@ -377,7 +380,7 @@ class TaskStore(aws.DynamoDBTable):
                 "started_ms": {"N": str(int(now * 1000))},
             }
         )
-        self._moved_in_the_indexes(update, task_id, task_type, TaskStatus.IN_PROGRESS)
+        self._moved_in_the_indexes(update, task_id, task_type, TaskStatus.IN_PROGRESS.value)
         if events:
             update.append(CLAIM_EVENTS, [{"M": claim_event_fields(event)} for event in events])
         update.require_equal("status", {"S": TaskStatus.CREATED.value}).require_equal("attempt", {"N": "0"})

@@ -45,7 +45,7 @@ from app.api.schemas import (
 from app.domain import idempotency
 from app.domain.idempotency import StoredResponse
 from app.domain.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, TaskQuery
-from app.domain.task import Task, TaskStatus
+from app.domain.task import RetryState, Task, TaskStatus
 from app.services import tasks, timeline, webhooks
 from app.services.idempotency import Reply, once
 
@@ -63,6 +63,12 @@ router = APIRouter(
     route_class=StrictJsonRoute,
     responses=error_responses(*PROTECTED),
     generate_unique_id_function=operation_id,
+)
+RETRY_STATE_FILTER = (
+    "retrying: IN_PROGRESS tasks between attempts; gave_up: FAILED tasks whose attempts ran out; "
+    "none: tasks in neither (with status=IN_PROGRESS, those running now). Their status is unchanged: "
+    "status=IN_PROGRESS lists the retrying ones too, status=FAILED those that gave up; "
+    "with another status, retrying or gave_up lists nothing."
 )
 EPOCH_SECONDS = Query(ge=0, le=9_999_999_999, description="epoch seconds, inclusive")
 
@@ -153,6 +159,7 @@ async def list_tasks(
     next_token: Annotated[str | None, Query(description="The next_token of the previous page")] = None,
     created_from: Annotated[int | None, EPOCH_SECONDS] = None,
     created_to: Annotated[int | None, EPOCH_SECONDS] = None,
+    retry_state: Annotated[RetryState | None, Query(description=RETRY_STATE_FILTER)] = None,
 ) -> JSONResponse:
     query = TaskQuery(
         status=status,
@@ -160,6 +167,7 @@ async def list_tasks(
         created_from=created_from,
         created_to=created_to,
         limit=limit,
+        retry_state=retry_state,
     )
     page = await off_loop(request, tasks.list_tasks, store, query, next_token)
     return JSONResponse({"tasks": [task.to_public() for task in page.tasks], "next_token": page.next_token})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -110,6 +110,16 @@ class TaskOut(BaseModel):
     unreadable: str | None = Field(
         description="Why the stored task could not be read in full (its data is then null); "
         "null for every healthy task"
+    )
+    attempt: int = Field(default=0, description="The number of the latest attempt a worker claimed (0: none)")
+    retry_at: int | None = Field(
+        default=None, description="Between attempts: when the next one is due (epoch seconds); null otherwise"
+    )
+    retry_state: Literal["retrying", "gave_up"] | None = Field(
+        default=None,
+        description="retrying: IN_PROGRESS between attempts (a crashed attempt's backoff); "
+        "gave_up: FAILED because its attempts or deliveries ran out, not by its own run; "
+        "null otherwise. The status is unchanged by it.",
     )
 
 

@@ -12,8 +12,8 @@ from typing import Any
 from app.dashboard.timing import DEFAULT_SORT, SORTS
 from app.domain import rules
 from app.domain.errors import InvalidJson, InvalidTaskInput, TooDeeplyNested
-from app.domain.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, TaskQuery
-from app.domain.task import Task, TaskStatus
+from app.domain.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, TaskQuery, retry_filter_conflict
+from app.domain.task import RetryState, Task, TaskStatus
 from app.services.dashboard import RowKey
 from app.task_registry import names as task_type_names
 
@@ -21,6 +21,12 @@ PAGE_SIZES = (10, 20, 50, 100)
 # The created-time presets beside the pickers: relative, so a bookmark keeps meaning "the last hour".
 RANGES: dict[str, int] = {"15m": 15 * 60, "1h": 3600, "24h": 86400, "7d": 7 * 86400}
 RANGE_LABELS = {"15m": "15 min", "1h": "1 h", "24h": "24 h", "7d": "7 d"}
+# The retry filter's choices, as the list names them (the counts' chips link to the same).
+RETRY_STATE_LABELS = {
+    RetryState.RETRYING: "Retrying (between attempts)",
+    RetryState.GAVE_UP: "Gave up (attempts ran out)",
+    RetryState.NONE: "Neither (running, or failed by its run)",
+}
 
 
 def ticked_ids(form: Any) -> list[str]:
@@ -79,6 +85,7 @@ class ListFilters:
     # The last row "Load more" showed: the page is rebuilt down to it (Back, reload).
     through: RowKey | None = None
     errors: dict[str, str] = field(default_factory=dict)
+    retry_state: RetryState | None = None
 
     @classmethod
     def from_params(cls, params: Mapping[str, str], now: float | None = None) -> ListFilters:
@@ -96,6 +103,14 @@ class ListFilters:
         pick("status", {status.value: status for status in TaskStatus}, "status")
         pick("task_type", {task_type: task_type for task_type in task_type_names()}, "task type")
         pick("sort", {sort: sort for sort in SORTS}, "order")
+        pick("retry_state", {state.value: state for state in RetryState}, "retry state")
+        conflict = retry_filter_conflict(values.get("status"), values.get("retry_state"))
+        if conflict:
+            errors["retry_state"] = conflict
+            del values["retry_state"]
+        state = values.get("retry_state")
+        if state and state.status:
+            values.setdefault("status", state.status)  # implied: the status select and the counts show it
         through = params.get("through", "").strip()
         if through:
             try:
@@ -137,6 +152,7 @@ class ListFilters:
             created_from=self.created_from,
             created_to=self.created_to,
             limit=self.limit,
+            retry_state=self.retry_state,
         )
 
     def params(self, **changes: Any) -> dict[str, Any]:
@@ -147,6 +163,7 @@ class ListFilters:
         """
         params: dict[str, Any] = {
             "status": self.status.value if self.status else None,
+            "retry_state": self.retry_state.value if self.retry_state else None,
             "task_type": self.task_type,
             "range": self.range,
             "created_from": None if self.range else time_input(self.created_from),
@@ -164,6 +181,8 @@ class ListFilters:
     def describe(self, with_status: bool = False) -> str:
         """The filters in words, the status aside unless asked: 'type TASK2, created in the last 1 h'."""
         parts = [f"status {self.status.value}"] if with_status and self.status else []
+        if self.retry_state:
+            parts.append(RETRY_STATE_LABELS[self.retry_state].split(" (")[0].lower())
         parts.append(f"type {self.task_type}" if self.task_type else "any type")
         if self.range:
             parts.append(f"created in the last {RANGE_LABELS[self.range]}")

@@ -89,6 +89,7 @@ class Rows:
             f' data-created="{int(task.created_time)}"',
             f' data-started="{task.started_ms // 1000}"' if task.started_ms is not None else "",
             f' data-finished="{task.finished_ms // 1000}"' if task.finished_ms is not None else "",
+            f' data-stopped="{stopped}"' if (stopped := timing.run_stopped(task)) is not None else "",
             f' data-rank="{timing.STATUS_RANK[task.status]}"',
             ' hx-swap-oob="morph">' if oob else ">",
             '\n  <td class="select">',
@@ -145,7 +146,9 @@ class Rows:
         if ran is None:
             run_time = _NEVER_STARTED
         else:
-            run_time = elapsed(ran, None if terminal or task.started_ms is None else task.started_ms // 1000)
+            # Ticking only while an attempt runs: between attempts it stands still at the last one's crash.
+            still = terminal or task.is_between_attempts
+            run_time = elapsed(ran, None if still or task.started_ms is None else task.started_ms // 1000)
         parts += [
             "</td>",
             f'\n  <td class="time" data-label="Created">{when(task.created_time)}</td>',

@@ -24,12 +24,24 @@ def duration_seconds(task: Task, now: float) -> int:
 
 
 def run_seconds(task: Task, now: float) -> int | None:
-    """First started to finished (or to now while in flight): its run, its queue wait aside.
-    None for a task no worker has started."""
+    """First started to finished (or to now while running): its run, its queue wait aside.
+    Between attempts it stands still at the crash of the last one. None for a task no worker has started."""
     if task.started_ms is None:
         return None
-    end_ms = task.finished_ms if task.finished_ms is not None else int(now * 1000)
+    stopped = run_stopped(task)
+    end_ms = stopped * 1000 if stopped is not None else int(now * 1000)
+    if task.finished_ms is not None:
+        end_ms = task.finished_ms
     return max(0, (end_ms - task.started_ms) // 1000)
+
+
+def run_stopped(task: Task) -> int | None:
+    """When a task between attempts stopped running (its last attempt's crash, epoch seconds): its run
+    time stands still from then until the next attempt starts. None for any other task."""
+    if not task.is_between_attempts:
+        return None
+    # The write that recorded the crash (and set retry_at) set updated_time too.
+    return task.updated_time
 
 
 def waiting_seconds(task: Task, now: float) -> int | None:

@@ -60,7 +60,7 @@ def environment() -> jinja2.Environment:
         waiting_seconds=timing.waiting_seconds,
     )
     from app.dashboard.charts import FAILURES, THROUGHPUT, rate_chart
-    from app.dashboard.forms import RANGE_LABELS
+    from app.dashboard.forms import RANGE_LABELS, RETRY_STATE_LABELS
     from app.services.stats import latency_text
 
     env.globals.update(
@@ -78,6 +78,7 @@ def environment() -> jinja2.Environment:
         badge=f.badge,
         sorts=timing.SORTS,
         range_labels=RANGE_LABELS,
+        retry_states=RETRY_STATE_LABELS,
         new_per_tick=NEW_ROWS_PER_TICK,
     )
     return env

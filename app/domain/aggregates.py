@@ -1,11 +1,13 @@
 """Counts and per-minute statistics of tasks, as deltas from the changes to task items.
 
 Every change to a task item (a new task, a status change, a task removed by
-TTL) becomes deltas: how many tasks there are in each status of each type,
-how many were ever created, and per minute and task type how many were
-created, completed, failed and cancelled, with histograms of their queue wait
-(created to first start) and run time (start to finish), and per hour how
-often each failure message was given. Deltas of a whole batch of changes are
+TTL) becomes deltas: how many tasks there are in each status of each type
+(and, counted apart, how many of them are in a retry state: RETRYING of the
+IN_PROGRESS ones, GAVE_UP of the FAILED ones), how many were ever created,
+and per minute and task type how many were created, completed, failed and
+cancelled, with histograms of their queue wait (created to first start) and
+run time (start to finish), and per hour how often each failure message was
+given. Deltas of a whole batch of changes are
 added up here, so each aggregate item is written once per batch, not once per
 task. Pure: no I/O.
 
@@ -20,7 +22,10 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from app.domain.task import RetryState, TaskStatus
 
 # Bucket k >= 1 holds [BUCKET_RATIO ** (k - 1), BUCKET_RATIO ** k) ms; bucket 0 less than 1 ms.
 BUCKET_RATIO = 1.1
@@ -42,6 +47,8 @@ class TaskFacts:
     started_ms: int | None = None
     finished_ms: int | None = None
     status_msg: str = ""
+    # RETRYING or GAVE_UP (app/domain/task.py retry_state_of); None in neither.
+    retry_state: RetryState | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,12 @@ def deltas_of(changes: list[TaskChange]) -> Deltas:
     deltas = Deltas()
     for change in changes:
         old, new = change.old, change.new
+        # A retry state is counted beside the status (by its name): a part of it, not a status of its own.
+        before, after = old and old.retry_state, new and new.retry_state
+        if old is not None and before and (new is None or after is not before):
+            deltas.counts[(old.task_type, before.name)] -= 1
+        if new is not None and after and (old is None or before is not after):
+            deltas.counts[(new.task_type, after.name)] += 1
         if old is not None and (new is None or new.status != old.status):
             deltas.counts[(old.task_type, old.status)] -= 1
         if new is None or (old is not None and old.status == new.status):
@@ -136,6 +149,27 @@ def deltas_of(changes: list[TaskChange]) -> Deltas:
                 minute.failures[failure_message_of(new.status_msg)] += 1
     deltas.counts = Counter({key: count for key, count in deltas.counts.items() if count})
     return deltas
+
+
+def status_breakdown(counted: Mapping[str, int]) -> list[tuple[TaskStatus, RetryState | None, int]]:
+    """The counts as the list shows them: every status, IN_PROGRESS split into running (NONE) and
+    RETRYING, and FAILED followed by those of it that GAVE_UP. All but GAVE_UP add up to every task."""
+
+    def count(name: str) -> int:
+        return max(0, counted.get(name, 0))
+
+    shown: list[tuple[TaskStatus, RetryState | None, int]] = []
+    for status in TaskStatus:
+        if status is TaskStatus.IN_PROGRESS:
+            retrying = min(count(RetryState.RETRYING.name), count(status.value))
+            shown += [(status, RetryState.NONE, count(status.value) - retrying)]
+            shown += [(status, RetryState.RETRYING, retrying)]
+        elif status is TaskStatus.FAILED:
+            gave_up = min(count(RetryState.GAVE_UP.name), count(status.value))
+            shown += [(status, None, count(status.value)), (status, RetryState.GAVE_UP, gave_up)]
+        else:
+            shown.append((status, None, count(status.value)))
+    return shown
 
 
 def percentile(histogram: Counter[int], share: float) -> float | None:

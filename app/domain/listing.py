@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.domain.task import Task, TaskStatus
+from app.domain.task import RetryState, Task, TaskStatus
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -18,9 +18,19 @@ class TaskQuery:
     created_from: int | None = None
     created_to: int | None = None
     limit: int = DEFAULT_PAGE_SIZE
+    # RETRYING or GAVE_UP: those tasks only (none if the status is another); NONE: the tasks in neither.
+    retry_state: RetryState | None = None
 
 
 @dataclass(frozen=True)
 class TaskPage:
     tasks: list[Task] = field(default_factory=list)
     next_token: str | None = None
+
+
+def retry_filter_conflict(status: TaskStatus | None, retry_state: RetryState | None) -> str | None:
+    """Why no task of ``status`` can be in ``retry_state`` (such a listing is empty), or None."""
+    wanted = retry_state.status if retry_state else None
+    if wanted is None or status in (None, wanted):
+        return None
+    return f"retry_state {retry_state.value} is of {wanted.value} tasks only, not {status.value}"

@@ -26,6 +26,34 @@ class TaskStatus(enum.StrEnum):
         return self in (TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED)
 
 
+class RetryState(enum.StrEnum):
+    """Where a task stands with its attempts, beside its status (which it never changes).
+
+    RETRYING: IN_PROGRESS, between attempts (one crashed, the next waits for its
+    backoff). GAVE_UP: FAILED because its attempts or deliveries ran out, as
+    opposed to a run (or a client) that failed it. NONE is a filter only: in
+    neither (of IN_PROGRESS, running now; of FAILED, failed by its run).
+    """
+
+    RETRYING = "retrying"
+    GAVE_UP = "gave_up"
+    NONE = "none"
+
+    @property
+    def status(self) -> TaskStatus | None:
+        """The status a task in this state has (None: any)."""
+        return {"retrying": TaskStatus.IN_PROGRESS, "gave_up": TaskStatus.FAILED}.get(self.value)
+
+
+def retry_state_of(status: str, retry_at: int | None, gave_up: bool) -> RetryState | None:
+    """The rule, on the fields a stored item or a stream image holds: RETRYING, GAVE_UP or neither (None)."""
+    if status == TaskStatus.IN_PROGRESS.value and retry_at is not None:
+        return RetryState.RETRYING
+    if status == TaskStatus.FAILED.value and gave_up:
+        return RetryState.GAVE_UP
+    return None
+
+
 # CREATED -> FAILED lets a task that never started be failed (its message
 # exhausted its retries before any worker claimed it). SCHEDULED -> CREATED is
 # the scheduler's move once run_at has come (or an operator's "run it now").
@@ -86,6 +114,8 @@ class Task:
     unreadable: str | None = None
     # Epoch seconds: a crashed attempt's task is run again from then (its backoff); None otherwise.
     retry_at: int | None = None
+    # Set when recovery ended it FAILED because its attempts or deliveries ran out (app/services/recovery.py).
+    gave_up: bool = False
 
     def to_public(self) -> dict[str, Any]:
         """The task as the API contract shows it."""
@@ -111,12 +141,17 @@ class Task:
             "unreadable": self.unreadable,
             "attempt": self.attempt,
             "retry_at": self.retry_at if self.is_between_attempts else None,
+            "retry_state": self.retry_state.value if self.retry_state else None,
         }
+
+    @property
+    def retry_state(self) -> RetryState | None:
+        return retry_state_of(self.status.value, self.retry_at, self.gave_up)
 
     @property
     def is_between_attempts(self) -> bool:
         """An attempt crashed and the next one has not started: waiting for its backoff, not running."""
-        return self.status is TaskStatus.IN_PROGRESS and self.retry_at is not None
+        return self.retry_state is RetryState.RETRYING
 
     def moved_to(self, status: TaskStatus, status_msg: str, now: float, **changes: Any) -> Task:
         """The task in ``status`` now; the first start and the end keep their time."""

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from app.adapters.aggregates import counts_key
+from app.adapters.aggregates import COUNTED, counts_key
 from app.adapters.task_item import TASK_SK
-from app.domain.task import TaskStatus
+from app.domain.task import TaskStatus, retry_state_of
 
 COUNTS_SK = "COUNTS"
 
@@ -42,11 +42,20 @@ def recounted(records: list[Record]) -> list[Record]:
         kept.append(record)
         if record["r"] == {"S": TASK_SK}:
             attributes = record["i"]
-            by_type.setdefault(attributes["task_type"]["S"], Counter())[attributes["status"]["S"]] += 1
+            counted = by_type.setdefault(attributes["task_type"]["S"], Counter())
+            status = attributes["status"]["S"]
+            counted[status] += 1
+            retry_at = attributes.get("retry_at", {}).get("N")
+            state = retry_state_of(
+                status, retry_at and int(retry_at), attributes.get("gave_up", {}).get("BOOL") is True
+            )
+            if state:
+                counted[state.name] += 1  # a part of its status's count, as the changes function keeps it
     for task_type in sorted({*by_type, *created}):
         statuses = by_type.get(task_type, Counter())
         key = counts_key(task_type, 0)
-        attributes = {**key, **{status.value: {"N": str(statuses[status.value])} for status in TaskStatus}}
-        attributes["created_total"] = {"N": str(max(created[task_type], sum(statuses.values())))}
+        attributes = {**key, **{name: {"N": str(statuses[name])} for name in COUNTED}}
+        tasks = sum(statuses[status.value] for status in TaskStatus)
+        attributes["created_total"] = {"N": str(max(created[task_type], tasks))}
         kept.append({"h": key["pk"], "r": key["sk"], "i": attributes})
     return kept

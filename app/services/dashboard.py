@@ -378,6 +378,8 @@ def _matching(
     more = False
     pages = 0
     for status in statuses:
+        if query.retry_state and query.retry_state.status not in (None, status):
+            continue  # no task of this status is in the retry state asked for
         token = None
         narrowed = dataclasses.replace(query, status=status, limit=MAX_IDS_PER_REQUEST)
         while pages < MAX_MATCHING_PAGES:

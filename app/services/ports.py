@@ -9,7 +9,7 @@ from typing import Protocol
 from app.domain.claims import FirstClaim
 from app.domain.idempotency import IdempotencyRecord
 from app.domain.listing import TaskPage, TaskQuery
-from app.domain.task import Task, TaskStatus
+from app.domain.task import RetryState, Task, TaskStatus
 from app.domain.timeline import TaskEvent
 
 Clock = Callable[[], float]
@@ -50,6 +50,8 @@ class StatusCount:
     count: int
     # True when counting stopped at the counter's cap: there are at least ``count``.
     capped: bool = False
+    # A part of the status: NONE (IN_PROGRESS running now), RETRYING, or GAVE_UP (of FAILED).
+    retry_state: RetryState | None = None
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,9 @@ class Tally:
         """Short text that changes whenever a count does: the page sends back what it shows."""
         import zlib
 
-        text = ",".join(f"{count.status.value}:{count.count}" for count in self.counts)
+        text = ",".join(
+            f"{count.status.value}{count.retry_state or ''}:{count.count}" for count in self.counts
+        )
         return f"{zlib.crc32(text.encode()):08x}"
 
 

@@ -69,7 +69,9 @@ def recover(
         return "cancelled"
     if decision.action is Recovery.FAIL:
         try:
-            store.replace_if(task.moved_to(TaskStatus.FAILED, decision.reason, now, lease_expires=0), task)
+            # Every FAIL here is giving up (attempts or deliveries ran out): marked, so it can be told apart.
+            gave_up = task.moved_to(TaskStatus.FAILED, decision.reason, now, lease_expires=0, gave_up=True)
+            store.replace_if(gave_up, task)
         except InvalidTransition:
             logger.info("task moved meanwhile; left to whoever moved it")
             return "moved_meanwhile"

@@ -19,7 +19,7 @@ from schemathesis.config import SchemathesisConfig
 from app.adapters import page_tokens
 from app.adapters.task_listing import listing_id
 from app.domain.listing import TaskQuery
-from app.domain.task import TaskStatus
+from app.domain.task import RetryState, TaskStatus
 from app.main import create_app
 from app.settings import Settings
 
@@ -86,6 +86,7 @@ def issued_next_tokens(case):
             task_type=case.query.get("task_type"),
             created_from=int(created_from) if created_from is not None else None,
             created_to=int(created_to) if created_to is not None else None,
+            retry_state=RetryState(case.query["retry_state"]) if case.query.get("retry_state") else None,
         )
         # Inside the range, when there is one: a cursor outside it is refused.
         second = FROZEN_NOW if created_to is None else max(0, min(int(created_to), 9_999_999_999))

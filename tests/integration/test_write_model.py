@@ -37,15 +37,15 @@ TARGET = 10_000
 WCU_PER_TASK_LIMIT = 20
 
 
-def pipeline(deployed, stop: threading.Event) -> list[threading.Thread]:
-    """The publisher, the changes function and the workers, fed as Lambda feeds them."""
+def pipeline(deployed, stop: threading.Event, workers: set[str] = WORKERS) -> list[threading.Thread]:
+    """The publisher, the changes function and the ``workers`` (functions), fed as Lambda feeds them."""
     context = PollerContext(deployed.clients, deployed.topology.region, stop, lambda invocation: None)
     resources = deployed.resources
     pollers: list = [
         StreamPoller(f, resources.stream_arn, None, context) for f in deployed.topology.stream_functions
     ]
     for function in deployed.topology.sqs_functions:
-        if function.name in WORKERS:
+        if function.name in workers:
             queue = function.queue_logical_id
             pollers.append(
                 SqsPoller(function, resources.queue_urls[queue], resources.queue_arns[queue], context)

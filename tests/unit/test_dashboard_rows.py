@@ -121,3 +121,21 @@ def test_a_task_between_attempts_says_which_attempt_comes_when_and_shows_no_spin
     assert re.search(rf'attempt 3 of 5, next at <time datetime="[^"]+" data-exact="{int(NOW) + 30}">', row)
     running = dataclasses.replace(crashed, retry_at=None, lease_expires=int(NOW) + 60)
     assert "badge-in_progress" in str(Rows(url, NOW)(running))
+
+
+def test_a_task_between_attempts_shows_its_run_time_standing_still():
+    started = int(NOW) - 90
+    crashed = dataclasses.replace(
+        a_task("TASK1"),
+        status=TaskStatus.IN_PROGRESS,
+        attempt=1,
+        started_ms=started * 1000,
+        updated_time=started + 30,
+        retry_at=int(NOW) + 5,
+    )
+    row = str(Rows(url, NOW)(crashed))
+    duration = re.search(r'<td class="span duration"[^>]*>(.*?)</td>', row).group(1)
+    assert duration == "30 s" and "ticking" not in duration
+    assert f'data-stopped="{started + 30}"' in row
+    running = dataclasses.replace(crashed, retry_at=None)
+    assert f'class="ticking" data-since="{started}"' in str(Rows(url, NOW)(running))

@@ -24,7 +24,7 @@ from app import observability
 from app.adapters import task_store, trace_attributes
 from app.domain import cancellation, rules
 from app.domain.claims import ClaimDecision, ClaimOutcome, decide_claim
-from app.domain.errors import CancelRequested, InvalidResult, InvalidTransition
+from app.domain.errors import CancelRequested, InvalidResult, InvalidTransition, TaskNotFound
 from app.domain.messages import TaskMessage
 from app.domain.recovery import DEFAULT_RETRY_DELAYS, MAX_ATTEMPTS, backoff_seconds
 from app.domain.task import Task, TaskStatus
@@ -40,6 +40,8 @@ from workers.contract import Run, TaskCancelled, TaskFailure, TaskOutcome, TaskR
 # so a lease never outlives the invocation that holds it by much.
 LEASE_MARGIN_SECONDS = 2
 DEFAULT_LEASE_SECONDS = 30
+# Looks at a task a delivery may take before it leaves it as busy: each lost claim is judged again.
+CLAIM_TRIES = 3
 # The largest result a task stores, as JSON (MAX_RESULT_BYTES sets it).
 DEFAULT_MAX_RESULT_BYTES = 16 * 1024
 
@@ -256,51 +258,61 @@ def process_message(
         note = claimed.status_msg
     else:
         task = first.current
-        if task is None:
-            # Expired by TTL or deleted: nothing left to run.
-            logger.warning("task of message not found")
-            return "missing"
-        delivered = _delivered(message, task.status.value, now, count, task.created_ms, task.ttl)
-        decision = decide_claim(task, now, max_attempts)
-        if decision.outcome is ClaimOutcome.FINISHED:
-            logger.info("duplicate delivery of a finished task")
-            timeline.record(store, delivered)
-            return "duplicate"
-        if decision.outcome is ClaimOutcome.NOT_DUE:
-            # The scheduler publishes it again when its run_at comes.
-            logger.info("delivery of a task that is not due yet")
-            timeline.record(store, delivered)
-            return "not_due"
-        if decision.outcome is ClaimOutcome.CANCEL:
-            return _Attempt(store, task, clock, f"worker {task.task_type}", pending=[delivered]).cancel()
-        if decision.outcome is ClaimOutcome.EXHAUSTED:
-            # A message sent again after the last attempt grants none: the task ends FAILED, saying why.
-            logger.warning("task has had all its attempts: not run again", extra={"attempt": task.attempt})
-            timeline.record(store, delivered)
-            source = f"worker {task.task_type}"
-            return recovery.recover(
-                store, task, now, _publish_nothing, source=source, max_attempts=max_attempts
+        for _ in range(CLAIM_TRIES):
+            if task is None:
+                # Expired by TTL or deleted: nothing left to run.
+                logger.warning("task of message not found")
+                return "missing"
+            delivered = _delivered(message, task.status.value, now, count, task.created_ms, task.ttl)
+            decision = decide_claim(task, now, max_attempts)
+            if decision.outcome is ClaimOutcome.FINISHED:
+                logger.info("duplicate delivery of a finished task")
+                timeline.record(store, delivered)
+                return "duplicate"
+            if decision.outcome is ClaimOutcome.NOT_DUE:
+                # The scheduler publishes it again when its run_at comes.
+                logger.info("delivery of a task that is not due yet")
+                timeline.record(store, delivered)
+                return "not_due"
+            if decision.outcome is ClaimOutcome.CANCEL:
+                return _Attempt(store, task, clock, f"worker {task.task_type}", pending=[delivered]).cancel()
+            if decision.outcome is ClaimOutcome.EXHAUSTED:
+                # A message sent again after the last attempt grants none: the task ends FAILED, saying why.
+                logger.warning(
+                    "task has had all its attempts: not run again", extra={"attempt": task.attempt}
+                )
+                timeline.record(store, delivered)
+                source = f"worker {task.task_type}"
+                return recovery.recover(
+                    store, task, now, _publish_nothing, source=source, max_attempts=max_attempts
+                )
+            if decision.outcome is ClaimOutcome.BUSY:
+                timeline.record(store, delivered)
+                _redeliver(redeliver, task.lease_expires - now + 1)
+                raise TaskBusy(f"task {task.id} is held by attempt {task.attempt} until {task.lease_expires}")
+            resumed = decision.outcome is ClaimOutcome.RESUME
+            note = f"attempt {decision.attempt} " + ("resumed the task" if resumed else "started")
+            claimed = task.moved_to(
+                TaskStatus.IN_PROGRESS,
+                note,
+                now,
+                attempt=decision.attempt,
+                lease_expires=lease_expires,
+                retry_at=None,
             )
-        if decision.outcome is ClaimOutcome.BUSY:
+            events = _claim_events(delivery, task.status.value, now, decision.attempt, note, resumed, task)
+            try:
+                store.replace_if(claimed, expected=task, claim_events=events)
+                break
+            except InvalidTransition:
+                # Written between our read and our claim: by another delivery's claim (the next
+                # look finds it busy), or by a send again, a cancel or a release, after which the
+                # task may still be ours. Judged again on what is stored now.
+                task = _current(store, message.task_id)
+        else:
             timeline.record(store, delivered)
-            _redeliver(redeliver, task.lease_expires - now + 1)
-            raise TaskBusy(f"task {task.id} is held by attempt {task.attempt} until {task.lease_expires}")
-        resumed = decision.outcome is ClaimOutcome.RESUME
-        note = f"attempt {decision.attempt} " + ("resumed the task" if resumed else "started")
-        claimed = task.moved_to(
-            TaskStatus.IN_PROGRESS,
-            note,
-            now,
-            attempt=decision.attempt,
-            lease_expires=lease_expires,
-            retry_at=None,
-        )
-        events = _claim_events(delivery, task.status.value, now, decision.attempt, note, resumed, task)
-        try:
-            store.replace_if(claimed, expected=task, claim_events=events)
-        except InvalidTransition as exc:
-            timeline.record(store, delivered)
-            raise TaskBusy(f"task {task.id} was claimed by another delivery") from exc
+            _redeliver(redeliver, 1)
+            raise TaskBusy(f"task {message.task_id} kept changing under {CLAIM_TRIES} claims")
     resumed = decision.outcome is ClaimOutcome.RESUME
     source = f"worker {claimed.task_type}"
     logger.info(note, extra={"attempt": decision.attempt})
@@ -339,6 +351,13 @@ def process_message(
     except InvalidResult as refused:
         return attempt.finish(TaskStatus.FAILED, f"result refused: {refused}")
     return attempt.finish(TaskStatus.COMPLETED, outcome.message, outcome.result)
+
+
+def _current(store: TaskRepository, task_id: str) -> Task | None:
+    try:
+        return store.get(task_id)
+    except TaskNotFound:
+        return None
 
 
 def _publish_nothing(tasks: list[Task]) -> list[Task]:

@@ -108,6 +108,41 @@ def test_a_crashed_attempt_is_resumed_by_the_retry(provisioned):
     assert (done.status, done.attempt, done.status_msg) == (TaskStatus.COMPLETED, 2, "second time lucky")
 
 
+class SentAgainDuringTheClaim:
+    """The store, with the reconciler's "sent again" write landing between a delivery's read and its claim."""
+
+    def __init__(self, store):
+        self.store, self.sent = store, 0
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+    def replace_if(self, new, expected, *args, **kwargs):
+        if new.attempt > expected.attempt and not self.sent:
+            self.sent += 1
+            again = expected.moved_to(
+                expected.status, "sent again", 2, redispatches=expected.redispatches + 1
+            )
+            self.store.replace_if(again, expected=expected)
+        return self.store.replace_if(new, expected, *args, **kwargs)
+
+
+def test_a_claim_that_loses_to_a_send_again_is_judged_again_and_runs(provisioned):
+    """A redispatch publishes first and writes after: its message can be delivered before its
+    write lands. The claim then fails its condition, but the task is still free: it runs now,
+    not a visibility timeout later (make run took 3 minutes to recover after a restart)."""
+    task = a_task()
+    provisioned.store.add(task)
+    stopped = task.moved_to(TaskStatus.IN_PROGRESS, "attempt 1 stopped", 1, attempt=1, lease_expires=0)
+    provisioned.store.replace_if(stopped, expected=task)
+    store = SentAgainDuringTheClaim(provisioned.store)
+    run = Counter("resumed")
+    assert process_message(store, TaskMessage(task.id, "TASK1"), run, lease_seconds=30) == "completed"
+    assert store.sent == 1 and run.calls == 1
+    done = provisioned.store.get(task.id)
+    assert (done.status, done.attempt, done.redispatches) == (TaskStatus.COMPLETED, 2, 1)
+
+
 def test_an_attempt_whose_lease_was_taken_over_cannot_overwrite_the_result(provisioned):
     task = a_task()
     provisioned.store.add(task)

@@ -98,7 +98,7 @@ def listing_id(query: TaskQuery) -> str:
     return f"{index.name}|{prefix}|{query.created_from}|{query.created_to}"
 
 
-def _sort_range(query: TaskQuery) -> tuple[str, str]:
+def sort_range(query: TaskQuery) -> tuple[str, str]:
     low = LOWEST_SORT_KEY if query.created_from is None else f"{query.created_from * 1000:013d}"
     high = HIGHEST_SORT_KEY if query.created_to is None else f"{query.created_to * 1000 + 999:013d}~"
     return low, high
@@ -122,7 +122,7 @@ class ShardedListing:
         index, prefix = choose_index(query)
         listing = listing_id(query)
         below = page_tokens.decode(page_token, listing) if page_token else None
-        low, high = _sort_range(query)
+        low, high = sort_range(query)
         if low > high:
             return ListedPage([], None)  # created_from after created_to: nothing to list
         if below is not None and not low <= below <= high:
@@ -157,12 +157,12 @@ class ShardedListing:
             keys = [item["list_sk"]["S"] for item in response.get("Items", [])]
             return ShardRead(keys, limited="LastEvaluatedKey" in response)
 
-        merged = merge_newest(self.shards.of(index.name), query.limit, below, _concurrently(read))
+        merged = merge_newest(self.shards.of(index.name), query.limit, below, concurrently(read))
         next_token = page_tokens.encode(listing, merged.next_below) if merged.next_below else None
         return ListedPage([key.split("#", 1)[1] for key in merged.keys], next_token)
 
 
-def _concurrently(read: Callable[[int, str | None, str | None, int], ShardRead]):
+def concurrently(read: Callable[[int, str | None, str | None, int], ShardRead]):
     def read_all(requests: list[tuple[int, str | None, str | None, int]]) -> list[ShardRead]:
         if len(requests) == 1:
             return [read(*requests[0])]

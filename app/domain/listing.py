@@ -18,6 +18,8 @@ class TaskQuery:
     created_from: int | None = None
     created_to: int | None = None
     limit: int = DEFAULT_PAGE_SIZE
+    # A search (app/domain/search.py query_words): tasks with every one of these words.
+    words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ TASK_TYPE = TaskType(
     # Its longest wait (MAX_DURATION_SECONDS), and a second for its progress writes.
     longest_run_seconds=21,
     sample_data={"duration_seconds": 1},
+    # Its failure message, as asked for, finds it (its status message would too, once it failed).
+    searchable=("fail_message",),
 )
 
 

@@ -1,7 +1,8 @@
 """The write model, from real runs: tasks of each type through the pipeline, every write read off the stream.
 
 At 10,000 tasks/s with the shards configured for that rate, no partition key
-may pass 1,000 write units a second, and no task may cost more than 20.
+may pass 1,000 write units a second, and no task may cost more than 25 (20 before the
+search index: its words cost TASK1 2 and TASK2 6).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ TASKS_PER_TYPE = 8
 DATA = {name: task_type.sample_data for name, task_type in read_folder().items()}
 WORKERS = {task_type.function_name for task_type in read_folder().values()}
 TARGET = 10_000
-WCU_PER_TASK_LIMIT = 20
+WCU_PER_TASK_LIMIT = 25
 
 
 def pipeline(deployed, stop: threading.Event) -> list[threading.Thread]:
@@ -89,7 +90,7 @@ def measured(emulator_endpoint):
     return model, deployed
 
 
-def test_every_task_of_every_type_costs_at_most_20_write_units(measured):
+def test_every_task_of_every_type_costs_at_most_25_write_units(measured):
     model, deployed = measured
     assert set(model.tasks) == set(DATA) and all(count == TASKS_PER_TYPE for count in model.tasks.values())
     window = changes_window(deployed)
@@ -137,3 +138,11 @@ def test_the_model_table_names_each_type_index_and_the_ceiling(measured, capsys)
     assert all(task_type in text for task_type in DATA)
     assert all(name in text for name in model.index_units)
     assert "largest sustainable rate" in text
+
+
+def test_search_words_are_written_once_each_and_progress_messages_not_at_all(measured):
+    model, _ = measured
+    # TASK1's sample: "done in 1 s" ("done", "in"); its "1 of 1 s" progress and "attempt 1 started"
+    # stand for no index entry. TASK2's: "the quick brown fox", then "counted 4 words".
+    assert model.index_units_per_task("search", "TASK1") == 2
+    assert model.index_units_per_task("search", "TASK2") == 6

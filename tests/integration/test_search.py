@@ -4,7 +4,6 @@ and the API and the dashboard page through it."""
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,12 +16,11 @@ from app.adapters.search_index import SearchIndex
 from app.adapters.sharding import ShardCounts
 from app.adapters.task_item import task_key
 from app.domain.task import TaskStatus
-from app.local.pollers import PollerContext, StreamPoller
 from app.main import create_app
-from app.settings import Settings, get_settings
+from app.settings import Settings
 from tests.conftest import wait_until
 from tests.factories import a_task
-from tests.integration.conftest import HANDLER_API_KEY, provision_stage
+from tests.integration.conftest import functions_running, provision_stage
 from tests.integration.test_dashboard import sign_in
 
 pytestmark = pytest.mark.integration
@@ -59,28 +57,13 @@ class Searching:
 def searching(emulator_endpoint) -> Iterator[Searching]:
     """A fresh stage whose stream feeds the changes function, as the local runtime does."""
     stage = provision_stage(emulator_endpoint)
-    patch = pytest.MonkeyPatch()
-    patch.setenv("TABLE_NAME", stage.resources.table_name)
-    patch.setenv("TOPIC_ARN", stage.topic_arn)
-    patch.setenv("API_KEYS", HANDLER_API_KEY)
-    get_settings.cache_clear()
-    stop = threading.Event()
-    context = PollerContext(stage.clients, stage.topology.region, stop, lambda invocation: None)
-    changes = next(f for f in stage.topology.stream_functions if f.name == "changes")
-    poller = threading.Thread(target=StreamPoller(changes, stage.resources.stream_arn, None, context).run)
-    poller.start()
     settings = Settings(table_name=stage.resources.table_name, api_keys="test-key")
     counter = TaskAggregates(stage.resources.table_name, stage.clients["dynamodb"])
     app = create_app(settings, store=stage.store, counter=counter)
     dashboard = TestClient(app, follow_redirects=False)
     sign_in(dashboard)
-    try:
+    with functions_running(stage, lambda name: name == "changes"):
         yield Searching(stage, TestClient(app), dashboard)
-    finally:
-        stop.set()
-        poller.join(10)
-        patch.undo()
-        get_settings.cache_clear()
 
 
 def word() -> str:

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-import threading
 
 import pytest
 
 from app.adapters.aggregates import TaskAggregates
 from app.adapters.sharding import PARTITION_WRITE_UNITS_PER_SECOND, ShardCounts
-from app.local.pollers import PollerContext, SqsPoller, StreamPoller
 from app.services import tasks
 from app.task_registry import read_folder
 from tests.conftest import ROOT, wait_until
@@ -38,41 +36,15 @@ TARGET = 10_000
 WCU_PER_TASK_LIMIT = 25
 
 
-def pipeline(deployed, stop: threading.Event) -> list[threading.Thread]:
-    """The publisher, the changes function and the workers, fed as Lambda feeds them."""
-    context = PollerContext(deployed.clients, deployed.topology.region, stop, lambda invocation: None)
-    resources = deployed.resources
-    pollers: list = [
-        StreamPoller(f, resources.stream_arn, None, context) for f in deployed.topology.stream_functions
-    ]
-    for function in deployed.topology.sqs_functions:
-        if function.name in WORKERS:
-            queue = function.queue_logical_id
-            pollers.append(
-                SqsPoller(function, resources.queue_urls[queue], resources.queue_arns[queue], context)
-            )
-    threads = [threading.Thread(target=poller.run, daemon=True) for poller in pollers]
-    for thread in threads:
-        thread.start()
-    return threads
-
-
 @pytest.fixture(scope="module")
 def measured(emulator_endpoint):
-    from tests.integration.conftest import HANDLER_API_KEY, provision_stage
+    from tests.integration.conftest import functions_running, provision_stage
 
     deployed = provision_stage(emulator_endpoint)
-    patch = pytest.MonkeyPatch()
-    patch.setenv("TABLE_NAME", deployed.resources.table_name)
-    patch.setenv("TOPIC_ARN", deployed.topic_arn)
-    patch.setenv("API_KEYS", HANDLER_API_KEY)
-    from app.settings import get_settings
-
-    get_settings.cache_clear()
-    stop = threading.Event()
-    threads = pipeline(deployed, stop)
+    stream_functions = {f.name for f in deployed.topology.stream_functions}
     counts = TaskAggregates(deployed.resources.table_name, deployed.clients["dynamodb"])
-    try:
+    # The publisher, the changes function and the workers, fed as Lambda feeds them.
+    with functions_running(deployed, lambda name: name in stream_functions or name in WORKERS):
         for task_type, data in DATA.items():
             for _ in range(TASKS_PER_TYPE):
                 tasks.create_task(deployed.store, task_type, data, None, max_data_bytes=65536,
@@ -80,12 +52,6 @@ def measured(emulator_endpoint):
         finished = len(DATA) * TASKS_PER_TYPE
         wait_until(lambda: counts.counts()[0]["COMPLETED"] == finished, timeout=90, interval=0.5,
                    what="every task completed and counted")  # fmt: skip
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join(10)
-        patch.undo()
-        get_settings.cache_clear()
     model = measure(deployed.stream_records(), indexes_of(deployed.topology.table.global_secondary_indexes))
     return model, deployed
 

@@ -9,7 +9,8 @@ entry is well under 1 KB, so one unit). Every write is charged to its
 partition key.
 
 Extrapolated to a target rate with the shard counts configured for it:
-a listing index's key ``<what>#<shard>`` takes its share of that key's writes;
+a listing index's key ``<what>#<shard>`` takes its share of that key's writes
+(and so does a search word's, ``SEARCH#<word>#<shard>``);
 a task's own partition (``TASK#<id>``) is its own; the aggregate items are
 written once per batch of the stream, not per task, so their rate follows the
 number of stream shards (one per table partition, about 1,000 write units a
@@ -30,6 +31,11 @@ KB = 1024
 TRANSACTIONAL_PREFIXES = ("COUNTS#", "STATS#", "APPLIED#")
 # Partitions that hold one task's items only: their rate is one task's, whatever the load.
 PER_TASK_PREFIX = "TASK#"
+# The search index's entries (app/adapters/search_index.py): items of the table, one per
+# word of a task, keyed like a listing index's (``SEARCH#<word>#<shard>``); counted as
+# an index of their own, "search".
+SEARCH_PREFIX = "SEARCH#"
+SEARCH = "search"
 # Indexes whose partition key is a hash of the task id (spread evenly over this many
 # values) rather than written-sharded: a sample of tasks says little of one value.
 HASH_SPREAD = {"by_id_prefix": 16**2}
@@ -146,6 +152,13 @@ def measure(records: list[dict[str, Any]], indexes: list[IndexKeys]) -> WriteMod
         task_type = _task_type_of(keys, [new, old], types_by_task)
         if record["eventName"] == "INSERT" and new and new.get("sk", {}).get("S") == "TASK":
             model.tasks[new["task_type"]["S"]] += 1
+        if pk.startswith(SEARCH_PREFIX):
+            # The search index's entries: items of the table, written per task by ``changes``.
+            search_type = (new or old or {}).get("task_type", {}).get("S")
+            if search_type is not None:
+                model.index_units[SEARCH][search_type] += units
+                model.key_units[(SEARCH, pk)] += units
+            continue
         if pk.startswith(TRANSACTIONAL_PREFIXES):
             model.aggregate_units += 2 * units
             model.aggregate_writes[pk] += 1

@@ -512,16 +512,29 @@
     if (counts) counts.setAttribute("aria-busy", busy ? "true" : "false");
   }
 
+  // A filter change replaces the list: a tick asked for the list it replaces must not land in
+  // the new one (its new rows match the old filters), so the tick out is aborted and none
+  // goes out until the new list is in.
+  var listLoading = false;
+  function forList(event) {
+    return event.detail.target && event.detail.target.id === "results";
+  }
   document.addEventListener("htmx:beforeRequest", function (event) {
     if (fromPoller(event)) {
-      if (paused || document.hidden) event.preventDefault();
+      if (paused || document.hidden || listLoading) event.preventDefault();
       return;
     }
     var alerts = document.getElementById("alerts");
     if (alerts) alerts.replaceChildren();
-    if (event.detail.target && event.detail.target.id === "results") countsBusy(true);
+    if (forList(event)) {
+      listLoading = true;
+      countsBusy(true);
+      var poller = document.getElementById("live-poller");
+      if (poller && poller.classList.contains("htmx-request")) htmx.trigger(poller, "htmx:abort");
+    }
   });
   document.addEventListener("htmx:afterRequest", function (event) {
+    if (forList(event)) listLoading = false;
     if (event.detail.successful) {
       online();
       if (fromPoller(event)) all(".server-error").forEach(function (shown) { shown.remove(); });

@@ -1,4 +1,5 @@
-"""The table's stream -> the task counts and per-minute statistics (app/adapters/aggregates.py).
+"""The table's stream -> the task counts and per-minute statistics (app/adapters/aggregates.py),
+and the search index's entries (app/adapters/search_index.py).
 
 The second (and last: DynamoDB advises at most two readers of a stream
 shard) consumer of the stream, beside the publisher. Its filter lets through
@@ -17,6 +18,8 @@ from typing import Any
 
 from app import observability
 from app.adapters.aggregates import TRANSACT_LIMIT, TaskAggregates
+from app.adapters.search_index import SearchIndex
+from app.adapters.sharding import ShardCounts
 from app.adapters.task_item import TASK_SK
 from app.domain.aggregates import TaskChange, TaskFacts, deltas_of
 from app.domain.task import retry_state_of
@@ -117,7 +120,13 @@ def apply_changes(records: list[dict[str, Any]], aggregates: TaskAggregates, now
 
 @observability.lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    outcome = apply_changes(event.get("Records", []), TaskAggregates(get_settings().table_name), time.time())
+    records = event.get("Records", [])
+    table_name = get_settings().table_name
+    # The search index first: its writes are idempotent, so a batch that fails after them
+    # (the aggregates' transaction) and is delivered again writes them again, harmlessly.
+    shards = ShardCounts.for_rate(get_settings().target_tasks_per_second)
+    indexed = SearchIndex(table_name, shards).apply(records)
+    outcome = {**apply_changes(records, TaskAggregates(table_name), time.time()), "indexed": indexed}
     if outcome["skipped"]:
         observability.get_logger().info("changes already counted were skipped", extra=outcome)
     return outcome

@@ -24,7 +24,6 @@ approach a partition's limit; one is plenty at 10,000 tasks/s (docs/deploy.md).
 
 from __future__ import annotations
 
-import time
 import zlib
 from collections import Counter
 from collections.abc import Iterable
@@ -44,7 +43,6 @@ MARKERS_KEPT_SECONDS = 2 * 86_400  # longer than a stream keeps a record (24 h)
 TRANSACT_LIMIT = 100
 # The numbers a counts item holds beside created_total: per status, and per retry state (its name).
 COUNTED = (*(status.value for status in TaskStatus), RetryState.RETRYING.name, RetryState.GAVE_UP.name)
-BATCH_GET_LIMIT = 100
 
 
 def counter_shard(first_sequence: str, counter_shards: int) -> int:
@@ -221,17 +219,7 @@ class TaskAggregates(aws.DynamoDBTable):
     # --- reading: O(1), one BatchGetItem --------------------------------------------------
 
     def _get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        for start in range(0, len(keys), BATCH_GET_LIMIT):
-            pending: dict[str, Any] = {self.table_name: {"Keys": keys[start : start + BATCH_GET_LIMIT]}}
-            for retry in range(5):
-                response = self._call("batch_get_item", RequestItems=pending)
-                items.extend(response.get("Responses", {}).get(self.table_name, []))
-                pending = response.get("UnprocessedKeys") or {}
-                if not pending:
-                    break
-                time.sleep(0.05 * 2**retry)
-        return items
+        return self.batch_get(keys)
 
     def _count_keys(self, task_type: str | None) -> list[dict[str, Any]]:
         types = [task_type] if task_type else task_type_names()

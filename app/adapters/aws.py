@@ -10,6 +10,9 @@ import threading
 from typing import Any
 
 _clients: dict[str, Any] = {}
+# DynamoDB's most keys a BatchGetItem and requests a BatchWriteItem take.
+BATCH_GET_LIMIT = 100
+BATCH_WRITE_LIMIT = 25
 _lock = threading.Lock()
 
 
@@ -62,3 +65,41 @@ class DynamoDBTable:
             raise StoreUnavailable(f"DynamoDB {operation} failed: {exc.response['Error']['Code']}") from exc
         except BotoCoreError as exc:
             raise StoreUnavailable(f"DynamoDB {operation} failed: {exc}") from exc
+
+    def batch_get(self, keys: list[dict[str, Any]], **options: Any) -> list[dict[str, Any]]:
+        """The items of ``keys`` that exist, 100 keys a BatchGetItem; ``options`` go with each request."""
+        import time
+
+        from app.domain.errors import StoreUnavailable
+
+        items: list[dict[str, Any]] = []
+        for start in range(0, len(keys), BATCH_GET_LIMIT):
+            pending: dict[str, Any] = {
+                self.table_name: {"Keys": keys[start : start + BATCH_GET_LIMIT], **options}
+            }
+            for retry in range(5):  # unprocessed keys were throttled: ask again, after a pause
+                response = self._call("batch_get_item", RequestItems=pending)
+                items.extend(response.get("Responses", {}).get(self.table_name, []))
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+                time.sleep(0.05 * 2**retry)
+            else:
+                raise StoreUnavailable("DynamoDB kept keys unprocessed")
+        return items
+
+    def batch_write(self, requests: list[dict[str, Any]], what: str = "items") -> None:
+        """Puts and deletes (BatchWriteItem requests), 25 a call, sent again while throttled."""
+        import time
+
+        from app.domain.errors import StoreUnavailable
+
+        for start in range(0, len(requests), BATCH_WRITE_LIMIT):
+            pending = {self.table_name: requests[start : start + BATCH_WRITE_LIMIT]}
+            for retry in range(5):  # unprocessed items were throttled: send them again, after a pause
+                pending = self._call("batch_write_item", RequestItems=pending).get("UnprocessedItems") or {}
+                if not pending:
+                    break
+                time.sleep(0.05 * 2**retry)
+            else:
+                raise StoreUnavailable(f"DynamoDB kept {what} unprocessed")

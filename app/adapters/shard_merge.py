@@ -27,10 +27,25 @@ EXTRA_ROUNDS = 4
 
 @dataclass(frozen=True)
 class ShardRead:
-    """Entries one read of one shard returned, newest first, and whether it stopped at its limit."""
+    """Entries one read of one shard returned, newest first, and whether it stopped at its limit.
+
+    A filtered read (a search's) examines entries it does not return: ``last``
+    is then the oldest entry it examined, where the shard's next read starts,
+    and ``examined`` how many it examined.
+    """
 
     keys: list[str]
     limited: bool
+    last: str | None = None
+    examined: int | None = None
+
+    @property
+    def frontier(self) -> str | None:
+        return self.last or (self.keys[-1] if self.keys else None)
+
+    @property
+    def cost(self) -> int:
+        return len(self.keys) if self.examined is None else self.examined
 
 
 # read(shard, below, above, limit): entries of ``shard`` strictly below ``below``
@@ -67,9 +82,9 @@ def merge_newest(
     frontier: dict[int, str] = {}  # open shards only: the oldest entry read (or a bound below it)
     for shard, read in enumerate(reads):
         keys.extend(read.keys)
-        if read.limited and read.keys:
-            frontier[shard] = read.keys[-1]
-    examined = sum(len(read.keys) for read in reads)
+        if read.limited and read.frontier:
+            frontier[shard] = read.frontier
+    examined = sum(read.cost for read in reads)
 
     def safe() -> list[str]:
         threshold = max(frontier.values(), default=None)
@@ -86,9 +101,9 @@ def merge_newest(
         limit = min(need, budget - examined)
         (read,) = read_all([(bottleneck, frontier[bottleneck], above, limit)])
         keys.extend(read.keys)
-        examined += len(read.keys)
-        if read.limited:
-            frontier[bottleneck] = read.keys[-1]
+        examined += read.cost
+        if read.limited and read.frontier:
+            frontier[bottleneck] = read.frontier
         elif above is not None:
             # Nothing left above ``above``: whatever the shard still holds is older.
             frontier[bottleneck] = above
@@ -96,5 +111,12 @@ def merge_newest(
             del frontier[bottleneck]  # read to its end
     ready = safe()
     chosen = ready[:page]
-    more = len(ready) > page or bool(frontier)
-    return MergedPage(chosen, chosen[-1] if more and chosen else None, examined)
+    if len(ready) > page:
+        next_below = chosen[-1]
+    elif frontier:
+        # Everything down to the newest frontier was examined: a filtered read may have
+        # examined entries past the last one chosen, or chosen none of them.
+        next_below = max(frontier.values())
+    else:
+        next_below = None
+    return MergedPage(chosen, next_below, examined)

@@ -30,6 +30,9 @@ KEY_WRITES_PER_TASK = {
     "by_type": 1,
     "by_status": 2,
     "by_type_status": 2,
+    # A search word's entries (app/adapters/search_index.py, items of the table itself): a
+    # task's entry is put, and deleted at most once (a crash's message giving way to the next).
+    "search": 2,
 }
 
 
@@ -46,6 +49,7 @@ class ShardCounts:
     by_type: int = 1
     by_status: int = 1
     by_type_status: int = 1
+    search: int = 1
 
     @classmethod
     def for_rate(cls, target_tasks_per_second: float) -> ShardCounts:

@@ -134,7 +134,7 @@ def listing_id(query: TaskQuery) -> str:
     return f"{index.name}|{named}|{query.created_from}|{query.created_to}"
 
 
-def _sort_range(query: TaskQuery) -> tuple[str, str]:
+def sort_range(query: TaskQuery) -> tuple[str, str]:
     low = LOWEST_SORT_KEY if query.created_from is None else f"{query.created_from * 1000:013d}"
     high = HIGHEST_SORT_KEY if query.created_to is None else f"{query.created_to * 1000 + 999:013d}~"
     return low, high
@@ -164,7 +164,7 @@ class ShardedListing:
         ]
         listing = listing_id(query)
         below = page_tokens.decode(page_token, listing) if page_token else None
-        low, high = _sort_range(query)
+        low, high = sort_range(query)
         if low > high or not partitions:
             return ListedPage([], None)  # created_from after created_to, or a status no retry filter fits
         if below is not None and not low <= below <= high:
@@ -201,12 +201,12 @@ class ShardedListing:
 
         # Sized for one prefix's shards: a retry state's partitions hold few tasks beside its status's.
         first_size = first_read_size(query.limit, self.shards.of(index.name))
-        merged = merge_newest(len(partitions), query.limit, below, _concurrently(read), first_size)
+        merged = merge_newest(len(partitions), query.limit, below, concurrently(read), first_size)
         next_token = page_tokens.encode(listing, merged.next_below) if merged.next_below else None
         return ListedPage([key.split("#", 1)[1] for key in merged.keys], next_token)
 
 
-def _concurrently(read: Callable[[int, str | None, str | None, int], ShardRead]):
+def concurrently(read: Callable[[int, str | None, str | None, int], ShardRead]):
     def read_all(requests: list[tuple[int, str | None, str | None, int]]) -> list[ShardRead]:
         if len(requests) == 1:
             return [read(*requests[0])]

@@ -6,13 +6,12 @@ app/adapters/update_expression.py; the items' format is app/adapters/task_item.p
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from app.adapters import aws, idempotency_records, task_listing
+from app.adapters import aws, idempotency_records, task_listing, task_search
 from app.adapters.sharding import ShardCounts
 from app.adapters.task_item import (
     CLAIM_EVENTS,
@@ -47,8 +46,6 @@ from app.domain.listing import TaskPage, TaskQuery
 from app.domain.task import Task, TaskStatus
 from app.domain.timeline import TaskEvent, created_event
 
-BATCH_WRITE_LIMIT = 25
-BATCH_GET_LIMIT = 100
 ID_PREFIX_INDEX = "by_id_prefix"
 BY_DUE = "by_due"
 
@@ -165,16 +162,7 @@ class TaskStore(aws.DynamoDBTable):
         for event in events:
             by_task.setdefault(event.task_id, []).append(event)
         items = [events_to_item(task_events) for task_events in by_task.values()]
-        for start in range(0, len(items), BATCH_WRITE_LIMIT):
-            requests = [{"PutRequest": {"Item": item}} for item in items[start : start + BATCH_WRITE_LIMIT]]
-            pending = {self.table_name: requests}
-            for retry in range(5):  # unprocessed items were throttled: send them again, after a pause
-                pending = self._call("batch_write_item", RequestItems=pending).get("UnprocessedItems") or {}
-                if not pending:
-                    break
-                time.sleep(0.05 * 2**retry)
-            else:
-                raise StoreUnavailable("DynamoDB kept events unprocessed")
+        self.batch_write([{"PutRequest": {"Item": item}} for item in items], "events")
 
     def events(self, task_id: str) -> list[TaskEvent]:
         """The task's timeline, oldest first: its "created" event, then every event recorded.
@@ -213,27 +201,9 @@ class TaskStore(aws.DynamoDBTable):
 
     def get_many(self, task_ids: list[str]) -> dict[str, Task]:
         """The tasks that exist among ``task_ids``, in as few BatchGetItem calls as possible."""
-        found: dict[str, Task] = {}
-        unique = list(dict.fromkeys(task_ids))
-        for start in range(0, len(unique), BATCH_GET_LIMIT):
-            pending: dict[str, Any] = {
-                self.table_name: {
-                    "Keys": [task_key(task_id) for task_id in unique[start : start + BATCH_GET_LIMIT]],
-                    "ConsistentRead": True,
-                }
-            }
-            for retry in range(5):  # unprocessed keys were throttled: ask again, after a pause
-                response = self._call("batch_get_item", RequestItems=pending)
-                for item in response.get("Responses", {}).get(self.table_name, []):
-                    task = from_item(item)
-                    found[task.id] = task
-                pending = response.get("UnprocessedKeys") or {}
-                if not pending:
-                    break
-                time.sleep(0.05 * 2**retry)
-            else:
-                raise StoreUnavailable("DynamoDB kept keys unprocessed")
-        return found
+        keys = [task_key(task_id) for task_id in dict.fromkeys(task_ids)]
+        tasks = (from_item(item) for item in self.batch_get(keys, ConsistentRead=True))
+        return {task.id: task for task in tasks}
 
     def find_by_id_prefix(self, prefix: str, limit: int) -> list[Task]:
         """Up to ``limit`` tasks whose id starts with ``prefix`` (2 characters at least), by id.
@@ -256,8 +226,13 @@ class TaskStore(aws.DynamoDBTable):
         return [found[task_id] for task_id in ids if task_id in found]
 
     def list(self, query: TaskQuery, page_token: str | None = None) -> TaskPage:
-        """A page of ``query``, newest first: every shard of one index, merged; the tasks in one read."""
-        listed = task_listing.ShardedListing(self._call, self.table_name, self.shards).page(query, page_token)
+        """A page of ``query``, newest first: an index's or a word's shards, merged; the tasks in one read."""
+        if query.words:
+            listed = task_search.SearchListing(self, self.shards).page(query, page_token)
+        else:
+            listed = task_listing.ShardedListing(self._call, self.table_name, self.shards).page(
+                query, page_token
+            )
         found = self.get_many(listed.task_ids)
         # A task expired (TTL) between the index read and this one is simply not listed.
         tasks = [found[task_id] for task_id in listed.task_ids if task_id in found]

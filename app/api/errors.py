@@ -36,6 +36,7 @@ DOMAIN_STATUS: dict[type[domain.DomainError], tuple[int, str]] = {
     domain.IdempotencyKeyReused: (422, "idempotency_key_reused"),
     domain.InvalidIdempotencyKey: (422, "invalid_idempotency_key"),
     domain.InvalidPageToken: (400, "invalid_next_token"),
+    domain.InvalidSearch: (422, "invalid_search"),
     domain.InvalidJson: (400, "invalid_json"),
     domain.DataTooLarge: (413, "data_too_large"),
     domain.InvalidTaskInput: (422, "invalid_input"),

@@ -42,7 +42,7 @@ from app.api.schemas import (
     check_task_type,
     task_type_schema,
 )
-from app.domain import idempotency
+from app.domain import idempotency, search
 from app.domain.idempotency import StoredResponse
 from app.domain.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, TaskQuery
 from app.domain.task import RetryState, Task, TaskStatus
@@ -71,6 +71,14 @@ RETRY_STATE_FILTER = (
     "with another status, retrying or gave_up lists nothing."
 )
 EPOCH_SECONDS = Query(ge=0, le=9_999_999_999, description="epoch seconds, inclusive")
+SEARCH_TEXT = Query(
+    max_length=search.MAX_QUERY_CHARS,
+    description=(
+        f"Tasks with every word of this (at most {search.MAX_QUERY_WORDS} words) in their searchable data, "
+        "standing status message or result, newest first (docs/api.md, Search). Combines with task_type "
+        "and the created range, not with status or retry_state (422)."
+    ),
+)
 
 
 @health_router.get(
@@ -160,6 +168,7 @@ async def list_tasks(
     created_from: Annotated[int | None, EPOCH_SECONDS] = None,
     created_to: Annotated[int | None, EPOCH_SECONDS] = None,
     retry_state: Annotated[RetryState | None, Query(description=RETRY_STATE_FILTER)] = None,
+    q: Annotated[str | None, SEARCH_TEXT] = None,
 ) -> JSONResponse:
     query = TaskQuery(
         status=status,
@@ -168,6 +177,7 @@ async def list_tasks(
         created_to=created_to,
         limit=limit,
         retry_state=retry_state,
+        words=search.query_words(q) if q and q.strip() else (),
     )
     page = await off_loop(request, tasks.list_tasks, store, query, next_token)
     return JSONResponse({"tasks": [task.to_public() for task in page.tasks], "next_token": page.next_token})

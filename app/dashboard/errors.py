@@ -51,6 +51,7 @@ _PAGES: dict[type[Exception], tuple[int, str, str | None]] = {
     domain.InvalidPageToken: (400, "Bad page link", STALE_PAGE_LINK),
     domain.DataTooLarge: (413, "Data too large", None),
     domain.InvalidTaskInput: (422, "Invalid input", None),
+    domain.InvalidSearch: (422, "Invalid search", None),
     domain.InvalidJson: (400, "Invalid JSON", None),
     domain.TooDeeplyNested: (422, "Invalid input", None),
     domain.Throttled: (429, "Too many attempts", None),

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.dashboard.timing import DEFAULT_SORT, SORTS
-from app.domain import rules
-from app.domain.errors import InvalidJson, InvalidTaskInput, TooDeeplyNested
+from app.domain import rules, search
+from app.domain.errors import InvalidJson, InvalidSearch, InvalidTaskInput, TooDeeplyNested
 from app.domain.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, TaskQuery, retry_filter_conflict
 from app.domain.task import RetryState, Task, TaskStatus
 from app.services.dashboard import RowKey
@@ -72,6 +72,22 @@ def time_input(epoch: int | None) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
+def _search(q: str, values: dict[str, Any], errors: dict[str, str]) -> None:
+    """A search's words into ``values``; a search takes no status nor retry state (the index holds none)."""
+    if not q:
+        return
+    values["q"] = q[: search.MAX_QUERY_CHARS * 2]
+    try:
+        values["words"] = search.query_words(q)
+    except InvalidSearch as exc:
+        errors["q"] = str(exc)
+        return
+    dropped = [name for name in ("status", "retry_state") if values.pop(name, None) is not None]
+    if dropped:
+        # On the field the operator chose last in the form (a retry state implies its status).
+        errors[dropped[-1]] = "A search covers every status: the status and retries filters are not applied."
+
+
 @dataclass(frozen=True)
 class ListFilters:
     status: TaskStatus | None = None
@@ -84,6 +100,9 @@ class ListFilters:
     range: str | None = None
     # The last row "Load more" showed: the page is rebuilt down to it (Back, reload).
     through: RowKey | None = None
+    # A search (app/domain/search.py): as typed, and its words.
+    q: str = ""
+    words: tuple[str, ...] = ()
     errors: dict[str, str] = field(default_factory=dict)
     retry_state: RetryState | None = None
 
@@ -139,6 +158,7 @@ class ListFilters:
                 values.update(range=preset, created_from=int(now) - RANGES[preset])
             else:
                 errors["range"] = f"Unknown time range {preset!r}"
+        _search(params.get("q", "").strip(), values, errors)
         start, end = values.get("created_from"), values.get("created_to")
         if start is not None and end is not None and start > end:
             errors["created_to"] = "The end of the range is before its start"
@@ -153,6 +173,7 @@ class ListFilters:
             created_to=self.created_to,
             limit=self.limit,
             retry_state=self.retry_state,
+            words=self.words,
         )
 
     def params(self, **changes: Any) -> dict[str, Any]:
@@ -170,6 +191,7 @@ class ListFilters:
             "created_to": None if self.range else time_input(self.created_to),
             "limit": self.limit if self.limit != DEFAULT_PAGE_SIZE else None,
             "sort": self.sort if self.sort != DEFAULT_SORT else None,
+            "q": self.q or None,
         }
         params.update(changes)
         return {key: value for key, value in params.items() if value not in (None, "")}
@@ -183,6 +205,8 @@ class ListFilters:
         parts = [f"status {self.status.value}"] if with_status and self.status else []
         if self.retry_state:
             parts.append(RETRY_STATE_LABELS[self.retry_state].split(" (")[0].lower())
+        if self.words:
+            parts.append(f"with the words {' '.join(self.words)}")
         parts.append(f"type {self.task_type}" if self.task_type else "any type")
         if self.range:
             parts.append(f"created in the last {RANGE_LABELS[self.range]}")

@@ -41,6 +41,10 @@ class InvalidPageToken(DomainError):
         super().__init__(reason)
 
 
+class InvalidSearch(DomainError):
+    """A search the index can't serve: no word in it, too long, or combined with a filter it can't take."""
+
+
 class DataTooLarge(DomainError):
     def __init__(self, size: int, limit: int):
         super().__init__(f"data is {size} bytes as JSON; the limit is {limit} bytes")

@@ -20,6 +20,8 @@ class TaskQuery:
     limit: int = DEFAULT_PAGE_SIZE
     # RETRYING or GAVE_UP: those tasks only (none if the status is another); NONE: the tasks in neither.
     retry_state: RetryState | None = None
+    # A search (app/domain/search.py query_words): tasks with every one of these words.
+    words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

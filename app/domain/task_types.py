@@ -31,6 +31,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.domain.search import searchable_problems
+
 # Lambda and SQS limits the derived settings must respect.
 LAMBDA_MAX_TIMEOUT_SECONDS = 900
 SQS_MAX_VISIBILITY_SECONDS = 12 * 3600
@@ -82,6 +84,9 @@ class TaskType:
     sample_data: dict[str, Any] = field(default_factory=dict)
     # Runs under the local runtime (make run, tests) only: never packaged, refused by a deployed api.
     local_only: bool = False
+    # Fields of data (dotted paths) whose words find a task (app/domain/search.py); the status
+    # message and the result are searchable for every type.
+    searchable: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for problem in problems(self):
@@ -206,6 +211,7 @@ def problems(declared: TaskType) -> list[str]:
         found.append("sample_data must be a JSON object (a dict)")
     if not isinstance(declared.local_only, bool):
         found.append("local_only must be True or False")
+    found.extend(searchable_problems(declared.searchable))
     return found
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,3 +106,44 @@ def deployed(emulator_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterato
     get_settings.cache_clear()
     yield provisioned
     get_settings.cache_clear()
+
+
+@contextmanager
+def functions_running(stage: Provisioned, names: Callable[[str], bool]) -> Iterator[None]:
+    """The stage's stream and queue functions whose names pass, fed as Lambda feeds them, with the
+    environment serverless.yml gives them, until the block ends."""
+    import threading
+
+    from app.local.pollers import PollerContext, SqsPoller, StreamPoller
+    from app.settings import get_settings
+
+    patch = pytest.MonkeyPatch()
+    patch.setenv("TABLE_NAME", stage.resources.table_name)
+    patch.setenv("TOPIC_ARN", stage.topic_arn)
+    patch.setenv("API_KEYS", HANDLER_API_KEY)
+    get_settings.cache_clear()
+    stop = threading.Event()
+    context = PollerContext(stage.clients, stage.topology.region, stop, lambda invocation: None)
+    resources = stage.resources
+    pollers: list[Any] = [
+        StreamPoller(f, resources.stream_arn, None, context)
+        for f in stage.topology.stream_functions
+        if names(f.name)
+    ]
+    for function in stage.topology.sqs_functions:
+        if names(function.name):
+            queue = function.queue_logical_id
+            pollers.append(
+                SqsPoller(function, resources.queue_urls[queue], resources.queue_arns[queue], context)
+            )
+    threads = [threading.Thread(target=poller.run, daemon=True) for poller in pollers]
+    for thread in threads:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(10)
+        patch.undo()
+        get_settings.cache_clear()

@@ -7,7 +7,6 @@ pollers, on a fresh stage); the api and the dashboard are the app in a TestClien
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -18,8 +17,9 @@ from app.main import create_app
 from app.settings import Settings, get_settings
 from app.task_registry import read_folder
 from tests.conftest import wait_until
+from tests.integration.conftest import functions_running
 from tests.integration.test_dashboard import row_ids, sign_in
-from tests.integration.test_write_model import pipeline, write_model
+from tests.integration.test_write_model import write_model
 
 pytestmark = pytest.mark.integration
 KEY = {"x-api-key": "test-key"}
@@ -39,15 +39,12 @@ def running(deployed, monkeypatch) -> Iterator[tuple[TestClient, TaskAggregates]
     table = deployed.resources.table_name
     counter = TaskAggregates(table, deployed.clients["dynamodb"], counter_shards=1)
     app = create_app(settings_of(deployed), store=deployed.store, counter=counter)
-    stop = threading.Event()
-    # The dead-letter handler ends the task whose last delivery ran out (maxReceiveCount = max_attempts).
-    threads = pipeline(deployed, stop, {FLAKY.function_name, "deadLetters"})
-    try:
+    # The stream's functions, FLAKY's workers and the dead-letter handler, which ends the task whose
+    # last delivery ran out (maxReceiveCount = max_attempts).
+    streams = {function.name for function in deployed.topology.stream_functions}
+    running = streams | {FLAKY.function_name, "deadLetters"}
+    with functions_running(deployed, lambda name: name in running):
         yield TestClient(app, follow_redirects=False), counter
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join(10)
 
 
 def listed(client: TestClient, **filters: str) -> list[str]:

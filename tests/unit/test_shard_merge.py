@@ -86,3 +86,48 @@ def test_a_task_stays_in_its_shard_and_tasks_spread_evenly():
     assert all(shard_of(task_id, 8) == shard_of(task_id, 8) for task_id in ids[:10])
     spread = [sum(shard_of(task_id, 8) == shard for task_id in ids) for shard in range(8)]
     assert max(spread) < 1.2 * min(spread)
+
+
+def filtered_reader(shards: list[list[str]], keep):
+    """Reads like a filtered Query: examines up to ``limit`` entries, returns those ``keep`` takes."""
+
+    def read_all(requests):
+        results = []
+        for shard, below, above, limit in requests:
+            entries = [
+                k for k in shards[shard] if (below is None or k < below) and (above is None or k > above)
+            ]
+            examined = entries[:limit]
+            limited = len(entries) > limit
+            results.append(
+                ShardRead(
+                    [k for k in examined if keep(k)],
+                    limited=limited,
+                    last=examined[-1] if limited else None,
+                    examined=len(examined),
+                )
+            )
+        return results
+
+    return read_all
+
+
+@pytest.mark.parametrize(("count", "share"), [(1, 0.5), (1, 0.02), (3, 0.1), (4, 0.0), (8, 0.3)])
+def test_filtered_pages_walk_every_kept_entry_even_when_a_page_keeps_none(count, share):
+    """A search's reads examine entries they don't return: a page may come out empty, with a cursor."""
+    rng = random.Random(count * 100 + int(share * 100))
+    keys = [f"{1_800_000_000_000 + i:013d}#{rng.getrandbits(32):08x}" for i in range(600)]
+    kept = {key for key in keys if rng.random() < share}
+    shards = shards_of(keys, count, rng)
+    below, walked, pages = None, [], 0
+    while True:
+        merged = merge_newest(count, 20, below, filtered_reader(shards, kept.__contains__))
+        walked.extend(merged.keys)
+        pages += 1
+        assert merged.examined <= 20 + 2 * count + 20  # the budget, and at most one read past it
+        if merged.next_below is None:
+            break
+        assert below is None or merged.next_below < below, "every page moves on"
+        below = merged.next_below
+    assert walked == sorted(kept, reverse=True)
+    assert pages <= len(keys) // 10 + 2

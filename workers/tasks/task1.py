@@ -25,6 +25,8 @@ TASK_TYPE = TaskType(
     mean_run_seconds=2,
     target_tasks_per_second=5,
     sample_data={"duration_seconds": 1},
+    # Its failure message, as asked for, finds it (its status message would too, once it failed).
+    searchable=("fail_message",),
 )
 
 

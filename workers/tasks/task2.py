@@ -17,6 +17,8 @@ TASK_TYPE = TaskType(
     # Short runs: five to a batch still start within seconds of each other.
     batch_size=5,
     sample_data={"text": "the quick brown fox"},
+    # Found by the words it counts (the first 16 distinct ones: app/domain/search.py).
+    searchable=("text",),
 )
 
 

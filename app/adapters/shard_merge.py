@@ -68,15 +68,17 @@ def first_read_size(page: int, shards: int) -> int:
 
 
 def merge_newest(
-    shards: int, page: int, below: str | None, read_all: ReadAll, first_size: int | None = None
+    shards: int, page: int, below: str | None, read_all: ReadAll, sized_for: int | None = None
 ) -> MergedPage:
     """The newest ``page`` entries below ``below`` across ``shards`` shards.
 
-    ``first_size``: what the first round reads of each shard, when some of them are known to hold
-    few entries (a retry state's partitions beside its status's): sized for the others.
+    ``sized_for``: the shards the first round's reads and the page's budget are sized for, when
+    some of them are known to hold few entries (a retry state's partitions beside its status's).
+    The budget bounds the cost, not the answer: past it, the page is shorter, never wrong.
     """
-    budget = page + 2 * shards
-    size = first_size or first_read_size(page, shards)
+    sized_for = sized_for or shards
+    budget = page + 2 * sized_for
+    size = first_read_size(page, sized_for)
     reads = read_all([(shard, below, None, size) for shard in range(shards)])
     keys: list[str] = []
     frontier: dict[int, str] = {}  # open shards only: the oldest entry read (or a bound below it)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.adapters import page_tokens
-from app.adapters.shard_merge import ShardRead, first_read_size, merge_newest
+from app.adapters.shard_merge import ShardRead, merge_newest
 from app.adapters.sharding import ShardCounts, shard_of
 from app.domain.errors import InvalidPageToken
 from app.domain.listing import TaskQuery
@@ -200,8 +200,9 @@ class ShardedListing:
             return ShardRead(keys, limited="LastEvaluatedKey" in response)
 
         # Sized for one prefix's shards: a retry state's partitions hold few tasks beside its status's.
-        first_size = first_read_size(query.limit, self.shards.of(index.name))
-        merged = merge_newest(len(partitions), query.limit, below, concurrently(read), first_size)
+        merged = merge_newest(
+            len(partitions), query.limit, below, concurrently(read), sized_for=self.shards.of(index.name)
+        )
         next_token = page_tokens.encode(listing, merged.next_below) if merged.next_below else None
         return ListedPage([key.split("#", 1)[1] for key in merged.keys], next_token)
 

@@ -82,10 +82,11 @@ def _search(q: str, values: dict[str, Any], errors: dict[str, str]) -> None:
     except InvalidSearch as exc:
         errors["q"] = str(exc)
         return
-    dropped = [name for name in ("status", "retry_state") if values.pop(name, None) is not None]
-    if dropped:
-        # On the field the operator chose last in the form (a retry state implies its status).
-        errors[dropped[-1]] = "A search covers every status: the status and retries filters are not applied."
+    if values.pop("retry_state", None) is not None:
+        values.pop("status", None)  # implied by the retry state, or chosen with it
+        errors["retry_state"] = "A search covers every task: the retries and status filters are not applied."
+    elif values.pop("status", None) is not None:
+        errors["status"] = "A search covers every status: the status filter is not applied."
 
 
 @dataclass(frozen=True)

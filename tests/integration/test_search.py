@@ -180,6 +180,7 @@ def test_a_batch_delivered_again_leaves_the_same_entries(searching):
         ({"q": "a b c d e f"}, 422, "no word to look for"),
         ({"q": "one two three four five"}, 422, "more than 4 words"),
         ({"q": "timeout", "status": "FAILED"}, 422, "can't be combined with a status"),
+        ({"q": "timeout", "retry_state": "gave_up"}, 422, "can't be combined with a status or retry_state"),
     ],
 )
 def test_a_search_that_cannot_be_served_is_a_4xx_saying_why(searching, params, status, says):
@@ -208,6 +209,10 @@ def test_the_dashboard_searches_from_the_list_form_and_keeps_it_in_the_url(searc
     assert f'value="{shared}"' in page.text and f"with the words {shared}" in page.text
     with_status = searching.dashboard.get("/dashboard", params={"q": shared, "status": "FAILED"})
     assert task_id in with_status.text and "the status filter is not applied" in with_status.text
+    with_retries = searching.dashboard.get("/dashboard", params={"q": shared, "retry_state": "gave_up"})
+    assert (
+        task_id in with_retries.text and "the retries and status filters are not applied" in with_retries.text
+    )
     wrong = searching.dashboard.get("/dashboard", params={"q": "!!"})
     assert (
         wrong.status_code == 200

@@ -26,6 +26,13 @@ os.environ.setdefault("LOCAL_MODE", "true")
 os.environ.setdefault("RETRY_DELAYS", "1")
 
 
+def run_in_root(args: list[str], env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run a command from the project's root, its output kept as text; it must succeed."""
+    result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

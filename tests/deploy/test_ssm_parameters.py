@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
+from tests.conftest import run_in_root
 from tests.deploy.packaged import ROOT, STAGE, TEMPLATE, of_type, offline_environment, osls_binary, packaged
 
 pytestmark = pytest.mark.deploy
@@ -151,15 +152,7 @@ def test_remove_deletes_every_parameter_of_the_list(ssm_endpoint, state):
         "AWS_SECRET_ACCESS_KEY": "x",
         "AWS_EC2_METADATA_DISABLED": "true",
     }
-    result = subprocess.run(
-        ["node", "-e", REMOVE, REGION, ssm_endpoint],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
+    result = run_in_root(["node", "-e", REMOVE, REGION, ssm_endpoint], env)
     assert all(f"SSM {name}: deleted" in result.stdout for name in listed)
     left = [p["Name"] for p in ssm.describe_parameters()["Parameters"]]
     assert left == ["/another-app/dev/key"]

@@ -18,7 +18,7 @@ import textwrap
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_in_root
 
 TRACE = "Root=1-5e66d96f-7491f09xmpl79d18acf3d050;Parent=53995c3f42cd8ad8;Sampled=1"
 ORIGIN = "Root=1-6a77e07a-8502a10xmpl80e29bdf4e161;Parent=64aa6d4f53de9be9;Sampled=1"
@@ -91,15 +91,7 @@ def run(provider: str | None, daemon: socket.socket, sdk: bool = False) -> dict:
             TRACING_PROVIDER=provider,
         )
     mode = "otel-sdk" if sdk else "plain"
-    result = subprocess.run(
-        [sys.executable, "-c", RUN, mode, ORIGIN, ",".join(TRACING_LIBRARIES)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
+    result = run_in_root([sys.executable, "-c", RUN, mode, ORIGIN, ",".join(TRACING_LIBRARIES)], env)
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["result"] == {"batchItemFailures": []}
     return report

@@ -99,7 +99,7 @@ class AsyncAppAioClient(ClientCore):
             await self._sleep(outcome)
 
     async def list_tasks(self, next_token: str | None = None, **filters: Any) -> TaskPage:
-        """One page, newest first. Filters: status, task_type, created_from, created_to, limit."""
+        """One page, newest first. Filters: calls.LIST_FILTERS (status, task_type, retry_state, q, ...)."""
         return await self._do(calls.list_page(filters, next_token))
 
     async def iter_tasks(self, next_token: str | None = None, **filters: Any) -> AsyncIterator[Task]:

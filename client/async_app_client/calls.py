@@ -19,7 +19,8 @@ from async_app_client.models import Accepted, Task, TaskEvent, TaskPage
 T = TypeVar("T")
 EpochSeconds = int | str | dt.datetime
 
-LIST_FILTERS = ("status", "task_type", "created_from", "created_to", "limit")
+# The API's GET /tasks filters: q (words to search for) and retry_state (retrying, gave_up, none) too.
+LIST_FILTERS = ("status", "task_type", "created_from", "created_to", "limit", "retry_state", "q")
 
 
 @dataclass(frozen=True)

@@ -146,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--task-type")
     listing.add_argument("--created-from", type=epoch_argument, help="epoch seconds or ISO 8601, inclusive")
     listing.add_argument("--created-to", type=epoch_argument, help="epoch seconds or ISO 8601, inclusive")
+    listing.add_argument(
+        "--retry-state", choices=("retrying", "gave_up", "none"), help="between attempts, or out of them"
+    )
+    listing.add_argument("--search", "-q", help="tasks with every one of these words (not with --status)")
     listing.add_argument("--page-size", type=int, help="tasks per request (the API's limit)")
     listing.add_argument(
         "--max", type=int, default=DEFAULT_LIST_MAX, help="tasks to show, 0 for all (default 20)"
@@ -226,6 +230,8 @@ def run_list(client: AsyncAppClient, args: argparse.Namespace, output: Output) -
         "created_from": args.created_from,
         "created_to": args.created_to,
         "limit": args.page_size,
+        "retry_state": args.retry_state,
+        "q": args.search,
     }
     tasks: list[Task] = []
     for task in client.iter_tasks(**filters):

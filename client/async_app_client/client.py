@@ -129,7 +129,7 @@ class AsyncAppClient(ClientCore):
             self._sleep(outcome)
 
     def list_tasks(self, next_token: str | None = None, **filters: Any) -> TaskPage:
-        """One page, newest first. Filters: status, task_type, created_from, created_to, limit."""
+        """One page, newest first. Filters: calls.LIST_FILTERS (status, task_type, retry_state, q, ...)."""
         return self._do(calls.list_page(filters, next_token))
 
     def iter_tasks(self, next_token: str | None = None, **filters: Any) -> Iterator[Task]:

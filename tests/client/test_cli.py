@@ -203,6 +203,19 @@ def test_list_json_and_max_zero_reads_every_page():
     assert api.requests[0].url.params["created_from"] == "1795920000"
 
 
+def test_list_searches_and_filters_by_retry_state():
+    api = ScriptedApi(reply(200, {"tasks": [task_json(id="a", status="FAILED")], "next_token": None}))
+    run = Run(
+        api, "tasks", "list", "--search", "upstream 503", "--retry-state", "gave_up", "--task-type", "TASK1"
+    )
+    assert run.code == 0
+    assert dict(api.requests[0].url.params) == {
+        "q": "upstream 503",
+        "retry_state": "gave_up",
+        "task_type": "TASK1",
+    }
+
+
 def test_list_of_nothing_says_so():
     run = Run(ScriptedApi(reply(200, {"tasks": [], "next_token": None})), "tasks", "list")
     assert (run.code, run.out.getvalue()) == (0, "no tasks\n")

@@ -21,9 +21,22 @@ from app.adapters.aggregates import TRANSACT_LIMIT, TaskAggregates
 from app.adapters.search_index import SearchIndex
 from app.adapters.sharding import ShardCounts
 from app.adapters.task_item import TASK_SK
+from app.adapters.task_listing import LISTED_RETRY_STATES
 from app.domain.aggregates import TaskChange, TaskFacts, deltas_of
-from app.domain.task import retry_state_of
+from app.domain.task import RetryState, retry_state_of
 from app.settings import get_settings
+
+
+def _counted_retry_state(image: dict[str, Any], status: str, retry_at: int | None) -> RetryState | None:
+    """The retry state a task item is listed under (its by_status partition): what its filter lists is
+    what is counted. A task that was between attempts when this release came was listed, and counted,
+    as IN_PROGRESS by the code before it: judged by its retry_at, it would leave RETRYING uncounted and
+    drift the counts for good. An image without the key (never written by the store) goes by the rule."""
+    listed = image.get("status_pk", {}).get("S")
+    if listed is None:
+        return retry_state_of(status, retry_at, image.get("gave_up", {}).get("BOOL") is True)
+    prefix = listed.rsplit("#", 1)[0]
+    return next((state for state in LISTED_RETRY_STATES if state.name == prefix), None)
 
 
 def _facts(image: dict[str, Any] | None) -> TaskFacts | None:
@@ -43,9 +56,7 @@ def _facts(image: dict[str, Any] | None) -> TaskFacts | None:
             started_ms=number("started_ms"),
             finished_ms=number("finished_ms"),
             status_msg=image.get("status_msg", {}).get("S", ""),
-            retry_state=retry_state_of(
-                status, number("retry_at"), image.get("gave_up", {}).get("BOOL") is True
-            ),
+            retry_state=_counted_retry_state(image, status, number("retry_at")),
         )
     except (KeyError, TypeError, ValueError):
         # A damaged item counts as nothing: it must never hold up the stream.

@@ -198,3 +198,24 @@ def test_between_attempts_the_run_time_stands_at_the_last_attempt_s_crash():
     assert timing.run_seconds(waiting, NOW) == timing.run_seconds(waiting, NOW + 3600) == 30
     running = dataclasses.replace(waiting, retry_at=None)
     assert timing.run_seconds(running, NOW + 10) == 100  # ticking again once the next attempt runs
+
+
+def test_a_task_between_attempts_when_this_release_came_is_counted_as_it_was_listed():
+    """The code before listed (and counted) a task between attempts under IN_PROGRESS: its next
+    claim must not take one off RETRYING, which never counted it, or the counts drift for good."""
+    from workers.changes import change_of
+
+    shards = ShardCounts()
+    waiting = between_attempts()
+    claimed = dataclasses.replace(waiting, retry_at=None, attempt=2)
+
+    def record(old: dict, new: dict) -> dict:
+        return {"dynamodb": {"Keys": {"sk": new["sk"]}, "OldImage": old, "NewImage": new}}
+
+    listed_before = {**to_item(waiting, shards), "status_pk": to_item(claimed, shards)["status_pk"]}
+    assert deltas_of([change_of(record(listed_before, to_item(claimed, shards)))]).counts == Counter()
+    # Written by this release, it is listed under RETRYING, and counted there until its claim.
+    assert to_item(waiting, shards)["status_pk"]["S"].startswith("RETRYING#")
+    assert deltas_of(
+        [change_of(record(to_item(waiting, shards), to_item(claimed, shards)))]
+    ).counts == Counter({("TASK1", "RETRYING"): -1})

@@ -5,14 +5,18 @@
 The sort key is the listing indexes' ``list_sk``, so a word's tasks are one
 Query newest first, a created range is a key condition, and a page is merged
 across shards and paged with the listing's tokens (app/adapters/task_search.py).
-The shard is the task's (a hash of its id among ``ShardCounts.search``), the
-same for each of its words. Entries carry the task's ``ttl``, so expiry cleans
+The shard is the task's (a hash of its id among the search shards counted
+when it was created, which its item keeps as ``search_shards``: the count
+grows with ``targetTasksPerSecond``, and a word's entry must be deleted where
+it was put), the same for each of its words. Entries carry the task's ``ttl``, so expiry cleans
 them for free; they carry no index attribute and their ``sk`` is never
 ``TASK``, so they stay out of the GSIs and out of both stream readers' filters.
 
 ``changes`` writes them (workers/changes.py): per stream record, the words of
 the old image and of the new (app/domain/search.py); words gone are deleted,
-words come are put. A batch's writes are collapsed to the last one per entry
+words come are put. An item written before the index existed (no
+``search_shards``) has all of its entries put at each change, so its data's
+words are indexed from its first change on. A batch's writes are collapsed to the last one per entry
 and sent as BatchWriteItem puts and deletes keyed by word and task: the same
 batch delivered again writes the same end state.
 """
@@ -25,7 +29,7 @@ from typing import Any
 
 from app.adapters.aws import DynamoDBTable
 from app.adapters.sharding import ShardCounts, shard_of
-from app.adapters.task_item import TASK_SK
+from app.adapters.task_item import SEARCH_SHARDS, TASK_SK
 from app.adapters.task_listing import list_sort_key
 from app.domain import search
 
@@ -38,8 +42,8 @@ Searchable = Callable[[str], Sequence[str]]
 EntryKey = tuple[str, str]
 
 
-def partition(word: str, task_id: str, shards: ShardCounts) -> str:
-    return f"{PREFIX}{word}#{shard_of(task_id, shards.search)}"
+def partition(word: str, task_id: str, search_shards: int) -> str:
+    return f"{PREFIX}{word}#{shard_of(task_id, search_shards)}"
 
 
 def word_partition(word: str, shard: int) -> str:
@@ -47,10 +51,10 @@ def word_partition(word: str, shard: int) -> str:
 
 
 def entry_item(
-    word: str, task_id: str, created_ms: int, task_type: str, ttl: int, shards: ShardCounts
+    word: str, task_id: str, created_ms: int, task_type: str, ttl: int, search_shards: int
 ) -> dict[str, Any]:
     return {
-        "pk": {"S": partition(word, task_id, shards)},
+        "pk": {"S": partition(word, task_id, search_shards)},
         "sk": {"S": list_sort_key(created_ms, task_id)},
         "task_type": {"S": task_type},
         "ttl": {"N": str(ttl)},
@@ -86,6 +90,7 @@ def entries_of(
         created_ms = int(image["created_ms"]["N"])
         ttl = int(image["ttl"]["N"])
         status = image["status"]["S"]
+        search_shards = int(image.get(SEARCH_SHARDS, {}).get("N") or shards.search)
     except (KeyError, TypeError, ValueError):
         return {}  # a damaged item is indexed by nothing
     words = search.task_words(
@@ -98,7 +103,7 @@ def entries_of(
     )
     entries = {}
     for word in sorted(words):
-        item = entry_item(word, task_id, created_ms, task_type, ttl, shards)
+        item = entry_item(word, task_id, created_ms, task_type, ttl, search_shards)
         entries[(item["pk"]["S"], item["sk"]["S"])] = item
     return entries
 
@@ -119,11 +124,13 @@ def writes_of(
         images = record.get("dynamodb", {})
         old = entries_of(images.get("OldImage"), searchable, shards)
         new = entries_of(images.get("NewImage"), searchable, shards)
+        # Written before the index existed: none of its entries may be there yet.
+        indexed_since_created = SEARCH_SHARDS in (images.get("NewImage") or {})
         for key in old.keys() - new.keys():
             writes[key] = None
         for key, item in new.items():
             # Unchanged entries are not written again, unless the task's ttl moved.
-            if key not in old or old[key] != item:
+            if not indexed_since_created or key not in old or old[key] != item:
                 writes[key] = item
     return writes
 

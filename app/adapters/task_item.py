@@ -62,6 +62,11 @@ def task_key(task_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"TASK#{task_id}"}, "sk": {"S": TASK_SK}}
 
 
+# Written once, with the task: ShardCounts.search grows with targetTasksPerSecond, and a word's entry
+# must be deleted from the partition it was put in, whatever the count is by then.
+SEARCH_SHARDS = "search_shards"
+
+
 def to_item(task: Task, shards: ShardCounts) -> dict[str, Any]:
     item: dict[str, Any] = {
         **task_key(task.id),
@@ -80,6 +85,8 @@ def to_item(task: Task, shards: ShardCounts) -> dict[str, Any]:
         "list_sk": {"S": task_listing.list_sort_key(task.created_ms, task.id)},
         **task_listing.index_keys(task.id, task.task_type, task_listing.listed_status(task), shards),
         "id_prefix": {"S": task.id[:ID_PREFIX_CHARS]},
+        # The search shards its words are indexed under, for good (app/adapters/search_index.py).
+        SEARCH_SHARDS: {"N": str(shards.search)},
     }
     if task.updated_time is not None:
         item["updated_time"] = {"N": str(task.updated_time)}

@@ -28,6 +28,7 @@ def image(status="CREATED", status_msg="", data=None, result=None, ttl=1_900_000
         "data": {"S": json.dumps(data if data is not None else {"text": "Quick brown fox"})},
         "created_ms": {"N": str(CREATED_MS)},
         "ttl": {"N": str(ttl)},
+        "search_shards": {"N": "4"},
         **more,
     }
     if result is not None:
@@ -125,7 +126,7 @@ def test_a_declaration_with_bad_searchable_fields_is_refused(searchable_fields, 
 
 
 def test_an_entry_is_keyed_by_word_and_the_tasks_shard_sorted_like_the_listing():
-    item = entry_item("fox", TASK_ID, CREATED_MS, "TASK2", 1_900_000_000, SHARDS)
+    item = entry_item("fox", TASK_ID, CREATED_MS, "TASK2", 1_900_000_000, SHARDS.search)
     assert item == {
         "pk": {"S": f"SEARCH#fox#{shard_of(TASK_ID, 4)}"},
         "sk": {"S": f"{CREATED_MS:013d}#{TASK_ID}"},
@@ -191,3 +192,34 @@ def test_expiry_by_ttl_writes_nothing_and_other_removals_delete():
 def test_a_moved_ttl_rewrites_every_entry():
     writes = writes_of([record(image(), image(ttl=1_950_000_000))], searchable, SHARDS)
     assert {item["ttl"]["N"] for item in writes.values()} == {"1950000000"} and len(writes) == 3
+
+
+def test_an_entry_is_deleted_where_it_was_put_after_the_search_shards_grew():
+    """targetTasksPerSecond raised: the count grows, and a word put under 3 shards is still deleted
+    from its partition (the item keeps the count it was created with), not left to its TTL."""
+    task_id = next(f"task-{n}" for n in range(100) if shard_of(f"task-{n}", 3) != shard_of(f"task-{n}", 5))
+    created = {**image(), "id": {"S": task_id}, "search_shards": {"N": "3"}}
+    (put,) = [
+        key
+        for key, item in writes_of(
+            [record(None, created, "INSERT")], searchable, ShardCounts(search=3)
+        ).items()
+        if "fox" in key[0]
+    ]
+    grown = ShardCounts(search=5)
+    deleted = writes_of(
+        [record(created, {**created, "data": {"S": '{"text": "quick brown"}'}})], searchable, grown
+    )
+    assert deleted == {put: None}
+
+
+def test_a_task_written_before_the_index_has_all_its_words_put_at_its_next_change():
+    """No search_shards on the item: none of its words were indexed when it was created."""
+    before = {key: value for key, value in image().items() if key != "search_shards"}
+    completed = {**before, "status": {"S": "COMPLETED"}, "status_msg": {"S": "done"}}
+    assert words_indexed(writes_of([record(before, completed)], searchable, SHARDS)) == {
+        "quick": True,
+        "brown": True,
+        "fox": True,
+        "done": True,
+    }

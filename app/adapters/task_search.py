@@ -77,6 +77,7 @@ class SearchListing:
                 ":now": {"N": now},
             }
             condition = "#ttl > :now"
+            wanted = limit
             if query.task_type:
                 condition += " AND task_type = :type"
                 values[":type"] = {"S": query.task_type}
@@ -97,6 +98,10 @@ class SearchListing:
             keys = [item["sk"]["S"] for item in response.get("Items", [])]
             last = response.get("LastEvaluatedKey", {}).get("sk", {}).get("S")
             examined = response.get("ScannedCount", len(keys))
+            if others and len(keys) > wanted:
+                # Only as many candidates as the merge asked for are checked for the other words
+                # (a BatchGetItem each): the rest are read again, below the last one checked.
+                keys, last = keys[:wanted], keys[wanted - 1]
             if others and keys:
                 keys = self._with_every_word(keys, others, shard)
             return ShardRead(keys, limited=last is not None, last=last, examined=examined)

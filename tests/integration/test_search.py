@@ -156,6 +156,38 @@ def test_a_search_combines_with_the_type_and_every_word_is_required(searching):
     assert searching.ids(f"{alpha} {shared}", task_type="TASK1") == []
 
 
+def test_a_typed_search_checks_the_other_words_of_no_more_candidates_than_the_page_needs(searching):
+    """A type filter reads up to 100 entries a Query; only those the merge asked for are looked up
+    for the other words (a BatchGetItem key each), so a page's cost stays the documented one."""
+    shared, rare = word(), word()
+    made = [created(searching, "TASK2", {"text": f"{shared} {rare} n{n}"}) for n in range(12)]
+    wait_until(lambda: len(searching.ids(shared, limit=100)) == 12, timeout=INDEXED, what="all found")
+    looked_up: list[int] = []
+
+    def record(params, **_):
+        looked_up.extend(len(table["Keys"]) for table in params["RequestItems"].values())
+
+    events = searching.stage.store.dynamodb.meta.events
+    events.register("provide-client-params.dynamodb.BatchGetItem", record)
+    try:
+        pages, token = [], None
+        while True:
+            params = {"q": f"{shared} {rare}", "task_type": "TASK2", "limit": 2}
+            body = searching.api.get(
+                "/tasks", params={**params, **({"next_token": token} if token else {})}, headers=KEY
+            ).json()
+            pages.append([task["id"] for task in body["tasks"]])
+            token = body["next_token"]
+            if not token:
+                break
+    finally:
+        events.unregister("provide-client-params.dynamodb.BatchGetItem", record)
+    assert [task_id for page in pages for task_id in page] == made[::-1]
+    shards = searching.stage.store.shards.search
+    # Per page: the other word of at most p + 2s candidates, and the page's tasks themselves.
+    assert sum(looked_up) <= len(pages) * ((2 + 2 * shards) + 2), looked_up
+
+
 def test_a_batch_delivered_again_leaves_the_same_entries(searching):
     text = word()
     task = a_task("TASK2", {"text": text})

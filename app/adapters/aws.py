@@ -88,18 +88,30 @@ class DynamoDBTable:
                 raise StoreUnavailable("DynamoDB kept keys unprocessed")
         return items
 
-    def batch_write(self, requests: list[dict[str, Any]], what: str = "items") -> None:
-        """Puts and deletes (BatchWriteItem requests), 25 a call, sent again while throttled."""
+    def batch_write(self, requests: list[dict[str, Any]], what: str = "items", at_once: int = 1) -> None:
+        """Puts and deletes (BatchWriteItem requests), 25 a call, ``at_once`` calls at a time, each sent
+        again while throttled."""
         import time
+        from concurrent.futures import ThreadPoolExecutor
 
         from app.domain.errors import StoreUnavailable
 
-        for start in range(0, len(requests), BATCH_WRITE_LIMIT):
-            pending = {self.table_name: requests[start : start + BATCH_WRITE_LIMIT]}
+        def write(chunk: list[dict[str, Any]]) -> None:
+            pending = {self.table_name: chunk}
             for retry in range(5):  # unprocessed items were throttled: send them again, after a pause
                 pending = self._call("batch_write_item", RequestItems=pending).get("UnprocessedItems") or {}
                 if not pending:
-                    break
+                    return
                 time.sleep(0.05 * 2**retry)
-            else:
-                raise StoreUnavailable(f"DynamoDB kept {what} unprocessed")
+            raise StoreUnavailable(f"DynamoDB kept {what} unprocessed")
+
+        chunks = [
+            requests[start : start + BATCH_WRITE_LIMIT]
+            for start in range(0, len(requests), BATCH_WRITE_LIMIT)
+        ]
+        if at_once <= 1 or len(chunks) <= 1:
+            for chunk in chunks:
+                write(chunk)
+            return
+        with ThreadPoolExecutor(max_workers=min(at_once, len(chunks))) as pool:
+            list(pool.map(write, chunks))  # the first failure is raised here

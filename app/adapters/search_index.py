@@ -34,6 +34,8 @@ from app.adapters.task_listing import list_sort_key
 from app.domain import search
 
 PREFIX = "SEARCH#"
+# BatchWriteItem calls in flight at once.
+WRITERS = 8
 # TTL's deletes: the task's entries expire on their own (same ttl), at no write cost.
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"
 
@@ -157,5 +159,6 @@ class SearchIndex(DynamoDBTable):
             else {"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": sk}}}}
             for (pk, sk), item in writes_of(records, self.searchable, self.shards).items()
         ]
-        self.batch_write(requests, "search entries")
+        # A stream batch of 1,000 new tasks is up to 640 calls: 8 at a time, within the function's timeout.
+        self.batch_write(requests, "search entries", at_once=WRITERS)
         return len(requests)

@@ -255,3 +255,20 @@ def test_the_dashboard_searches_from_the_list_form_and_keeps_it_in_the_url(searc
         "/dashboard", params={"q": shared}, headers={"HX-Request": "true", "HX-Target": "results"}
     )
     assert task_id in partial.text and f"q={shared}" in partial.headers["HX-Push-Url"]
+
+
+def test_many_entries_are_written_several_calls_at_a_time_and_all_land(searching):
+    """A stream batch of new tasks is hundreds of BatchWriteItem calls: sent 8 at a time."""
+    from app.adapters.aws import DynamoDBTable
+
+    stage = searching.stage
+    table = DynamoDBTable(stage.resources.table_name, stage.clients["dynamodb"])
+    marker = word()
+    puts = [
+        {"PutRequest": {"Item": {"pk": {"S": f"SEARCH#{marker}#0"}, "sk": {"S": f"{n:013d}#t{n}"}}}}
+        for n in range(130)
+    ]
+    table.batch_write(puts, "entries", at_once=4)
+    assert len(searching.entries(marker)) == 130
+    table.batch_write([{"DeleteRequest": {"Key": put["PutRequest"]["Item"]}} for put in puts], at_once=4)
+    assert searching.entries(marker) == []

@@ -314,8 +314,23 @@ def cold(python: str, target: Target, provided: Path, work: Path, env: dict[str,
     return figures
 
 
+def deployed_secrets() -> dict[str, str]:
+    """What a deployed api reads from SSM: a stage other than local refuses the local defaults
+    (its /health answers 503 not_configured), so the bench gives it values of its own."""
+    import secrets
+
+    from app.adapters.passwords import hash_password
+
+    return {
+        "DASHBOARD_USERS": f"bench:{hash_password(secrets.token_urlsafe(16))}",
+        "SESSION_SECRET": secrets.token_urlsafe(32),
+        "PAGE_TOKEN_SECRET": secrets.token_urlsafe(32),
+    }
+
+
 def lambda_environment(daemon_port: int) -> dict[str, str]:
     return {
+        **deployed_secrets(),
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",
         "TZ": ":UTC",
@@ -342,7 +357,7 @@ def warm_us(calls: int) -> float:
     from app.main import create_app
     from app.settings import Settings
 
-    handler = Mangum(create_app(Settings()), lifespan="off")
+    handler = Mangum(create_app(Settings(local_mode=True)), lifespan="off")  # its local defaults are ready
     event = health_request()
     for _ in range(50):
         handler(event, None)

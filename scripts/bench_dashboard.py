@@ -90,7 +90,7 @@ def dashboard_app() -> tuple[Any, dict[str, str]]:
     from app.main import create_app
     from app.settings import Settings
 
-    settings = Settings(api_keys="bench-key")
+    settings = Settings(api_keys="bench-key", local_mode=True)  # the local session key signs the cookie
     app = create_app(settings, store=StubStore(demo_tasks(ROWS)), counter=StubCounter())  # type: ignore[arg-type]
     app.state.sign_in_records = StubSignInRecords()
     cookie = sessions._serializer(settings).dumps({"c": "csrf-token", "u": "admin", "s": "bench-session"})

@@ -65,24 +65,18 @@ def stuck_tasks(
 ) -> list[Task]:
     """CREATED and IN_PROGRESS tasks whose messages are gone (``is_lost``), oldest last.
 
-    Each type's queue is read once a run. Only tasks written before the time
-    its queue could have lost their message are read: a key condition, not a
-    filter, so a long queue of waiting tasks costs nothing to look past.
+    Each type's queue is read once a run (``QueueWatch`` keeps what it read).
+    Only tasks written before the time its queue could have lost their
+    message are read: a key condition, not a filter, so a long queue of
+    waiting tasks costs nothing to look past.
     """
-    states: dict[str, QueueState] = {}
-
-    def state(task_type: str) -> QueueState:
-        if task_type not in states:
-            states[task_type] = queues(task_type)
-        return states[task_type]
-
     found: list[Task] = []
     queries = [
         # A task's last write is no earlier than its creation: only those created long enough ago.
         TaskQuery(
             status=TaskStatus.CREATED,
             task_type=task_type,
-            created_to=lost_before(now, stale_after_seconds, state(task_type)),
+            created_to=lost_before(now, stale_after_seconds, queues(task_type)),
             limit=PAGE_SIZE,
         )
         for task_type in task_types
@@ -92,7 +86,7 @@ def stuck_tasks(
         token = None
         while len(found) < limit:
             page = store.list(query, token)
-            found += [t for t in page.tasks if is_lost(t, now, stale_after_seconds, state(t.task_type))]
+            found += [t for t in page.tasks if is_lost(t, now, stale_after_seconds, queues(t.task_type))]
             token = page.next_token
             if token is None:
                 break

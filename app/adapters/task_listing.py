@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.adapters import page_tokens
-from app.adapters.shard_merge import ShardRead, merge_newest
+from app.adapters.shard_merge import Read, ShardRead, merge_newest
 from app.adapters.sharding import ShardCounts, shard_of
 from app.domain.errors import InvalidPageToken
 from app.domain.listing import TaskQuery
@@ -163,12 +163,10 @@ class ShardedListing:
             for shard in range(self.shards.of(index.name))
         ]
         listing = listing_id(query)
-        below = page_tokens.decode(page_token, listing) if page_token else None
-        low, high = sort_range(query)
-        if low > high or not partitions:
+        bounds = page_bounds(query, listing, page_token)
+        if bounds is None or not partitions:
             return ListedPage([], None)  # created_from after created_to, or a status no retry filter fits
-        if below is not None and not low <= below <= high:
-            raise InvalidPageToken()
+        below, low, high = bounds
 
         def read(shard: int, below: str | None, above: str | None, limit: int) -> ShardRead:
             partition = partitions[shard]
@@ -200,14 +198,31 @@ class ShardedListing:
             return ShardRead(keys, limited="LastEvaluatedKey" in response)
 
         # Sized for one prefix's shards: a retry state's partitions hold few tasks beside its status's.
-        merged = merge_newest(
-            len(partitions), query.limit, below, concurrently(read), sized_for=self.shards.of(index.name)
-        )
-        next_token = page_tokens.encode(listing, merged.next_below) if merged.next_below else None
-        return ListedPage([key.split("#", 1)[1] for key in merged.keys], next_token)
+        return merged_page(listing, len(partitions), query.limit, below, read, self.shards.of(index.name))
 
 
-def concurrently(read: Callable[[int, str | None, str | None, int], ShardRead]):
+def page_bounds(query: TaskQuery, listing: str, page_token: str | None) -> tuple[str | None, str, str] | None:
+    """Where a page of ``listing`` starts (its token's position, if any) and the sort keys of the
+    query's created range; None when the range is empty. A token outside the range is refused."""
+    below = page_tokens.decode(page_token, listing) if page_token else None
+    low, high = sort_range(query)
+    if low > high:
+        return None
+    if below is not None and not low <= below <= high:
+        raise InvalidPageToken()
+    return below, low, high
+
+
+def merged_page(
+    listing: str, shards: int, limit: int, below: str | None, read: Read, sized_for: int | None = None
+) -> ListedPage:
+    """The newest ``limit`` tasks below ``below`` across ``shards`` shards, and the next page's token."""
+    merged = merge_newest(shards, limit, below, concurrently(read), sized_for=sized_for)
+    next_token = page_tokens.encode(listing, merged.next_below) if merged.next_below else None
+    return ListedPage([key.split("#", 1)[1] for key in merged.keys], next_token)
+
+
+def concurrently(read: Read):
     def read_all(requests: list[tuple[int, str | None, str | None, int]]) -> list[ShardRead]:
         if len(requests) == 1:
             return [read(*requests[0])]

@@ -23,13 +23,12 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from app.adapters import page_tokens
 from app.adapters.aws import DynamoDBTable
 from app.adapters.search_index import word_partition
-from app.adapters.shard_merge import ShardRead, merge_newest
+from app.adapters.shard_merge import ShardRead
 from app.adapters.sharding import ShardCounts
-from app.adapters.task_listing import ListedPage, concurrently, sort_range
-from app.domain.errors import InvalidPageToken, InvalidSearch
+from app.adapters.task_listing import ListedPage, merged_page, page_bounds
+from app.domain.errors import InvalidSearch
 from app.domain.listing import TaskQuery
 from app.domain.search import driving_word
 
@@ -57,12 +56,10 @@ class SearchListing:
                 "not statuses (search within a task type or a created range instead)"
             )
         listing = listing_id(query)
-        below = page_tokens.decode(page_token, listing) if page_token else None
-        low, high = sort_range(query)
-        if low > high:
+        bounds = page_bounds(query, listing, page_token)
+        if bounds is None:
             return ListedPage([], None)
-        if below is not None and not low <= below <= high:
-            raise InvalidPageToken()
+        below, low, high = bounds
         driver = driving_word(query.words)
         others = [word for word in query.words if word != driver]
         now = str(int(self.clock()))
@@ -106,9 +103,7 @@ class SearchListing:
                 keys = self._with_every_word(keys, others, shard)
             return ShardRead(keys, limited=last is not None, last=last, examined=examined)
 
-        merged = merge_newest(self.shards.search, query.limit, below, concurrently(read))
-        next_token = page_tokens.encode(listing, merged.next_below) if merged.next_below else None
-        return ListedPage([key.split("#", 1)[1] for key in merged.keys], next_token)
+        return merged_page(listing, self.shards.search, query.limit, below, read)
 
     def _with_every_word(self, keys: list[str], words: list[str], shard: int) -> list[str]:
         """The candidates that have an entry for each of ``words`` too."""

@@ -92,6 +92,21 @@ def test_the_element_under_the_pointer_stays_there_while_tasks_arrive(desktop: P
     expect(page.locator("#task-rows tr.task-row").first).to_have_id(f"task-{later}")
 
 
+def test_a_row_below_a_task_that_ends_stays_where_it_was(desktop: Page, live_stack):
+    """A running task's row has a progress bar; when the task ends the bar goes, and the row keeps
+    its height, so the rows below never move under the pointer."""
+    page = desktop
+    start = own_second()
+    below = create_through_api(live_stack, "TASK2", {"text": "below"})
+    wait_until(lambda: api_task(live_stack, below)["status"] == "COMPLETED", timeout=20, what="it to end")
+    running = running_task(live_stack, seconds=3)
+    page.goto(f"/dashboard?created_from={since(start)}")
+    expect(row(page, running).locator("progress.mini")).to_be_visible()
+    top = row(page, below).bounding_box()["y"]
+    expect(row(page, running).locator(".badge")).to_have_text("COMPLETED", timeout=20_000)
+    assert row(page, below).bounding_box()["y"] == top
+
+
 def test_keyboard_focus_survives_every_tick_and_enter_still_works(console: Page, live_stack):
     page = console
     start = own_second()
